@@ -1,0 +1,284 @@
+/**
+ * The operator API under /__admin/api: bearer-token auth (constant time; no token configured =
+ * closed), JSON in and out, RFC 9457 problems with field-level details, optimistic concurrency
+ * with ETag/If-Match. Every write goes to the one Durable Object, which validates it again.
+ */
+import { Hono, type Context } from "hono";
+import { z } from "../worker/core/zod";
+import type { CommandError, FieldIssue } from "../durable-objects/commands";
+import { toFieldIssues } from "../durable-objects/commands";
+import type { WriteReply } from "../durable-objects/rollout-state";
+import { RolloutId, type StoredRollout } from "../worker/core/schema";
+import { bearerToken, isAdminToken } from "../worker/auth";
+import { STATE_OBJECT_NAME, type Env } from "../worker/env";
+import { MAX_OVERRIDE_TTL_SECONDS, OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../worker/override";
+import { problemResponse } from "../worker/problem";
+import { renderDashboard } from "./dashboard";
+
+/** The reserved path prefix: requests under it are never proxied. */
+export const ADMIN_PREFIX = "/__admin";
+export const API_PREFIX = `${ADMIN_PREFIX}/api`;
+/** Largest admin request body accepted. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+type AdminEnv = { Bindings: Env; Variables: { actor: string } };
+
+export interface AdminOptions {
+  /** Called after every successful write, so this isolate's snapshot refreshes at once. */
+  onWrite?: () => void;
+}
+
+/** A rollout as the admin API shows it. */
+export function rolloutView(stored: StoredRollout) {
+  return {
+    id: stored.config.id,
+    version: stored.version,
+    updatedAt: stored.updatedAt,
+    updatedBy: stored.updatedBy,
+    killReason: stored.killReason,
+    config: stored.config,
+  };
+}
+
+const etag = (version: number) => `"${version}"`;
+
+/** `If-Match: "7"` (or `7`, `W/"7"`) → 7; `*` → undefined; absent → undefined; garbage → error. */
+export function parseIfMatch(header: string | undefined): { ok: true; version: number | undefined } | { ok: false; detail: string } {
+  if (header === undefined || header.trim() === "*") return { ok: true, version: undefined };
+  const match = header.trim().match(/^(?:W\/)?"?(\d{1,15})"?$/);
+  if (!match) return { ok: false, detail: `If-Match must be a rollout version as returned in ETag, e.g. "7"; got ${header}` };
+  return { ok: true, version: Number(match[1]) };
+}
+
+const AuditQuerySchema = z.strictObject({
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 100),
+  rollout: z.optional(RolloutId),
+  before: z.optional(z.coerce.number().check(z.int(), z.gte(1))),
+});
+
+const OverrideBodySchema = z.strictObject({
+  variant: z.enum(["new", "legacy"]),
+  ttlSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(MAX_OVERRIDE_TTL_SECONDS)), 3600),
+});
+
+const ActorSchema = z.string().check(z.regex(/^[\w.@+-][\w .@+-]{0,99}$/));
+
+function stub(env: Env) {
+  return env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
+}
+
+function invalidBody(detail: string, issues: FieldIssue[]): Response {
+  return problemResponse(422, "invalid-body", "Invalid request body", detail, { errors: issues });
+}
+
+function commandProblem(error: CommandError): Response {
+  switch (error.kind) {
+    case "invalid":
+      return invalidBody(error.detail, error.issues);
+    case "not-found":
+      return problemResponse(404, "rollout-not-found", "Rollout not found", `No rollout has the id "${error.rolloutId}".`, { rollout: error.rolloutId });
+    case "version-mismatch":
+      return problemResponse(
+        412,
+        "version-mismatch",
+        "Version mismatch",
+        `If-Match named version ${error.expected} but the current version is ${error.current}: someone else changed it. Read it again and retry.`,
+        { expected: error.expected, current: error.current },
+        { etag: etag(error.current) },
+      );
+    case "conflict":
+      return problemResponse(409, "overlapping-rollouts", "Overlapping rollouts", error.detail);
+  }
+}
+
+/** Reads a JSON body: absent is `undefined` when `optional`, malformed is a 400/413/415 problem. */
+async function readJson(c: Context<AdminEnv>, optional: boolean): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
+  const type = c.req.header("content-type");
+  const text = await c.req.text();
+  if (text.length > MAX_BODY_BYTES) {
+    return { ok: false, response: problemResponse(413, "body-too-large", "Body too large", `Admin request bodies are limited to ${MAX_BODY_BYTES} bytes.`) };
+  }
+  if (text.trim() === "") {
+    if (optional) return { ok: true, body: undefined };
+    return { ok: false, response: problemResponse(400, "missing-body", "Missing body", "This endpoint needs a JSON body.") };
+  }
+  if (type && !/^application\/([\w.+-]*\+)?json\b/i.test(type) && !/^application\/merge-patch\+json\b/i.test(type)) {
+    return { ok: false, response: problemResponse(415, "unsupported-media-type", "Unsupported media type", `Send JSON (Content-Type: application/json), not ${type}.`) };
+  }
+  try {
+    return { ok: true, body: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, response: problemResponse(400, "malformed-json", "Malformed JSON", `The body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`) };
+  }
+}
+
+export function createAdminApp(options: AdminOptions = {}) {
+  const app = new Hono<AdminEnv>();
+
+  app.get(`${ADMIN_PREFIX}`, (c) => c.redirect(`${ADMIN_PREFIX}/`, 301));
+  app.get(`${ADMIN_PREFIX}/`, (c) => c.html(renderDashboard()));
+
+  const api = new Hono<AdminEnv>();
+
+  api.use("*", async (c, next) => {
+    const token = c.env.ADMIN_TOKEN;
+    const presented = bearerToken(c.req.header("authorization") ?? null);
+    if (!(await isAdminToken(presented, token))) {
+      const detail = !token
+        ? "The admin API is closed: no ADMIN_TOKEN is configured (wrangler secret put ADMIN_TOKEN, or .dev.vars locally)."
+        : presented
+          ? "The bearer token is not the admin token."
+          : "Send Authorization: Bearer <ADMIN_TOKEN>.";
+      return problemResponse(401, "unauthorized", "Unauthorized", detail, {}, { "www-authenticate": 'Bearer realm="edge-router admin"' });
+    }
+    const actor = c.req.header("x-actor");
+    if (actor !== undefined && !ActorSchema.safeParse(actor).success) {
+      return problemResponse(400, "invalid-actor", "Invalid X-Actor", "X-Actor names who makes the change in the audit log: 1-100 letters, digits, spaces and . @ + - _.");
+    }
+    c.set("actor", actor ?? "admin");
+    await next();
+    c.header("cache-control", "no-store");
+  });
+
+  /** Sends a write to the Durable Object and turns the reply into HTTP. */
+  async function write(c: Context<AdminEnv>, command: Parameters<ReturnType<typeof stub>["apply"]>[0], createdStatus = 200): Promise<Response> {
+    const reply = (await stub(c.env).apply(command, c.get("actor"))) as WriteReply;
+    if (!reply.ok) return commandProblem(reply.error);
+    if (reply.changed) options.onWrite?.();
+    const body = {
+      version: reply.version,
+      changed: reply.changed,
+      ...(reply.rollout ? { rollout: rolloutView(reply.rollout) } : {}),
+      globalKill: reply.globalKill,
+    };
+    const headers: Record<string, string> = {};
+    if (reply.rollout) headers.etag = etag(reply.rollout.version);
+    return c.json(body, reply.changed ? (createdStatus as 200 | 201) : 200, headers);
+  }
+
+  function ifMatch(c: Context<AdminEnv>): { ok: true; version: number | undefined } | { ok: false; response: Response } {
+    const parsed = parseIfMatch(c.req.header("if-match"));
+    if (!parsed.ok) return { ok: false, response: problemResponse(400, "invalid-if-match", "Invalid If-Match", parsed.detail) };
+    return parsed;
+  }
+
+  function checkId(id: string): Response | undefined {
+    const parsed = RolloutId.safeParse(id);
+    if (parsed.success) return undefined;
+    return invalidBody("The rollout id in the URL is invalid.", toFieldIssues(parsed.error).map((i) => ({ ...i, pointer: "/id" })));
+  }
+
+  api.get("/rollouts", async (c) => {
+    const list = await stub(c.env).listRollouts();
+    return c.json({
+      version: list.version,
+      globalKill: list.globalKill,
+      rollouts: list.rollouts.map(rolloutView),
+      ...(list.problems ? { problems: list.problems } : {}),
+    });
+  });
+
+  api.get("/rollouts/:id", async (c) => {
+    const id = c.req.param("id");
+    const bad = checkId(id);
+    if (bad) return bad;
+    const stored = await stub(c.env).getRollout(id);
+    if (!stored) return commandProblem({ kind: "not-found", rolloutId: id });
+    const tag = etag(stored.version);
+    if (c.req.header("if-none-match") === tag) return c.body(null, 304, { etag: tag });
+    return c.json(rolloutView(stored), 200, { etag: tag });
+  });
+
+  api.put("/rollouts/:id", async (c) => {
+    const id = c.req.param("id");
+    const bad = checkId(id);
+    if (bad) return bad;
+    const version = ifMatch(c);
+    if (!version.ok) return version.response;
+    const body = await readJson(c, false);
+    if (!body.ok) return body.response;
+    const existed = (await stub(c.env).getRollout(id)) !== null;
+    return write(c, { type: "put", id, body: body.body, ifMatch: version.version }, existed ? 200 : 201);
+  });
+
+  api.patch("/rollouts/:id", async (c) => {
+    const id = c.req.param("id");
+    const bad = checkId(id);
+    if (bad) return bad;
+    const version = ifMatch(c);
+    if (!version.ok) return version.response;
+    const body = await readJson(c, false);
+    if (!body.ok) return body.response;
+    return write(c, { type: "patch", id, patch: body.body, ifMatch: version.version });
+  });
+
+  api.delete("/rollouts/:id", async (c) => {
+    const id = c.req.param("id");
+    const bad = checkId(id);
+    if (bad) return bad;
+    const version = ifMatch(c);
+    if (!version.ok) return version.response;
+    return write(c, { type: "delete", id, ifMatch: version.version });
+  });
+
+  for (const action of ["kill", "resume"] as const) {
+    api.post(`/rollouts/:id/${action}`, async (c) => {
+      const id = c.req.param("id");
+      const bad = checkId(id);
+      if (bad) return bad;
+      const version = ifMatch(c);
+      if (!version.ok) return version.response;
+      const body = await readJson(c, true);
+      if (!body.ok) return body.response;
+      return write(c, { type: action, id, body: body.body, ifMatch: version.version });
+    });
+    api.post(`/${action}`, async (c) => {
+      const version = ifMatch(c);
+      if (!version.ok) return version.response;
+      const body = await readJson(c, true);
+      if (!body.ok) return body.response;
+      return write(c, { type: action === "kill" ? "kill-all" : "resume-all", body: body.body, ifMatch: version.version });
+    });
+  }
+
+  api.post("/rollouts/:id/override-token", async (c) => {
+    const id = c.req.param("id");
+    const bad = checkId(id);
+    if (bad) return bad;
+    const body = await readJson(c, true);
+    if (!body.ok) return body.response;
+    const parsed = OverrideBodySchema.safeParse(body.body ?? {});
+    if (!parsed.success) return invalidBody("The override request is invalid.", toFieldIssues(parsed.error));
+    if (!(await stub(c.env).getRollout(id))) return commandProblem({ kind: "not-found", rolloutId: id });
+    const secret = c.env.OVERRIDE_SECRET || c.env.ADMIN_TOKEN!;
+    const expiresAt = Math.floor(Date.now() / 1000) + parsed.data.ttlSeconds;
+    const token = await signOverride(secret, id, parsed.data.variant, expiresAt);
+    return c.json({
+      rollout: id,
+      variant: parsed.data.variant,
+      token,
+      expiresAt: new Date(expiresAt * 1000).toISOString(),
+      header: OVERRIDE_HEADER,
+      cookie: `${OVERRIDE_COOKIE}=${token}; Path=/; Max-Age=${parsed.data.ttlSeconds}; HttpOnly; Secure; SameSite=Lax`,
+    });
+  });
+
+  api.get("/audit", async (c) => {
+    const parsed = AuditQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) {
+      return problemResponse(400, "invalid-query", "Invalid query", "The audit query is invalid.", { errors: toFieldIssues(parsed.error).map((i) => ({ ...i, pointer: `?${i.pointer.slice(1)}` })) });
+    }
+    const entries = await stub(c.env).getAudit({ limit: parsed.data.limit, rolloutId: parsed.data.rollout, before: parsed.data.before });
+    return c.json({ entries });
+  });
+
+  api.notFound((c) => problemResponse(404, "not-found", "Not found", `No admin endpoint ${c.req.method} ${c.req.path}.`));
+  api.onError((error) => {
+    console.error(JSON.stringify({ event: "admin-error", error: error instanceof Error ? error.stack ?? error.message : String(error) }));
+    return problemResponse(500, "internal", "Internal error", "The admin API failed; see the worker's logs.");
+  });
+
+  app.route(API_PREFIX, api);
+  app.notFound((c) => problemResponse(404, "not-found", "Not found", `Nothing at ${c.req.path}; the admin API is under ${API_PREFIX}.`));
+  return app;
+}

@@ -1,0 +1,182 @@
+/**
+ * The authoritative state: one Durable Object (named "global") is the single writer of every
+ * rollout's config, the config version, the global kill switch and the audit log, in SQLite.
+ * Policy lives in ./commands.ts; this class loads, calls it, and saves. Tables: see STORAGE.md.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { readEnvConfig, type VarProblem } from "../worker/core/env-config";
+import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../worker/core/schema";
+import type { Env } from "../worker/env";
+import {
+  applyCommand,
+  EMPTY_STATE,
+  seedState,
+  toSnapshot,
+  type AuditEntry,
+  type Command,
+  type CommandError,
+  type ControlState,
+} from "./commands";
+
+/** How many audit entries are kept (oldest dropped first). */
+export const AUDIT_RETENTION = 10_000;
+
+/** What an isolate gets back when it asks for the config. */
+export type SnapshotReply =
+  | { status: "unchanged"; version: number }
+  | { status: "snapshot"; snapshot: ConfigSnapshot }
+  | { status: "unconfigured"; problems: VarProblem[] };
+
+export type WriteReply =
+  | { ok: true; changed: boolean; version: number; rollout: StoredRollout | null; globalKill: GlobalKill }
+  | { ok: false; error: CommandError };
+
+export interface AuditQuery {
+  limit?: number;
+  rolloutId?: string;
+  /** Only entries with a sequence number below this (for paging). */
+  before?: number;
+}
+
+export interface AuditRecord extends AuditEntry {
+  seq: number;
+}
+
+export class RolloutState extends DurableObject<Env> {
+  private state: ControlState = EMPTY_STATE;
+  private snapshot: ConfigSnapshot | undefined;
+  /** Injectable clock, so tests can control time. */
+  now: () => Date = () => new Date();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const sql = ctx.storage.sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS rollouts (id TEXT PRIMARY KEY, record TEXT NOT NULL)`);
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+        action TEXT NOT NULL, rollout_id TEXT, version INTEGER NOT NULL, before TEXT, after TEXT, reason TEXT)`,
+    );
+    sql.exec(`CREATE INDEX IF NOT EXISTS audit_rollout ON audit (rollout_id, seq)`);
+    this.state = this.load();
+  }
+
+  private load(): ControlState {
+    const sql = this.ctx.storage.sql;
+    const meta = new Map(sql.exec<{ key: string; value: string }>(`SELECT key, value FROM meta`).toArray().map((r) => [r.key, r.value]));
+    const rollouts = new Map<string, StoredRollout>();
+    for (const row of sql.exec<{ id: string; record: string }>(`SELECT id, record FROM rollouts`)) {
+      rollouts.set(row.id, JSON.parse(row.record) as StoredRollout);
+    }
+    return {
+      version: Number(meta.get("version") ?? 0),
+      globalKill: meta.has("globalKill") ? (JSON.parse(meta.get("globalKill")!) as GlobalKill) : EMPTY_STATE.globalKill,
+      rollouts,
+    };
+  }
+
+  /** Persist `next` (diffed against the current state) and its audit entry in one transaction. */
+  private save(next: ControlState, audit: AuditEntry): void {
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      for (const [id, rollout] of next.rollouts) {
+        if (this.state.rollouts.get(id) !== rollout) {
+          sql.exec(`INSERT OR REPLACE INTO rollouts (id, record) VALUES (?, ?)`, id, JSON.stringify(rollout));
+        }
+      }
+      for (const id of this.state.rollouts.keys()) {
+        if (!next.rollouts.has(id)) sql.exec(`DELETE FROM rollouts WHERE id = ?`, id);
+      }
+      sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)`, String(next.version));
+      sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('globalKill', ?)`, JSON.stringify(next.globalKill));
+      sql.exec(
+        `INSERT INTO audit (at, actor, action, rollout_id, version, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        audit.at,
+        audit.actor,
+        audit.action,
+        audit.rolloutId,
+        audit.version,
+        JSON.stringify(audit.before),
+        JSON.stringify(audit.after),
+        audit.reason,
+      );
+      sql.exec(`DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?`, AUDIT_RETENTION);
+    });
+    this.state = next;
+    this.snapshot = undefined;
+  }
+
+  /**
+   * Seeds the `default` rollout from the vars when this object has never held a config.
+   * Returns the vars' problems when it cannot.
+   */
+  private ensureSeeded(): VarProblem[] | undefined {
+    if (this.state.version > 0) return undefined;
+    const env = readEnvConfig(this.env);
+    if (!env.seed) return env.problems;
+    const { state, audit } = seedState(this.state, env.seed, this.now());
+    this.save(state, audit);
+    return undefined;
+  }
+
+  /** The config for isolates; `unchanged` when they already hold `knownVersion`. */
+  async getSnapshot(knownVersion = -1): Promise<SnapshotReply> {
+    const problems = this.ensureSeeded();
+    if (problems) return { status: "unconfigured", problems };
+    if (knownVersion === this.state.version) return { status: "unchanged", version: knownVersion };
+    this.snapshot ??= toSnapshot(this.state);
+    return { status: "snapshot", snapshot: this.snapshot };
+  }
+
+  /** Apply one admin command as `actor`. */
+  async apply(command: Command, actor: string): Promise<WriteReply> {
+    this.ensureSeeded();
+    const outcome = applyCommand(this.state, command, { now: this.now(), actor });
+    if (!outcome.ok) return outcome;
+    if (outcome.changed) this.save(outcome.state, outcome.audit);
+    return { ok: true, changed: outcome.changed, version: this.state.version, rollout: outcome.rollout, globalKill: this.state.globalKill };
+  }
+
+  async listRollouts(): Promise<{ version: number; globalKill: GlobalKill; rollouts: StoredRollout[]; problems?: VarProblem[] }> {
+    const problems = this.ensureSeeded();
+    const rollouts = [...this.state.rollouts.values()].sort((a, b) => (a.config.id < b.config.id ? -1 : 1));
+    return { version: this.state.version, globalKill: this.state.globalKill, rollouts, ...(problems ? { problems } : {}) };
+  }
+
+  async getRollout(id: string): Promise<StoredRollout | null> {
+    this.ensureSeeded();
+    return this.state.rollouts.get(id) ?? null;
+  }
+
+  /** Audit entries, newest first. */
+  async getAudit(query: AuditQuery = {}): Promise<AuditRecord[]> {
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+    const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    const rows = query.rolloutId
+      ? this.ctx.storage.sql.exec<AuditRow>(`SELECT * FROM audit WHERE rollout_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, query.rolloutId, before, limit)
+      : this.ctx.storage.sql.exec<AuditRow>(`SELECT * FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, limit);
+    return rows.toArray().map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      actor: r.actor,
+      action: r.action as AuditEntry["action"],
+      rolloutId: r.rollout_id,
+      version: r.version,
+      before: r.before === null ? null : JSON.parse(r.before),
+      after: r.after === null ? null : JSON.parse(r.after),
+      reason: r.reason,
+    }));
+  }
+}
+
+type AuditRow = {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  rollout_id: string | null;
+  version: number;
+  before: string | null;
+  after: string | null;
+  reason: string | null;
+};

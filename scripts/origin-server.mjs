@@ -1,0 +1,127 @@
+// A small origin server for the demo, the tests and the benchmarks: it names itself on every
+// page and echoes what it received, so you can see where the router sent a request and how.
+//
+//   GET  /anything              HTML page naming the origin, with the x-rollout-* headers it got
+//   GET  /anything (Accept: application/json, or ?format=json)
+//                               JSON echo: origin, method, path, query, headers, body
+//   POST/PUT/...                the same echo, with the request body
+//   GET  /__origin/redirect     302 to /__origin/landed
+//   GET  /__origin/cookies      two Set-Cookie headers
+//   GET  /__origin/stream?chunks=N&delayMs=M   a chunked body sent over time
+//   GET  /__origin/status/NNN   answers with that status
+//   GET  /__origin/bytes?n=N    N bytes of text (benchmarks)
+//   WebSocket upgrade anywhere  echoes each message as "<origin>: <message>"
+//
+// Every response carries `x-origin: <name>`.
+import http from "node:http";
+import { WebSocketServer } from "ws";
+
+/**
+ * @param {{ name: string, port?: number, host?: string, onRequest?: (r: { method: string, url: string, headers: http.IncomingHttpHeaders, at: number }) => void }} options
+ * @returns {Promise<{ url: string, port: number, close: () => Promise<void>, server: http.Server }>}
+ */
+export async function startOrigin({ name, port = 0, host = "127.0.0.1", onRequest }) {
+  const wss = new WebSocketServer({ noServer: true });
+  wss.on("connection", (socket) => {
+    socket.on("message", (data, isBinary) => socket.send(isBinary ? data : `${name}: ${data.toString()}`));
+  });
+
+  const server = http.createServer(async (req, res) => {
+    const at = Date.now();
+    onRequest?.({ method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, at });
+    const url = new URL(req.url ?? "/", "http://origin.local");
+    res.setHeader("x-origin", name);
+
+    if (url.pathname === "/__origin/redirect") {
+      res.writeHead(302, { location: "/__origin/landed" }).end();
+      return;
+    }
+    if (url.pathname === "/__origin/cookies") {
+      res.setHeader("set-cookie", [`a=1; Path=/`, `b=2; Path=/; HttpOnly`]);
+      res.writeHead(200, { "content-type": "text/plain" }).end("two cookies\n");
+      return;
+    }
+    if (url.pathname === "/__origin/stream") {
+      const chunks = Number(url.searchParams.get("chunks") ?? 3);
+      const delayMs = Number(url.searchParams.get("delayMs") ?? 50);
+      res.writeHead(200, { "content-type": "text/plain" });
+      for (let i = 0; i < chunks; i++) {
+        res.write(`${name} chunk ${i} at ${Date.now()}\n`);
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+      res.end();
+      return;
+    }
+    const status = url.pathname.match(/^\/__origin\/status\/(\d{3})$/);
+    if (status) {
+      res.writeHead(Number(status[1]), { "content-type": "text/plain" }).end(`${name} answered ${status[1]}\n`);
+      return;
+    }
+    if (url.pathname === "/__origin/bytes") {
+      const n = Math.min(Number(url.searchParams.get("n") ?? 1024), 10_000_000);
+      const body = `${name} `.padEnd(n, "x");
+      res.writeHead(200, { "content-type": "text/plain", "content-length": Buffer.byteLength(body) }).end(body);
+      return;
+    }
+
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const body = Buffer.concat(chunks).toString("utf8");
+    const rollout = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith("x-rollout-")));
+    const wantsJson = (req.headers.accept ?? "").includes("application/json") || url.searchParams.get("format") === "json";
+    if (wantsJson || req.method !== "GET") {
+      const echo = { origin: name, method: req.method, path: url.pathname, query: url.search, headers: req.headers, body };
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(echo) + "\n");
+      return;
+    }
+    const rows = Object.entries(rollout)
+      .map(([k, v]) => `<tr><td><code>${escape(k)}</code></td><td><code>${escape(String(v))}</code></td></tr>`)
+      .join("");
+    const color = name === "new" ? "#0a7d3b" : "#8a5a00";
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(name)} origin</title></head>
+<body style="font-family: system-ui, sans-serif; margin: 2rem">
+<h1 style="color: ${color}">You reached the <em>${escape(name)}</em> origin</h1>
+<p>${escape(req.method ?? "GET")} <code>${escape(url.pathname + url.search)}</code></p>
+<h2>x-rollout-* headers received</h2>
+<table>${rows || "<tr><td>(none: this request did not come through edge-router)</td></tr>"}</table>
+</body></html>
+`);
+  });
+
+  server.on("upgrade", (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve(undefined));
+  });
+  const address = /** @type {import("node:net").AddressInfo} */ (server.address());
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    server,
+    close: () =>
+      new Promise((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        server.closeAllConnections?.();
+        server.close(() => resolve(undefined));
+      }),
+  };
+}
+
+/** @param {string} text */
+function escape(text) {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A loopback port nobody listens on (for "origin unreachable" cases). */
+export async function closedPort() {
+  const server = http.createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+  await new Promise((resolve) => server.close(() => resolve(undefined)));
+  return port;
+}

@@ -1,0 +1,11 @@
+import type { Env as RouterEnv } from "../worker/env";
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends RouterEnv {
+      TEST_LEGACY_ORIGIN: string;
+      TEST_NEW_ORIGIN: string;
+      TEST_CLOSED_ORIGIN: string;
+    }
+  }
+}

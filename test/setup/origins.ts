@@ -1,0 +1,22 @@
+/** Starts the fake legacy and new origins (real HTTP servers on loopback) for the workerd tests. */
+import type { TestProject } from "vitest/node";
+import { closedPort, startOrigin } from "../../scripts/origin-server.mjs";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    legacyOrigin: string;
+    newOrigin: string;
+    closedOrigin: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const legacy = await startOrigin({ name: "legacy" });
+  const next = await startOrigin({ name: "new" });
+  project.provide("legacyOrigin", legacy.url);
+  project.provide("newOrigin", next.url);
+  project.provide("closedOrigin", `http://127.0.0.1:${await closedPort()}`);
+  return async () => {
+    await Promise.all([legacy.close(), next.close()]);
+  };
+}

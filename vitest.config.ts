@@ -1,0 +1,56 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Three layers (see README "Tests"):
+ * - `unit`: pure modules, in Node (no I/O, so the runtime does not matter; fast-check runs fastest here);
+ * - `workers`: the Worker and its Durable Object inside workerd, against real local origin servers;
+ * - `e2e`: a real `wrangler dev` process on loopback, driven over HTTP.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(async ({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ADMIN_TOKEN: "test-admin-token",
+                LEGACY_ORIGIN: inject("legacyOrigin"),
+                NEW_ORIGIN: inject("newOrigin"),
+                INITIAL_PERCENT: "0",
+                CONFIG_FRESHNESS_MS: "250",
+                TEST_LEGACY_ORIGIN: inject("legacyOrigin"),
+                TEST_NEW_ORIGIN: inject("newOrigin"),
+                TEST_CLOSED_ORIGIN: inject("closedOrigin"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          globalSetup: ["test/setup/origins.ts"],
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,82 @@
+/**
+ * Reads the worker's vars into a seed config. Pure: takes the vars, returns a result with every
+ * problem named, never throws.
+ */
+import { originUrlProblem, RolloutConfigSchema, type RolloutConfig } from "./schema";
+
+export interface VarProblem {
+  variable: string;
+  message: string;
+}
+
+export interface EnvVars {
+  LEGACY_ORIGIN?: string;
+  NEW_ORIGIN?: string;
+  INITIAL_PERCENT?: string;
+  CONFIG_FRESHNESS_MS?: string;
+}
+
+export interface EnvConfig {
+  /** The seed rollout, when both origins are valid. */
+  seed: RolloutConfig | undefined;
+  /** LEGACY_ORIGIN when valid: where requests go when nothing else is known. */
+  legacyOrigin: URL | undefined;
+  /** How old a config snapshot may get before an isolate refreshes it. */
+  freshnessMs: number;
+  problems: VarProblem[];
+}
+
+/** The id of the rollout seeded from the vars. */
+export const SEED_ROLLOUT_ID = "default";
+/** @default 250 ms: a change governs every request that starts later than this plus one Durable Object round trip. */
+export const DEFAULT_FRESHNESS_MS = 250;
+/** The freshness window may not exceed this, or the one-second kill guarantee could not hold. */
+export const MAX_FRESHNESS_MS = 750;
+
+function readOrigin(vars: EnvVars, name: "LEGACY_ORIGIN" | "NEW_ORIGIN", problems: VarProblem[]): string | undefined {
+  const value = vars[name]?.trim();
+  if (!value) {
+    problems.push({ variable: name, message: `${name} is not set: set it to the absolute http(s) URL of the ${name === "LEGACY_ORIGIN" ? "current" : "new"} backend (wrangler.toml [vars] or --var ${name}:https://...)` });
+    return undefined;
+  }
+  const problem = originUrlProblem(value);
+  if (problem) {
+    problems.push({ variable: name, message: `${name} ${problem}` });
+    return undefined;
+  }
+  return value;
+}
+
+export function readEnvConfig(vars: EnvVars): EnvConfig {
+  const problems: VarProblem[] = [];
+  const legacy = readOrigin(vars, "LEGACY_ORIGIN", problems);
+  const next = readOrigin(vars, "NEW_ORIGIN", problems);
+
+  let percent = 0;
+  const rawPercent = vars.INITIAL_PERCENT?.trim();
+  if (rawPercent) {
+    const value = Number(rawPercent);
+    if (!Number.isFinite(value) || value < 0 || value > 100 || Math.abs(value * 100 - Math.round(value * 100)) > 1e-7) {
+      problems.push({ variable: "INITIAL_PERCENT", message: `INITIAL_PERCENT must be a number from 0 to 100 in steps of 0.01, got ${JSON.stringify(rawPercent)}` });
+    } else {
+      percent = value;
+    }
+  }
+
+  let freshnessMs = DEFAULT_FRESHNESS_MS;
+  const rawFreshness = vars.CONFIG_FRESHNESS_MS?.trim();
+  if (rawFreshness) {
+    const value = Number(rawFreshness);
+    if (!Number.isInteger(value) || value < 0 || value > MAX_FRESHNESS_MS) {
+      problems.push({ variable: "CONFIG_FRESHNESS_MS", message: `CONFIG_FRESHNESS_MS must be a whole number of milliseconds from 0 to ${MAX_FRESHNESS_MS}, got ${JSON.stringify(rawFreshness)}; using ${DEFAULT_FRESHNESS_MS}` });
+    } else {
+      freshnessMs = value;
+    }
+  }
+
+  const seed =
+    legacy && next && !problems.some((p) => p.variable === "INITIAL_PERCENT")
+      ? RolloutConfigSchema.parse({ id: SEED_ROLLOUT_ID, origins: { legacy, new: next }, percent })
+      : undefined;
+  return { seed, legacyOrigin: legacy ? new URL(legacy) : undefined, freshnessMs, problems };
+}

@@ -1,0 +1,143 @@
+/**
+ * Rollout configuration: the zod schemas are the single source of truth; every TypeScript
+ * type for config and admin payloads is inferred from them. No I/O.
+ */
+import { z } from "./zod";
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** A rollout id: lowercase letters, digits and dashes, 1-64 characters, starting with a letter or digit. */
+export const RolloutId = z.string().check(z.regex(SLUG, "must be a slug: lowercase letters, digits and '-', 1-64 characters, not starting with '-'"));
+
+/** Why `value` is not a usable origin URL, or `undefined` when it is one. */
+export function originUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `must be an absolute http or https URL, got ${JSON.stringify(value)}`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `must use http or https, got ${url.protocol.replace(":", "")}`;
+  if (url.username || url.password) return "must not carry credentials";
+  if (url.search || url.hash) return "must not carry a query or fragment";
+  return undefined;
+}
+
+/** An absolute http(s) origin URL, e.g. `https://legacy.example.com` (a path prefix is allowed). */
+export const OriginUrl = z.string().check(
+  z.superRefine((value, ctx) => {
+    const problem = originUrlProblem(value);
+    if (problem) ctx.issues.push({ code: "custom", message: problem, input: value });
+  }),
+);
+
+const Hostname = z
+  .string()
+  .check(
+    z.maxLength(253),
+    z.regex(
+      /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+      "must be a lowercase hostname without port, optionally starting with '*.'",
+    ),
+  );
+
+const PathPrefix = z.string().check(z.maxLength(1024), z.regex(/^\/[^\s?#]*$/, "must start with '/' and contain no spaces, '?' or '#'"));
+
+/** HTTP header names are tokens (RFC 9110); we store them lowercase. */
+const HeaderName = z.string().check(z.regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, "must be a lowercase HTTP header name"));
+
+const CookieName = z.string().check(z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be a valid cookie name"));
+
+/** A user id as it appears in a header or cookie. */
+export const UserId = z.string().check(z.minLength(1), z.maxLength(256));
+
+/** One place the router looks for the user id. */
+export const StickinessSource = z.union([z.strictObject({ header: HeaderName }), z.strictObject({ cookie: CookieName })]);
+
+/** 0-100 in steps of 0.01. */
+export const Percent = z.number().check(
+  z.gte(0, "must be between 0 and 100"),
+  z.lte(100, "must be between 0 and 100"),
+  z.refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-7, "must be a multiple of 0.01"),
+);
+
+export const MatchSchema = z.strictObject({
+  /** Hostnames this rollout applies to; empty = every host. */
+  hosts: z._default(z.array(Hostname).check(z.maxLength(100)), []),
+  /** Path prefixes, matched on whole segments (`/api` matches `/api` and `/api/x`, not `/apix`). Longest wins. */
+  pathPrefixes: z._default(z.array(PathPrefix).check(z.minLength(1), z.maxLength(100)), ["/"]),
+});
+
+export const AllowlistSchema = z.strictObject({
+  /** User ids always sent to the new origin (unless killed). */
+  new: z._default(z.array(UserId).check(z.maxLength(10_000)), []),
+  /** User ids always kept on the legacy origin. */
+  legacy: z._default(z.array(UserId).check(z.maxLength(10_000)), []),
+});
+
+/** The default stickiness: an `x-user-id` header, then the router's anonymous cookie. */
+export const DEFAULT_STICKINESS: StickinessSource[] = [{ header: "x-user-id" }];
+
+/**
+ * A rollout as an operator writes it (PUT body). Unknown fields are rejected.
+ *
+ * @example
+ * { "id": "checkout-v2", "match": { "pathPrefixes": ["/checkout"] },
+ *   "origins": { "legacy": "https://old.example.com", "new": "https://new.example.com" },
+ *   "percent": 10 }
+ */
+export const RolloutConfigSchema = z.strictObject({
+  id: RolloutId,
+  description: z.optional(z.string().check(z.maxLength(500))),
+  match: z._default(MatchSchema, { hosts: [], pathPrefixes: ["/"] }),
+  origins: z.strictObject({ legacy: OriginUrl, new: OriginUrl }),
+  /** Share of users sent to the new origin, 0-100 in steps of 0.01. @default 0 */
+  percent: z._default(Percent, 0),
+  /** Ordered sources of the user id; without one the router issues an anonymous id cookie. */
+  stickiness: z._default(z.array(StickinessSource).check(z.maxLength(10)), () => DEFAULT_STICKINESS.map((s) => ({ ...s }))),
+  /** Hash salt; defaults to the id. Changing it reshuffles every user. */
+  salt: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  allowlist: z._default(AllowlistSchema, { new: [], legacy: [] }),
+  /** Kill switch: everyone goes to legacy, above every other rule. @default false */
+  killed: z._default(z.boolean(), false),
+  /** Retry a failed connection to the new origin once on legacy, for requests safe to repeat. @default true */
+  retryOnLegacy: z._default(z.boolean(), true),
+});
+
+export type RolloutConfig = z.infer<typeof RolloutConfigSchema>;
+export type RolloutConfigInput = z.input<typeof RolloutConfigSchema>;
+export type StickinessSource = z.infer<typeof StickinessSource>;
+
+/** A stored rollout: its config plus what the control plane tracks about it. */
+export interface StoredRollout {
+  config: RolloutConfig;
+  /** The config version at this rollout's last change (also its ETag). */
+  version: number;
+  updatedAt: string;
+  updatedBy: string;
+  /** Why it was last killed, while it is killed. */
+  killReason: string | null;
+}
+
+/** The global kill switch: above every rollout's own. */
+export interface GlobalKill {
+  killed: boolean;
+  reason: string | null;
+  at: string | null;
+  by: string | null;
+}
+
+/** What an isolate caches: everything the hot path needs, at one version. */
+export interface ConfigSnapshot {
+  version: number;
+  globalKill: GlobalKill;
+  rollouts: StoredRollout[];
+}
+
+const Reason = z.optional(z.string().check(z.trim(), z.maxLength(500)));
+
+/** Body of `POST .../kill` and `POST /kill`: why (goes into the audit log). */
+export const KillBodySchema = z.strictObject({ reason: Reason });
+
+/** Body of `POST .../resume` and `POST /resume`. */
+export const ResumeBodySchema = z.strictObject({ reason: Reason });

@@ -1,0 +1,123 @@
+/**
+ * Compiles a config snapshot into a lookup table, once per version; the hot path only looks up.
+ * No I/O.
+ */
+import type { ConfigSnapshot, GlobalKill, RolloutConfig, StickinessSource, StoredRollout } from "./schema";
+import { thresholdOf } from "./hash";
+
+/** A rollout ready for the hot path: everything precomputed. */
+export interface CompiledRollout {
+  id: string;
+  version: number;
+  salt: string;
+  /** Users whose bucket is below this go to new (basis points of 10,000). */
+  threshold: number;
+  killed: boolean;
+  killReason: string | null;
+  stickiness: readonly StickinessSource[];
+  allowNew: ReadonlySet<string>;
+  allowLegacy: ReadonlySet<string>;
+  origins: { legacy: URL; new: URL };
+  retryOnLegacy: boolean;
+  config: RolloutConfig;
+}
+
+/** A rollout and the path prefix through which a request matched it. */
+export interface PrefixEntry {
+  prefix: string;
+  rollout: CompiledRollout;
+}
+
+/** A compiled snapshot: match a request to at most one rollout. */
+export interface RouterTable {
+  version: number;
+  globalKill: GlobalKill;
+  rollouts: ReadonlyMap<string, CompiledRollout>;
+  /** Longest-prefix-first lists, per exact host, per wildcard suffix (`.example.com`), and for any host. */
+  byHost: ReadonlyMap<string, PrefixEntry[]>;
+  byWildcard: ReadonlyArray<{ suffix: string; entries: PrefixEntry[] }>;
+  anyHost: PrefixEntry[];
+}
+
+export function compileRollout(stored: StoredRollout): CompiledRollout {
+  const { config } = stored;
+  return {
+    id: config.id,
+    version: stored.version,
+    salt: config.salt ?? config.id,
+    threshold: thresholdOf(config.percent),
+    killed: config.killed,
+    killReason: stored.killReason,
+    stickiness: config.stickiness,
+    allowNew: new Set(config.allowlist.new),
+    allowLegacy: new Set(config.allowlist.legacy),
+    origins: { legacy: new URL(config.origins.legacy), new: new URL(config.origins.new) },
+    retryOnLegacy: config.retryOnLegacy,
+    config,
+  };
+}
+
+const byPrefixLengthDesc = (a: PrefixEntry, b: PrefixEntry) =>
+  b.prefix.length - a.prefix.length || (a.rollout.id < b.rollout.id ? -1 : 1);
+
+export function compileSnapshot(snapshot: ConfigSnapshot): RouterTable {
+  const rollouts = new Map<string, CompiledRollout>();
+  const byHost = new Map<string, PrefixEntry[]>();
+  const wildcards = new Map<string, PrefixEntry[]>();
+  const anyHost: PrefixEntry[] = [];
+  for (const stored of snapshot.rollouts) {
+    const rollout = compileRollout(stored);
+    rollouts.set(rollout.id, rollout);
+    for (const prefix of rollout.config.match.pathPrefixes) {
+      const entry = { prefix: normalizePrefix(prefix), rollout };
+      if (rollout.config.match.hosts.length === 0) anyHost.push(entry);
+      for (const host of rollout.config.match.hosts) {
+        const [map, key] = host.startsWith("*.") ? [wildcards, host.slice(1)] : [byHost, host];
+        const list = map.get(key) ?? [];
+        list.push(entry);
+        map.set(key, list);
+      }
+    }
+  }
+  for (const list of byHost.values()) list.sort(byPrefixLengthDesc);
+  for (const list of wildcards.values()) list.sort(byPrefixLengthDesc);
+  anyHost.sort(byPrefixLengthDesc);
+  const byWildcard = [...wildcards.entries()]
+    .map(([suffix, entries]) => ({ suffix, entries }))
+    .sort((a, b) => b.suffix.length - a.suffix.length);
+  return { version: snapshot.version, globalKill: snapshot.globalKill, rollouts, byHost, byWildcard, anyHost };
+}
+
+/** `/api/` and `/api` mean the same prefix: whole path segments. */
+function normalizePrefix(prefix: string): string {
+  return prefix.length > 1 && prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
+}
+
+/** Whether `path` lies under `prefix` on a segment boundary. */
+export function pathHasPrefix(path: string, prefix: string): boolean {
+  if (prefix === "/") return true;
+  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47 /* '/' */);
+}
+
+function firstMatch(entries: readonly PrefixEntry[] | undefined, path: string): PrefixEntry | undefined {
+  if (!entries) return undefined;
+  for (const entry of entries) if (pathHasPrefix(path, entry.prefix)) return entry;
+  return undefined;
+}
+
+/**
+ * The rollout a request belongs to: the longest matching path prefix among rollouts for this exact
+ * host, then wildcard hosts, then any host; at equal prefix length a more specific host wins.
+ */
+export function matchRollout(table: RouterTable, hostname: string, path: string): PrefixEntry | undefined {
+  const host = hostname.toLowerCase();
+  let best = firstMatch(table.byHost.get(host), path);
+  for (const { suffix, entries } of table.byWildcard) {
+    if (!host.endsWith(suffix) || host.length === suffix.length) continue;
+    const candidate = firstMatch(entries, path);
+    if (candidate && (!best || candidate.prefix.length > best.prefix.length)) best = candidate;
+  }
+  const any = firstMatch(table.anyHost, path);
+  if (any && (!best || any.prefix.length > best.prefix.length)) best = any;
+  return best;
+}

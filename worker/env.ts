@@ -1,0 +1,18 @@
+import type { RolloutState } from "../durable-objects/rollout-state";
+
+/** The worker's bindings and vars (see wrangler.toml for what each one means). */
+export interface Env {
+  ROLLOUT_STATE: DurableObjectNamespace<RolloutState>;
+  ANALYTICS?: AnalyticsEngineDataset;
+  LEGACY_ORIGIN?: string;
+  NEW_ORIGIN?: string;
+  INITIAL_PERCENT?: string;
+  CONFIG_FRESHNESS_MS?: string;
+  /** Bearer token of the admin API; unset = the admin API answers 401 to everyone. */
+  ADMIN_TOKEN?: string;
+  /** HMAC key for QA override tokens; defaults to ADMIN_TOKEN. */
+  OVERRIDE_SECRET?: string;
+}
+
+/** The name of the one Durable Object that owns all rollouts. */
+export const STATE_OBJECT_NAME = "global";
