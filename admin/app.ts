@@ -26,6 +26,8 @@ type AdminEnv = { Bindings: Env; Variables: { actor: string } };
 export interface AdminOptions {
   /** Called after every successful write, so this isolate's snapshot refreshes at once. */
   onWrite?: () => void;
+  /** This isolate's counters, for `GET /stats`. */
+  isolateStats?: () => Record<string, unknown>;
 }
 
 /** A rollout as the admin API shows it. */
@@ -262,6 +264,9 @@ export function createAdminApp(options: AdminOptions = {}) {
       cookie: `${OVERRIDE_COOKIE}=${token}; Path=/; Max-Age=${parsed.data.ttlSeconds}; HttpOnly; Secure; SameSite=Lax`,
     });
   });
+
+  /** Counters of the isolate that answers (each isolate has its own): config refreshes vs requests proxied. */
+  api.get("/stats", (c) => c.json({ isolate: options.isolateStats?.() ?? null }));
 
   api.get("/audit", async (c) => {
     const parsed = AuditQuerySchema.safeParse(c.req.query());

@@ -7,5 +7,9 @@ declare global {
       TEST_NEW_ORIGIN: string;
       TEST_CLOSED_ORIGIN: string;
     }
+    interface GlobalProps {
+      mainModule: typeof import("../worker/index");
+      durableNamespaces: "RolloutState";
+    }
   }
 }

@@ -15,6 +15,8 @@ export { RolloutState } from "../durable-objects/rollout-state";
 /** What an isolate keeps between requests, per deployment (keyed by its Durable Object binding). */
 interface IsolateState {
   cache: SnapshotCache;
+  startedAt: string;
+  proxied: number;
   envConfig: EnvConfig;
   admin: ReturnType<typeof createAdminApp>;
 }
@@ -31,7 +33,24 @@ function isolateState(env: Env): IsolateState {
       onError: (error, servingVersion) =>
         console.error(JSON.stringify({ event: "control-plane-unreachable", error, servingVersion, action: servingVersion === null ? "routing to legacy" : "serving last known config" })),
     });
-    state = { cache, envConfig, admin: createAdminApp({ onWrite: () => cache.invalidate() }) };
+    const created: IsolateState = {
+      cache,
+      envConfig,
+      startedAt: new Date().toISOString(),
+      proxied: 0,
+      admin: createAdminApp({
+        onWrite: () => cache.invalidate(),
+        isolateStats: () => ({
+          startedAt: created.startedAt,
+          proxiedRequests: created.proxied,
+          configRefreshes: cache.stats.refreshes,
+          configRefreshFailures: cache.stats.failures,
+          configVersion: cache.version,
+          freshnessMs: cache.freshnessMs,
+        }),
+      }),
+    };
+    state = created;
     isolates.set(env.ROLLOUT_STATE, state);
   }
   return state;
@@ -49,6 +68,7 @@ export default {
     if (pathname === ADMIN_PREFIX || pathname.startsWith(`${ADMIN_PREFIX}/`)) {
       return state.admin.fetch(request, env, ctx);
     }
+    state.proxied++;
     return handleProxy(request, {
       cache: state.cache,
       envConfig: state.envConfig,

@@ -50,6 +50,11 @@ export class SnapshotCache {
     private readonly clock: () => number = Date.now,
   ) {}
 
+  /** The version of the snapshot held, if any. */
+  get version(): number | null {
+    return this.table?.version ?? null;
+  }
+
   get freshnessMs(): number {
     return this.options.freshnessMs;
   }

@@ -43,8 +43,8 @@ const Hostname = z
 
 const PathPrefix = z.string().check(z.maxLength(1024), z.regex(/^\/[^\s?#]*$/, "must start with '/' and contain no spaces, '?' or '#'"));
 
-/** HTTP header names are tokens (RFC 9110); we store them lowercase. */
-const HeaderName = z.string().check(z.regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, "must be a lowercase HTTP header name"));
+/** HTTP header names are tokens (RFC 9110), case-insensitive; stored lowercase. */
+const HeaderName = z.string().check(z.trim(), z.toLowerCase(), z.regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)"));
 
 const CookieName = z.string().check(z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be a valid cookie name"));
 

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { readEnvConfig } from "../../worker/core/env-config";
+
+describe("vars", () => {
+  it("seeds a default rollout matching everything from LEGACY_ORIGIN, NEW_ORIGIN and INITIAL_PERCENT", () => {
+    const env = readEnvConfig({ LEGACY_ORIGIN: "https://old.example", NEW_ORIGIN: "https://new.example/base", INITIAL_PERCENT: "12.5" });
+    expect(env.problems).toEqual([]);
+    expect(env.seed).toMatchObject({ id: "default", percent: 12.5, match: { hosts: [], pathPrefixes: ["/"] }, origins: { legacy: "https://old.example", new: "https://new.example/base" } });
+    expect(env.legacyOrigin?.href).toBe("https://old.example/");
+    expect(env.freshnessMs).toBe(250);
+  });
+
+  it("defaults INITIAL_PERCENT to 0", () => {
+    expect(readEnvConfig({ LEGACY_ORIGIN: "http://a.example", NEW_ORIGIN: "http://b.example" }).seed?.percent).toBe(0);
+  });
+
+  it("names every missing or invalid var and seeds nothing", () => {
+    const env = readEnvConfig({ NEW_ORIGIN: "not a url", INITIAL_PERCENT: "150" });
+    expect(env.seed).toBeUndefined();
+    expect(env.problems.map((p) => p.variable)).toEqual(["LEGACY_ORIGIN", "NEW_ORIGIN", "INITIAL_PERCENT"]);
+    expect(env.problems[0]!.message).toMatch(/LEGACY_ORIGIN is not set/);
+    expect(env.problems[1]!.message).toMatch(/NEW_ORIGIN must be an absolute http or https URL/);
+    expect(env.problems[2]!.message).toMatch(/INITIAL_PERCENT must be a number from 0 to 100/);
+  });
+
+  it("keeps a valid LEGACY_ORIGIN as the fail-safe destination even when NEW_ORIGIN is broken", () => {
+    const env = readEnvConfig({ LEGACY_ORIGIN: "https://old.example", NEW_ORIGIN: "mailto:x@y" });
+    expect(env.seed).toBeUndefined();
+    expect(env.legacyOrigin?.host).toBe("old.example");
+  });
+
+  it("refuses a freshness window that would break the one-second kill bound", () => {
+    const env = readEnvConfig({ LEGACY_ORIGIN: "https://a.example", NEW_ORIGIN: "https://b.example", CONFIG_FRESHNESS_MS: "5000" });
+    expect(env.freshnessMs).toBe(250);
+    expect(env.problems[0]!.variable).toBe("CONFIG_FRESHNESS_MS");
+  });
+});
