@@ -9,6 +9,8 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    // The router logs one JSON line per proxied request (for `wrangler tail`); keep test output readable.
+    onConsoleLog: (log) => !log.includes('"event":"proxy"'),
     projects: [
       {
         test: {

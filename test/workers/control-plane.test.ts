@@ -1,0 +1,140 @@
+import { env, exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { RolloutState, type SnapshotReply } from "../../durable-objects/rollout-state";
+import type { ConfigSource } from "../../worker/config-source";
+import { readEnvConfig } from "../../worker/core/env-config";
+import { handleProxy, type ProxyDeps } from "../../worker/handler";
+import { RecordingSink, toDataPoint } from "../../worker/observe";
+import { SnapshotCache } from "../../worker/snapshot-cache";
+import { adminJson, resetDefault } from "./helpers";
+
+/** A config source that answers from the real Durable Object until told to fail. */
+class SwitchableSource implements ConfigSource {
+  down = false;
+  calls = 0;
+  async read(knownVersion: number): Promise<SnapshotReply> {
+    this.calls++;
+    if (this.down) throw new Error("Durable Object unreachable (test)");
+    const stub = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName("global"));
+    return stub.getSnapshot(knownVersion) as Promise<SnapshotReply>;
+  }
+}
+
+function deps(source: ConfigSource, overrides: Partial<ProxyDeps> = {}) {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new RecordingSink();
+  let now = Date.now();
+  const d: ProxyDeps = {
+    cache: new SnapshotCache(source, { freshnessMs: 250, retryAfterMs: 1000 }, () => now),
+    envConfig: readEnvConfig(env),
+    sink,
+    adminToken: env.ADMIN_TOKEN,
+    overrideSecret: undefined,
+    log: (line) => logs.push(line),
+    clock: () => now,
+    randomId: () => "00000000-0000-4000-8000-000000000001",
+    ...overrides,
+  };
+  return { d, logs, sink, advance: (ms: number) => (now += ms) };
+}
+
+const request = (user: string, path = "/") => new Request(`http://router.test${path}`, { headers: { "x-user-id": user, accept: "application/json" } });
+
+describe("control plane down", () => {
+  it("keeps serving the last known config (fail static) and logs it", async () => {
+    await resetDefault({ percent: 100 });
+    const source = new SwitchableSource();
+    const { d, logs, advance } = deps(source);
+    expect((await (await handleProxy(request("a"), d)).json<{ origin: string }>()).origin).toBe("new");
+    source.down = true;
+    advance(1000);
+    const res = await handleProxy(request("a"), d);
+    expect(res.status).toBe(200);
+    expect((await res.json<{ origin: string }>()).origin).toBe("new");
+    expect(logs.at(-1)).toMatchObject({ event: "proxy", variant: "new", stale: true });
+  });
+
+  it("routes everyone to legacy when it never had a config (fail safe), never 5xx", async () => {
+    const source = new SwitchableSource();
+    source.down = true;
+    const { d, logs, sink } = deps(source);
+    for (const user of ["a", "b", "c"]) {
+      const res = await handleProxy(request(user), d);
+      expect(res.status).toBe(200);
+      expect((await res.json<{ origin: string }>()).origin).toBe("legacy");
+    }
+    expect(sink.records.every((r) => r.decision.reason === "no-config")).toBe(true);
+    expect(logs.some((l) => l.event === "control-plane-unavailable")).toBe(true);
+  });
+});
+
+describe("misconfiguration", () => {
+  it("names each missing or invalid var in a 503 problem when the object holds no config", async () => {
+    // A fresh object (never configured) whose worker has broken vars.
+    const id = env.ROLLOUT_STATE.idFromName("misconfigured-test");
+    const stub = env.ROLLOUT_STATE.get(id);
+    const reply = await runInDurableObject(stub, async (_instance: RolloutState, state) => {
+      const broken = new RolloutState(state, { ...env, LEGACY_ORIGIN: undefined, NEW_ORIGIN: "ftp://files.example" });
+      return broken.getSnapshot(-1);
+    });
+    expect(reply).toMatchObject({ status: "unconfigured" });
+    const source: ConfigSource = { read: async () => reply };
+    const { d, logs } = deps(source, { envConfig: readEnvConfig({ NEW_ORIGIN: "ftp://files.example" }) });
+    const res = await handleProxy(request("a"), d);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const problem = await res.json<{ detail: string; problems: string[] }>();
+    expect(problem.problems).toEqual([expect.stringMatching(/^LEGACY_ORIGIN is not set/), expect.stringMatching(/^NEW_ORIGIN must use http or https, got ftp/)]);
+    expect(logs).toContainEqual({ event: "misconfigured", problems: problem.problems });
+  });
+
+  it("lets a stored config govern once there is one, whatever the vars say", async () => {
+    await resetDefault({ percent: 0 });
+    const source = new SwitchableSource();
+    const { d } = deps(source, { envConfig: readEnvConfig({}) });
+    const res = await handleProxy(request("a"), d);
+    expect(res.status).toBe(200);
+    expect((await res.json<{ origin: string }>()).origin).toBe("legacy");
+  });
+});
+
+describe("observability", () => {
+  it("writes one data point and one log line per proxied request, with the decision's reason", async () => {
+    await resetDefault({ percent: 100, allowlist: { legacy: ["pinned"] } });
+    const { d, logs, sink } = deps(new SwitchableSource());
+    await handleProxy(new Request("http://router.test/api/items?x=1", { method: "POST", body: "{}", headers: { "x-user-id": "pinned" } }), d);
+    expect(sink.records).toHaveLength(1);
+    const point = toDataPoint(sink.records[0]!);
+    expect(point).toEqual({
+      indexes: ["default"],
+      blobs: ["legacy", "allowlist", "POST", "2xx", "", "", "/"],
+      doubles: [expect.any(Number), 200, expect.any(Number)],
+    });
+    const proxyLogs = logs.filter((l) => l.event === "proxy");
+    expect(proxyLogs).toHaveLength(1);
+    expect(proxyLogs[0]).toMatchObject({ rollout: "default", variant: "legacy", reason: "allowlist", user: "header:x-user-id", method: "POST", path: "/api/items", status: 200 });
+    expect(typeof proxyLogs[0]!.latencyMs).toBe("number");
+  });
+
+  it("keeps Durable Object reads far below one per request under steady load", async () => {
+    await resetDefault({ percent: 50 });
+    const source = new SwitchableSource();
+    const { d, advance } = deps(source);
+    // 1,000 requests over 2 simulated seconds (one every 2 ms).
+    for (let i = 0; i < 1000; i++) {
+      await handleProxy(request(`load-${i}`), d);
+      advance(2);
+    }
+    // A 250 ms window over 2 s: about 8 refreshes; allow 10.
+    expect(source.calls).toBeLessThanOrEqual(10);
+  });
+
+  it("counts refreshes against proxied requests in the stats endpoint", async () => {
+    const stats = await adminJson("GET", "/stats");
+    expect(stats.body.isolate).toMatchObject({ proxiedRequests: expect.any(Number), configRefreshes: expect.any(Number), freshnessMs: 250 });
+    await exports.default.fetch("http://router.test/", { headers: { "x-user-id": "s" } });
+    const after = await adminJson("GET", "/stats");
+    expect(after.body.isolate.proxiedRequests).toBe(stats.body.isolate.proxiedRequests + 1);
+  });
+});
