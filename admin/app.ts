@@ -4,7 +4,7 @@
  * with ETag/If-Match. Every write goes to the one Durable Object, which validates it again.
  */
 import { Hono, type Context } from "hono";
-import { z } from "../worker/core/zod";
+import * as z from "../worker/core/zod";
 import type { CommandError, FieldIssue } from "../durable-objects/commands";
 import { toFieldIssues } from "../durable-objects/commands";
 import type { WriteReply } from "../durable-objects/rollout-state";
@@ -93,19 +93,21 @@ function commandProblem(error: CommandError): Response {
   }
 }
 
+const tooLarge = () => problemResponse(413, "body-too-large", "Body too large", `Admin request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+
 /** Reads a JSON body: absent is `undefined` when `optional`, malformed is a 400/413/415 problem. */
 async function readJson(c: Context<AdminEnv>, optional: boolean): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
   const type = c.req.header("content-type");
-  const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES) {
-    return { ok: false, response: problemResponse(413, "body-too-large", "Body too large", `Admin request bodies are limited to ${MAX_BODY_BYTES} bytes.`) };
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > MAX_BODY_BYTES) return { ok: false, response: tooLarge() };
+  if (type && !/^application\/([\w.-]+\+)?json\b/i.test(type)) {
+    return { ok: false, response: problemResponse(415, "unsupported-media-type", "Unsupported media type", `Send JSON (Content-Type: application/json), not ${type}.`) };
   }
+  const text = await c.req.text();
+  if (text.length > MAX_BODY_BYTES) return { ok: false, response: tooLarge() };
   if (text.trim() === "") {
     if (optional) return { ok: true, body: undefined };
     return { ok: false, response: problemResponse(400, "missing-body", "Missing body", "This endpoint needs a JSON body.") };
-  }
-  if (type && !/^application\/([\w.+-]*\+)?json\b/i.test(type) && !/^application\/merge-patch\+json\b/i.test(type)) {
-    return { ok: false, response: problemResponse(415, "unsupported-media-type", "Unsupported media type", `Send JSON (Content-Type: application/json), not ${type}.`) };
   }
   try {
     return { ok: true, body: JSON.parse(text) };

@@ -17,7 +17,7 @@ async function observableState() {
 
 describe("authentication", () => {
   it("answers 401 without a token, with a wrong token, and with a non-bearer scheme", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "Basic dGVzdA==" }]) {
+    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "Basic dGVzdA==" }] as Record<string, string>[]) {
       const res = await exports.default.fetch("http://router.test/__admin/api/rollouts", { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
@@ -113,6 +113,7 @@ describe("bad input changes nothing", () => {
     { name: "a stale If-Match", method: "PATCH", path: "/rollouts/default", body: { percent: 30 }, headers: { "if-match": '"1"' }, status: 412, type: "version-mismatch" },
     { name: "a malformed If-Match", method: "PATCH", path: "/rollouts/default", body: { percent: 30 }, headers: { "if-match": "yesterday" }, status: 400, type: "invalid-if-match" },
     { name: "a non-JSON content type", method: "PATCH", path: "/rollouts/default", body: "percent=30", headers: { "content-type": "application/x-www-form-urlencoded" }, status: 415, type: "unsupported-media-type" },
+    { name: "a body over 1 MiB", method: "PATCH", path: "/rollouts/default", body: JSON.stringify({ description: "x".repeat(1_100_000) }), status: 413, type: "body-too-large" },
     { name: "a missing body", method: "PUT", path: "/rollouts/default", status: 400, type: "missing-body" },
     { name: "a JSON array body", method: "PUT", path: "/rollouts/default", body: [1, 2], status: 422, type: "invalid-body" },
     { name: "an overlapping rollout", method: "PUT", path: "/rollouts/shadow", body: { origins: { legacy: "https://a.example", new: "https://b.example" } }, status: 409, type: "overlapping-rollouts" },

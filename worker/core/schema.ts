@@ -2,7 +2,7 @@
  * Rollout configuration: the zod schemas are the single source of truth; every TypeScript
  * type for config and admin payloads is inferred from them. No I/O.
  */
-import { z } from "./zod";
+import * as z from "./zod";
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
