@@ -145,7 +145,7 @@ export function createAdminApp(options: AdminOptions = {}) {
   });
 
   /** Sends a write to the Durable Object and turns the reply into HTTP. */
-  async function write(c: Context<AdminEnv>, command: Parameters<ReturnType<typeof stub>["apply"]>[0], createdStatus = 200): Promise<Response> {
+  async function write(c: Context<AdminEnv>, command: Parameters<ReturnType<typeof stub>["apply"]>[0]): Promise<Response> {
     const reply = (await stub(c.env).apply(command, c.get("actor"))) as WriteReply;
     if (!reply.ok) return commandProblem(reply.error);
     if (reply.changed) options.onWrite?.();
@@ -157,7 +157,7 @@ export function createAdminApp(options: AdminOptions = {}) {
     };
     const headers: Record<string, string> = {};
     if (reply.rollout) headers.etag = etag(reply.rollout.version);
-    return c.json(body, reply.changed ? (createdStatus as 200 | 201) : 200, headers);
+    return c.json(body, reply.created ? 201 : 200, headers);
   }
 
   function ifMatch(c: Context<AdminEnv>): { ok: true; version: number | undefined } | { ok: false; response: Response } {
@@ -201,8 +201,7 @@ export function createAdminApp(options: AdminOptions = {}) {
     if (!version.ok) return version.response;
     const body = await readJson(c, false);
     if (!body.ok) return body.response;
-    const existed = (await stub(c.env).getRollout(id)) !== null;
-    return write(c, { type: "put", id, body: body.body, ifMatch: version.version }, existed ? 200 : 201);
+    return write(c, { type: "put", id, body: body.body, ifMatch: version.version });
   });
 
   api.patch("/rollouts/:id", async (c) => {

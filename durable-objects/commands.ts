@@ -3,7 +3,7 @@
  * next state and its audit entry, or a precise error. No `this`, no I/O, no clock (`now` is
  * passed in). The Durable Object only loads state, calls this, and saves the result.
  */
-import type { z } from "../worker/core/zod";
+import type * as z from "../worker/core/zod";
 import {
   KillBodySchema,
   ResumeBodySchema,

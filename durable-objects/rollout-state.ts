@@ -28,7 +28,7 @@ export type SnapshotReply =
   | { status: "unconfigured"; problems: VarProblem[] };
 
 export type WriteReply =
-  | { ok: true; changed: boolean; version: number; rollout: StoredRollout | null; globalKill: GlobalKill }
+  | { ok: true; changed: boolean; created: boolean; version: number; rollout: StoredRollout | null; globalKill: GlobalKill }
   | { ok: false; error: CommandError };
 
 export interface AuditQuery {
@@ -134,7 +134,8 @@ export class RolloutState extends DurableObject<Env> {
     const outcome = applyCommand(this.state, command, { now: this.now(), actor });
     if (!outcome.ok) return outcome;
     if (outcome.changed) this.save(outcome.state, outcome.audit);
-    return { ok: true, changed: outcome.changed, version: this.state.version, rollout: outcome.rollout, globalKill: this.state.globalKill };
+    const created = outcome.changed && outcome.audit.action === "create";
+    return { ok: true, changed: outcome.changed, created, version: this.state.version, rollout: outcome.rollout, globalKill: this.state.globalKill };
   }
 
   async listRollouts(): Promise<{ version: number; globalKill: GlobalKill; rollouts: StoredRollout[]; problems?: VarProblem[] }> {

@@ -2,7 +2,7 @@
  * The hot path: read the isolate's config snapshot, match, identify, decide, forward, record.
  * Everything that can be decided without I/O is in ./core; this file wires it to the request.
  */
-import { ANONYMOUS_ID_COOKIE, decide, identify, NO_CONFIG_DECISION, type Decision, type Identity } from "./core/decide";
+import { ANONYMOUS_ID_COOKIE, decide, identify, NO_CONFIG_DECISION, NO_ROLLOUT_DECISION, type Decision } from "./core/decide";
 import type { EnvConfig } from "./core/env-config";
 import { readCookie } from "./core/cookies";
 import { matchRollout, type CompiledRollout } from "./core/table";
@@ -56,17 +56,16 @@ export async function handleProxy(request: Request, deps: ProxyDeps): Promise<Re
   } else {
     const match = matchRollout(read.table, url.hostname, url.pathname);
     const rollout = match?.rollout;
-    let identity: Identity | undefined;
+    let decision = NO_ROLLOUT_DECISION;
     let newAnonymousId: string | undefined;
     if (rollout) {
-      identity = identify(rollout, request.headers);
+      let identity = identify(rollout, request.headers);
       if (!identity) {
         newAnonymousId = deps.randomId();
         identity = { userId: newAnonymousId, source: "new-anonymous" };
       }
+      decision = decide(read.table, rollout, identity, await readOverride(request, rollout.id, deps));
     }
-    const override = rollout ? await readOverride(request, rollout.id, deps) : undefined;
-    const decision = identity ? decide(read.table, rollout, identity, override) : decide(read.table, undefined, { userId: "", source: "anonymous" });
     route = { decision, rollout, pathPrefix: match?.prefix ?? "", configVersion: read.table.version, stale: read.stale, newAnonymousId };
   }
 

@@ -64,10 +64,11 @@ export function isAnonymousId(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
 }
 
-const noRollout: Decision = { rolloutId: null, variant: "legacy", reason: "no-rollout", bucket: null, threshold: null, identity: null };
+/** The decision when no rollout matches the request: legacy, untouched. */
+export const NO_ROLLOUT_DECISION: Decision = { rolloutId: null, variant: "legacy", reason: "no-rollout", bucket: null, threshold: null, identity: null };
 
 /** The decision when no config is known at all (control plane never reached): legacy. */
-export const NO_CONFIG_DECISION: Decision = { ...noRollout, reason: "no-config" };
+export const NO_CONFIG_DECISION: Decision = { ...NO_ROLLOUT_DECISION, reason: "no-config" };
 
 /**
  * Decide the variant for one user of one rollout. Precedence:
@@ -82,7 +83,7 @@ export function decide(
   identity: Identity,
   override?: Variant,
 ): Decision {
-  if (!rollout) return noRollout;
+  if (!rollout) return NO_ROLLOUT_DECISION;
   const base = { rolloutId: rollout.id, identity, bucket: null, threshold: null };
   // 1. Kill switch.
   if (table.globalKill.killed) return { ...base, variant: "legacy", reason: "killed", detail: "global" };
