@@ -13,7 +13,7 @@ import { bearerToken, isAdminToken } from "../worker/auth";
 import { STATE_OBJECT_NAME, type Env } from "../worker/env";
 import { MAX_OVERRIDE_TTL_SECONDS, OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../worker/override";
 import { problemResponse } from "../worker/problem";
-import { renderDashboard } from "./dashboard";
+import { dashboardHeaders, renderDashboard } from "./dashboard";
 
 /** The reserved path prefix: requests under it are never proxied. */
 export const ADMIN_PREFIX = "/__admin";
@@ -120,7 +120,10 @@ export function createAdminApp(options: AdminOptions = {}) {
   const app = new Hono<AdminEnv>();
 
   app.get(`${ADMIN_PREFIX}`, (c) => c.redirect(`${ADMIN_PREFIX}/`, 301));
-  app.get(`${ADMIN_PREFIX}/`, (c) => c.html(renderDashboard()));
+  app.get(`${ADMIN_PREFIX}/`, (c) => {
+    const nonce = crypto.randomUUID().replaceAll("-", "");
+    return c.body(renderDashboard(nonce, API_PREFIX), 200, dashboardHeaders(nonce));
+  });
 
   const api = new Hono<AdminEnv>();
 
