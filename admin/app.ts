@@ -4,16 +4,17 @@
  * with ETag/If-Match. Every write goes to the one Durable Object, which validates it again.
  */
 import { Hono, type Context } from "hono";
-import * as z from "../worker/core/zod";
+import { ActorSchema, AuditQuerySchema, OverrideBodySchema } from "./api-schemas";
 import type { CommandError, FieldIssue } from "../durable-objects/commands";
 import { toFieldIssues } from "../durable-objects/commands";
 import type { WriteReply } from "../durable-objects/rollout-state";
 import { RolloutId, type StoredRollout } from "../worker/core/schema";
 import { bearerToken, isAdminToken } from "../worker/auth";
 import { STATE_OBJECT_NAME, type Env } from "../worker/env";
-import { MAX_OVERRIDE_TTL_SECONDS, OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../worker/override";
+import { OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../worker/override";
 import { problemResponse } from "../worker/problem";
 import { dashboardHeaders, renderDashboard } from "./dashboard";
+import { openApiDocument } from "./openapi";
 
 /** The reserved path prefix: requests under it are never proxied. */
 export const ADMIN_PREFIX = "/__admin";
@@ -51,19 +52,6 @@ export function parseIfMatch(header: string | undefined): { ok: true; version: n
   if (!match) return { ok: false, detail: `If-Match must be a rollout version as returned in ETag, e.g. "7"; got ${header}` };
   return { ok: true, version: Number(match[1]) };
 }
-
-const AuditQuerySchema = z.strictObject({
-  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 100),
-  rollout: z.optional(RolloutId),
-  before: z.optional(z.coerce.number().check(z.int(), z.gte(1))),
-});
-
-const OverrideBodySchema = z.strictObject({
-  variant: z.enum(["new", "legacy"]),
-  ttlSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(MAX_OVERRIDE_TTL_SECONDS)), 3600),
-});
-
-const ActorSchema = z.string().check(z.regex(/^[\w.@+-][\w .@+-]{0,99}$/));
 
 function stub(env: Env) {
   return env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
@@ -126,6 +114,9 @@ export function createAdminApp(options: AdminOptions = {}) {
   });
 
   const api = new Hono<AdminEnv>();
+
+  // The API description is public: it holds no state.
+  api.get("/openapi.json", (c) => c.json(openApiDocument(API_PREFIX)));
 
   api.use("*", async (c, next) => {
     const token = c.env.ADMIN_TOKEN;

@@ -181,3 +181,28 @@ describe("durable state", () => {
     expect(tables).toEqual(["audit", "meta", "rollouts"]);
   });
 });
+
+describe("OpenAPI", () => {
+  it("describes every admin route the app serves, and nothing it does not", async () => {
+    const app = createAdminApp();
+    const served = new Set(
+      app.routes
+        .filter((r) => r.path.startsWith("/__admin/api/") && r.method !== "ALL")
+        .map((r) => `${r.method.toLowerCase()} ${r.path.replace("/__admin/api", "").replace(/:(\w+)/g, "{$1}")}`),
+    );
+    const res = await exports.default.fetch("http://router.test/__admin/api/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = await res.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+    expect(doc.openapi).toBe("3.1.0");
+    const described = new Set(Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m} ${path}`)));
+    expect(described).toEqual(served);
+  });
+
+  it("documents request bodies with the validators' own rules", async () => {
+    const doc = await (await exports.default.fetch("http://router.test/__admin/api/openapi.json")).json<any>();
+    const put = doc.paths["/rollouts/{id}"].put.requestBody.content["application/json"].schema;
+    expect(put.additionalProperties).toBe(false);
+    expect(put.properties.percent).toMatchObject({ type: "number", minimum: 0, maximum: 100 });
+    expect(put.required).toContain("origins");
+  });
+});

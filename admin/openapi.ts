@@ -1,0 +1,133 @@
+/**
+ * The OpenAPI 3.1 description of the admin API, generated from the same zod schemas the handlers
+ * validate with, so it cannot drift from them. A test checks that every route the app serves is
+ * described here and the other way round.
+ */
+import * as z from "../worker/core/zod";
+import { KillBodySchema, ResumeBodySchema, RolloutConfigSchema } from "../worker/core/schema";
+import { AuditQuerySchema, OverrideBodySchema, RolloutBodySchema, RolloutPatchSchema } from "./api-schemas";
+
+type Schema = z.ZodMiniType;
+
+export interface Endpoint {
+  method: "get" | "put" | "patch" | "post" | "delete";
+  /** OpenAPI path, relative to the API prefix, e.g. `/rollouts/{id}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  body?: { schema: Schema; required: boolean; example?: unknown };
+  query?: Schema;
+  ifMatch?: boolean;
+  /** Status → description; problem statuses answer application/problem+json. */
+  responses: Record<number, string>;
+}
+
+const WRITE_ERRORS = { 400: "Unreadable request (malformed JSON, bad If-Match, bad X-Actor)", 401: "Missing or wrong admin token", 412: "If-Match names an old version", 415: "Body is not JSON", 422: "Invalid body: field-level errors in `errors`" };
+
+/** Every admin endpoint. */
+export const ENDPOINTS: Endpoint[] = [
+  { method: "get", path: "/rollouts", summary: "List rollouts, the config version and the global kill switch", responses: { 200: "The rollouts", 401: "Missing or wrong admin token" } },
+  { method: "get", path: "/rollouts/{id}", summary: "Read one rollout (ETag = its version; If-None-Match → 304)", responses: { 200: "The rollout", 304: "Not modified", 401: "Missing or wrong admin token", 404: "Unknown rollout" } },
+  {
+    method: "put",
+    path: "/rollouts/{id}",
+    summary: "Create or replace a rollout",
+    body: { schema: RolloutBodySchema, required: true, example: { match: { pathPrefixes: ["/checkout"] }, origins: { legacy: "https://old.example", new: "https://new.example" }, percent: 10 } },
+    ifMatch: true,
+    responses: { 200: "Replaced", 201: "Created", ...WRITE_ERRORS, 409: "Another rollout claims the same host and path prefix" },
+  },
+  {
+    method: "patch",
+    path: "/rollouts/{id}",
+    summary: "Change fields of a rollout (JSON merge patch, RFC 7396)",
+    description: "The merged result is validated like a PUT body.",
+    body: { schema: RolloutPatchSchema, required: true, example: { percent: 25 } },
+    ifMatch: true,
+    responses: { 200: "Changed (or `changed: false`)", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "Overlapping rollouts" },
+  },
+  { method: "delete", path: "/rollouts/{id}", summary: "Delete a rollout", ifMatch: true, responses: { 200: "Deleted", 401: "Missing or wrong admin token", 404: "Unknown rollout", 412: "If-Match names an old version" } },
+  { method: "post", path: "/rollouts/{id}/kill", summary: "Kill switch: every user of this rollout to legacy", body: { schema: KillBodySchema, required: false, example: { reason: "5xx spike on new" } }, ifMatch: true, responses: { 200: "Killed (or already killed)", ...WRITE_ERRORS, 404: "Unknown rollout" } },
+  { method: "post", path: "/rollouts/{id}/resume", summary: "Turn this rollout's kill switch off", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Resumed", ...WRITE_ERRORS, 404: "Unknown rollout" } },
+  { method: "post", path: "/kill", summary: "Global kill switch: every rollout to legacy", body: { schema: KillBodySchema, required: false, example: { reason: "incident 4711" } }, ifMatch: true, responses: { 200: "Killed", ...WRITE_ERRORS } },
+  { method: "post", path: "/resume", summary: "Turn the global kill switch off (per-rollout kills stay)", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Resumed", ...WRITE_ERRORS } },
+  { method: "post", path: "/rollouts/{id}/override-token", summary: "Issue a signed QA override token for one variant of this rollout", body: { schema: OverrideBodySchema, required: false, example: { variant: "new", ttlSeconds: 3600 } }, responses: { 200: "The token, and how to send it", 401: "Missing or wrong admin token", 404: "Unknown rollout", 422: "Invalid body" } },
+  { method: "get", path: "/audit", summary: "The audit log, newest first", query: AuditQuerySchema, responses: { 200: "Entries", 400: "Invalid query", 401: "Missing or wrong admin token" } },
+  { method: "get", path: "/stats", summary: "Counters of the isolate that answers: proxied requests, config refreshes", responses: { 200: "Counters", 401: "Missing or wrong admin token" } },
+  { method: "get", path: "/openapi.json", summary: "This document", responses: { 200: "OpenAPI 3.1" } },
+];
+
+function jsonSchema(schema: Schema): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return rest;
+}
+
+function queryParameters(schema: Schema) {
+  const json = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({ name, in: "query", required: json.required?.includes(name) ?? false, schema: s }));
+}
+
+let cached: Record<string, unknown> | undefined;
+
+/** The OpenAPI document (built once per isolate). */
+export function openApiDocument(apiPrefix: string): Record<string, unknown> {
+  if (cached) return cached;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const e of ENDPOINTS) {
+    const parameters: unknown[] = [];
+    if (e.path.includes("{id}")) parameters.push({ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,63}$" } });
+    if (e.ifMatch) parameters.push({ name: "If-Match", in: "header", required: false, description: 'The version you read (ETag), e.g. "7": the write fails with 412 if it changed since.', schema: { type: "string" } });
+    if (e.method !== "get") parameters.push({ name: "X-Actor", in: "header", required: false, description: "Who makes the change, for the audit log (default `admin`).", schema: { type: "string", maxLength: 100 } });
+    if (e.query) parameters.push(...queryParameters(e.query));
+    const responses: Record<string, unknown> = {};
+    for (const [status, description] of Object.entries(e.responses)) {
+      const code = Number(status);
+      responses[status] =
+        code >= 400
+          ? { description, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } }
+          : code === 304
+            ? { description }
+            : { description, content: { "application/json": { schema: { type: "object" } } } };
+    }
+    paths[e.path] ??= {};
+    paths[e.path]![e.method] = {
+      summary: e.summary,
+      ...(e.description ? { description: e.description } : {}),
+      ...(e.path === "/openapi.json" ? { security: [] } : {}),
+      ...(parameters.length ? { parameters } : {}),
+      ...(e.body
+        ? {
+            requestBody: {
+              required: e.body.required,
+              content: { "application/json": { schema: jsonSchema(e.body.schema), ...(e.body.example ? { example: e.body.example } : {}) } },
+            },
+          }
+        : {}),
+      responses,
+    };
+  }
+  cached = {
+    openapi: "3.1.0",
+    info: { title: "edge-router admin API", version: "1", description: "Operate sticky percentage rollouts: config, kill switches, audit. Errors are RFC 9457 problem details." },
+    servers: [{ url: apiPrefix }],
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" } },
+      schemas: {
+        RolloutConfig: jsonSchema(RolloutConfigSchema),
+        Problem: {
+          type: "object",
+          required: ["type", "title", "status"],
+          properties: {
+            type: { type: "string", description: "urn:edge-router:<slug>" },
+            title: { type: "string" },
+            status: { type: "integer" },
+            detail: { type: "string" },
+            errors: { type: "array", items: { type: "object", properties: { pointer: { type: "string" }, message: { type: "string" } } } },
+          },
+        },
+      },
+    },
+    paths,
+  };
+  return cached;
+}
