@@ -25,3 +25,8 @@ export const RolloutPatchSchema = z.record(z.string(), z.unknown());
 
 /** A PUT body: the rollout config; `id` may be left out (the URL names it) or must equal the URL's. */
 export const RolloutBodySchema = z.extend(z.omit(RolloutConfigSchema, { id: true }), { id: z.optional(RolloutId) });
+
+export const AnalyticsQuerySchema = z.strictObject({
+  /** How far back, in minutes (default one hour, at most a week). */
+  minutes: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(7 * 24 * 60)), 60),
+});

@@ -15,6 +15,8 @@ import { OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../worker/overri
 import { problemResponse } from "../worker/problem";
 import { dashboardHeaders, renderDashboard } from "./dashboard";
 import { openApiDocument } from "./openapi";
+import { runAnalytics } from "./analytics";
+import { AnalyticsQuerySchema } from "./api-schemas";
 
 /** The reserved path prefix: requests under it are never proxied. */
 export const ADMIN_PREFIX = "/__admin";
@@ -29,6 +31,8 @@ export interface AdminOptions {
   onWrite?: () => void;
   /** This isolate's counters, for `GET /stats`. */
   isolateStats?: () => Record<string, unknown>;
+  /** Outbound fetch for the Analytics Engine SQL API (tests pass a fake). */
+  fetcher?: typeof fetch;
 }
 
 /** A rollout as the admin API shows it. */
@@ -258,6 +262,22 @@ export function createAdminApp(options: AdminOptions = {}) {
       header: OVERRIDE_HEADER,
       cookie: `${OVERRIDE_COOKIE}=${token}; Path=/; Max-Age=${parsed.data.ttlSeconds}; HttpOnly; Secure; SameSite=Lax`,
     });
+  });
+
+  api.get("/rollouts/:id/analytics", async (c) => {
+    const id = c.req.param("id");
+    const bad = checkId(id);
+    if (bad) return bad;
+    const query = AnalyticsQuerySchema.safeParse(c.req.query());
+    if (!query.success) return problemResponse(400, "invalid-query", "Invalid query", "The analytics query is invalid.", { errors: toFieldIssues(query.error) });
+    if (!(await stub(c.env).getRollout(id))) return commandProblem({ kind: "not-found", rolloutId: id });
+    const result = await runAnalytics(c.env, id, query.data.minutes, options.fetcher);
+    if (!result.ok) {
+      return result.status === 501
+        ? problemResponse(501, "analytics-not-configured", "Analytics queries are not configured", result.detail, { missing: result.missing })
+        : problemResponse(502, "analytics-upstream", "Analytics Engine SQL API failed", result.detail);
+    }
+    return c.json(result.body);
   });
 
   /** Counters of the isolate that answers (each isolate has its own): config refreshes vs requests proxied. */

@@ -5,7 +5,7 @@
  */
 import * as z from "../worker/core/zod";
 import { KillBodySchema, ResumeBodySchema, RolloutConfigSchema } from "../worker/core/schema";
-import { AuditQuerySchema, OverrideBodySchema, RolloutBodySchema, RolloutPatchSchema } from "./api-schemas";
+import { AnalyticsQuerySchema, AuditQuerySchema, OverrideBodySchema, RolloutBodySchema, RolloutPatchSchema } from "./api-schemas";
 
 type Schema = z.ZodMiniType;
 
@@ -52,6 +52,14 @@ export const ENDPOINTS: Endpoint[] = [
   { method: "post", path: "/resume", summary: "Turn the global kill switch off (per-rollout kills stay)", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Resumed", ...WRITE_ERRORS } },
   { method: "post", path: "/rollouts/{id}/override-token", summary: "Issue a signed QA override token for one variant of this rollout", body: { schema: OverrideBodySchema, required: false, example: { variant: "new", ttlSeconds: 3600 } }, responses: { 200: "The token, and how to send it", 401: "Missing or wrong admin token", 404: "Unknown rollout", 422: "Invalid body" } },
   { method: "get", path: "/audit", summary: "The audit log, newest first", query: AuditQuerySchema, responses: { 200: "Entries", 400: "Invalid query", 401: "Missing or wrong admin token" } },
+  {
+    method: "get",
+    path: "/rollouts/{id}/analytics",
+    summary: "Error rate per minute, latency percentiles and requests by colo per variant, from Analytics Engine",
+    description: "Runs the queries of docs/analytics.md through the Analytics Engine SQL API. Needs CF_ACCOUNT_ID and CF_API_TOKEN (501 otherwise).",
+    query: AnalyticsQuerySchema,
+    responses: { 200: "Rows per query", 400: "Invalid query", 401: "Missing or wrong admin token", 404: "Unknown rollout", 501: "CF_ACCOUNT_ID or CF_API_TOKEN not configured", 502: "The SQL API failed" },
+  },
   { method: "get", path: "/stats", summary: "Counters of the isolate that answers: proxied requests, config refreshes", responses: { 200: "Counters", 401: "Missing or wrong admin token" } },
   { method: "get", path: "/openapi.json", summary: "This document", responses: { 200: "OpenAPI 3.1" } },
 ];

@@ -12,6 +12,11 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** HMAC key for QA override tokens; defaults to ADMIN_TOKEN. */
   OVERRIDE_SECRET?: string;
+  /** Account id and API token for `GET /__admin/api/rollouts/:id/analytics` (Analytics Engine SQL API). */
+  CF_ACCOUNT_ID?: string;
+  CF_API_TOKEN?: string;
+  ANALYTICS_DATASET?: string;
+  CF_API_BASE_URL?: string;
 }
 
 /** The name of the one Durable Object that owns all rollouts. */

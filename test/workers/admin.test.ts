@@ -206,3 +206,23 @@ describe("OpenAPI", () => {
     expect(put.required).toContain("origins");
   });
 });
+
+describe("analytics endpoint", () => {
+  it("answers 501 with what to configure when CF_ACCOUNT_ID and CF_API_TOKEN are not set", async () => {
+    await resetDefault();
+    const res = await admin("GET", "/rollouts/default/analytics?minutes=30");
+    expect(res.status).toBe(501);
+    expect(await res.json()).toMatchObject({ type: "urn:edge-router:analytics-not-configured", missing: ["CF_ACCOUNT_ID", "CF_API_TOKEN"] });
+  });
+
+  it("runs the queries through the app when configured", async () => {
+    await resetDefault();
+    const seen: string[] = [];
+    const app = createAdminApp({ fetcher: (async (_url: RequestInfo | URL, init?: RequestInit) => { seen.push(String(init?.body)); return Response.json({ data: [{ requests: 1 }] }); }) as typeof fetch });
+    const res = await app.fetch(new Request("http://router.test/__admin/api/rollouts/default/analytics", { headers: { authorization: "Bearer test-admin-token" } }), { ...env, CF_ACCOUNT_ID: "a", CF_API_TOKEN: "t" });
+    expect(res.status).toBe(200);
+    const body = await res.json<{ results: Record<string, { rows: unknown[] }> }>();
+    expect(Object.keys(body.results)).toEqual(["errorRatePerMinute", "latencyPercentiles", "requestsByColo"]);
+    expect(seen).toHaveLength(3);
+  });
+});
