@@ -17,6 +17,8 @@ export interface Env {
   CF_API_TOKEN?: string;
   ANALYTICS_DATASET?: string;
   CF_API_BASE_URL?: string;
+  /** "false" = an admin write does not refresh the answering isolate's snapshot at once (to measure the cross-isolate path). */
+  ADMIN_WRITES_REFRESH_LOCALLY?: string;
 }
 
 /** The name of the one Durable Object that owns all rollouts. */
