@@ -33,6 +33,8 @@ export default defineConfig({
                 TEST_LEGACY_ORIGIN: inject("legacyOrigin"),
                 TEST_NEW_ORIGIN: inject("newOrigin"),
                 TEST_CLOSED_ORIGIN: inject("closedOrigin"),
+                TEST_FLAKY_ORIGIN: inject("flakyOrigin"),
+                TEST_SLOW_ORIGIN: inject("slowOrigin"),
               },
             },
           })),

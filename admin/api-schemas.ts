@@ -30,3 +30,8 @@ export const AnalyticsQuerySchema = z.strictObject({
   /** How far back, in minutes (default one hour, at most a week). */
   minutes: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(7 * 24 * 60)), 60),
 });
+
+export const HealthQuerySchema = z.strictObject({
+  /** Seconds of history to summarise (rounded up to whole 10 s slots; at most the hour kept). */
+  window: z._default(z.coerce.number().check(z.int(), z.gte(10), z.lte(3600)), 60),
+});

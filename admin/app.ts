@@ -7,8 +7,8 @@ import { Hono, type Context } from "hono";
 import { ActorSchema, AuditQuerySchema, OverrideBodySchema } from "./api-schemas";
 import type { CommandError, FieldIssue } from "../durable-objects/commands";
 import { toFieldIssues } from "../durable-objects/commands";
-import type { WriteReply } from "../durable-objects/rollout-state";
-import { RolloutId, type StoredRollout } from "../worker/core/schema";
+import type { RolloutRecord, WriteReply } from "../durable-objects/rollout-state";
+import { RolloutId } from "../worker/core/schema";
 import { bearerToken, isAdminToken } from "../worker/auth";
 import { STATE_OBJECT_NAME, type Env } from "../worker/env";
 import { OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../worker/override";
@@ -16,7 +16,7 @@ import { problemResponse } from "../worker/problem";
 import { dashboardHeaders, renderDashboard } from "./dashboard";
 import { openApiDocument } from "./openapi";
 import { runAnalytics } from "./analytics";
-import { AnalyticsQuerySchema } from "./api-schemas";
+import { AnalyticsQuerySchema, HealthQuerySchema } from "./api-schemas";
 
 /** The reserved path prefix: requests under it are never proxied. */
 export const ADMIN_PREFIX = "/__admin";
@@ -36,13 +36,18 @@ export interface AdminOptions {
 }
 
 /** A rollout as the admin API shows it. */
-export function rolloutView(stored: StoredRollout) {
+export function rolloutView(stored: RolloutRecord) {
   return {
     id: stored.config.id,
+    status: stored.status,
     version: stored.version,
     updatedAt: stored.updatedAt,
     updatedBy: stored.updatedBy,
     killReason: stored.killReason,
+    percentSince: stored.percentSince ?? stored.updatedAt,
+    paused: stored.paused ?? false,
+    pauseReason: stored.pauseReason ?? null,
+    stage: stored.stage,
     config: stored.config,
   };
 }
@@ -220,6 +225,30 @@ export function createAdminApp(options: AdminOptions = {}) {
     const version = ifMatch(c);
     if (!version.ok) return version.response;
     return write(c, { type: "delete", id, ifMatch: version.version });
+  });
+
+  for (const action of ["pause", "continue", "promote"] as const) {
+    api.post(`/rollouts/:id/${action}`, async (c) => {
+      const id = c.req.param("id");
+      const bad = checkId(id);
+      if (bad) return bad;
+      const version = ifMatch(c);
+      if (!version.ok) return version.response;
+      const body = await readJson(c, true);
+      if (!body.ok) return body.response;
+      return write(c, { type: action, id, body: body.body, ifMatch: version.version });
+    });
+  }
+
+  api.get("/rollouts/:id/health", async (c) => {
+    const id = c.req.param("id");
+    const bad = checkId(id);
+    if (bad) return bad;
+    const query = HealthQuerySchema.safeParse(c.req.query());
+    if (!query.success) return problemResponse(400, "invalid-query", "Invalid query", "The health query is invalid.", { errors: toFieldIssues(query.error) });
+    const report = await stub(c.env).getHealth(id, query.data.window);
+    if (!report) return commandProblem({ kind: "not-found", rolloutId: id });
+    return c.json(report);
   });
 
   for (const action of ["kill", "resume"] as const) {

@@ -5,7 +5,7 @@
  */
 import * as z from "../worker/core/zod";
 import { KillBodySchema, ResumeBodySchema, RolloutConfigSchema } from "../worker/core/schema";
-import { AnalyticsQuerySchema, AuditQuerySchema, OverrideBodySchema, RolloutBodySchema, RolloutPatchSchema } from "./api-schemas";
+import { AnalyticsQuerySchema, AuditQuerySchema, HealthQuerySchema, OverrideBodySchema, RolloutBodySchema, RolloutPatchSchema } from "./api-schemas";
 
 type Schema = z.ZodMiniType;
 
@@ -48,6 +48,16 @@ export const ENDPOINTS: Endpoint[] = [
   { method: "delete", path: "/rollouts/{id}", summary: "Delete a rollout", ifMatch: true, responses: { 200: "Deleted", 401: "Missing or wrong admin token", 404: "Unknown rollout", 412: "If-Match names an old version" } },
   { method: "post", path: "/rollouts/{id}/kill", summary: "Kill switch: every user of this rollout to legacy", body: { schema: KillBodySchema, required: false, example: { reason: "5xx spike on new" } }, ifMatch: true, responses: { 200: "Killed (or already killed)", ...WRITE_ERRORS, 404: "Unknown rollout" } },
   { method: "post", path: "/rollouts/{id}/resume", summary: "Turn this rollout's kill switch off", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Resumed", ...WRITE_ERRORS, 404: "Unknown rollout" } },
+  { method: "post", path: "/rollouts/{id}/pause", summary: "Stop advancing through stages (the percentage stays)", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Paused", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "The rollout has no stages" } },
+  { method: "post", path: "/rollouts/{id}/continue", summary: "Resume advancing through stages", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Continued", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "The rollout has no stages" } },
+  { method: "post", path: "/rollouts/{id}/promote", summary: "Move to the next stage now", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Promoted", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "No stages, at the last stage, or killed" } },
+  {
+    method: "get",
+    path: "/rollouts/{id}/health",
+    summary: "Legacy and new side by side over a window: requests, error rate, p50/p95/p99, the guard's verdict, the stage, a per-10-s series",
+    query: HealthQuerySchema,
+    responses: { 200: "The health report", 400: "Invalid query", 401: "Missing or wrong admin token", 404: "Unknown rollout" },
+  },
   { method: "post", path: "/kill", summary: "Global kill switch: every rollout to legacy", body: { schema: KillBodySchema, required: false, example: { reason: "incident 4711" } }, ifMatch: true, responses: { 200: "Killed", ...WRITE_ERRORS } },
   { method: "post", path: "/resume", summary: "Turn the global kill switch off (per-rollout kills stay)", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Resumed", ...WRITE_ERRORS } },
   { method: "post", path: "/rollouts/{id}/override-token", summary: "Issue a signed QA override token for one variant of this rollout", body: { schema: OverrideBodySchema, required: false, example: { variant: "new", ttlSeconds: 3600 } }, responses: { 200: "The token, and how to send it", 401: "Missing or wrong admin token", 404: "Unknown rollout", 422: "Invalid body" } },

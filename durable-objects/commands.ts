@@ -37,7 +37,11 @@ export type AuditAction =
   | "kill"
   | "resume"
   | "kill-all"
-  | "resume-all";
+  | "resume-all"
+  | "pause"
+  | "continue"
+  | "promote"
+  | "advance";
 
 export interface AuditEntry {
   at: string;
@@ -70,7 +74,12 @@ export type Command =
   | { type: "kill"; id: string; body: unknown; ifMatch?: number }
   | { type: "resume"; id: string; body: unknown; ifMatch?: number }
   | { type: "kill-all"; body: unknown; ifMatch?: number }
-  | { type: "resume-all"; body: unknown; ifMatch?: number };
+  | { type: "resume-all"; body: unknown; ifMatch?: number }
+  | { type: "pause"; id: string; body: unknown; ifMatch?: number }
+  | { type: "continue"; id: string; body: unknown; ifMatch?: number }
+  | { type: "promote"; id: string; body: unknown; ifMatch?: number }
+  /** The stage scheduler moving a rollout on (not an operator command). */
+  | { type: "advance"; id: string; percent: number; reason: string };
 
 export interface CommandContext {
   now: Date;
@@ -178,7 +187,19 @@ function storeConfig(
   if (previous && sameJson(previous.config, config)) return { ok: true, changed: false, state, rollout: previous };
   const version = state.version + 1;
   const killReason = config.killed ? (previous?.config.killed ? previous.killReason : reason) : null;
-  const rollout: StoredRollout = { config, version, updatedAt: ctx.now.toISOString(), updatedBy: ctx.actor, killReason };
+  const at = ctx.now.toISOString();
+  // A stage's hold counts from the last percentage change; resuming after a kill restarts it.
+  const restartHold = !previous || previous.config.percent !== config.percent || (previous.config.killed && !config.killed);
+  const rollout: StoredRollout = {
+    config,
+    version,
+    updatedAt: at,
+    updatedBy: ctx.actor,
+    killReason,
+    percentSince: restartHold ? at : (previous?.percentSince ?? at),
+    paused: config.stages ? (previous?.paused ?? false) : false,
+    pauseReason: config.stages ? (previous?.pauseReason ?? null) : null,
+  };
   return {
     ok: true,
     changed: true,
@@ -192,6 +213,35 @@ function storeConfig(
       version,
       before: previous?.config ?? null,
       after: config,
+      reason,
+    },
+  };
+}
+
+/** A change to what the control plane tracks about a rollout (not its config), audited. */
+function replaceMeta(
+  state: ControlState,
+  previous: StoredRollout,
+  meta: Partial<Pick<StoredRollout, "paused" | "pauseReason">>,
+  ctx: CommandContext,
+  action: AuditAction,
+  reason: string | null,
+): CommandOutcome {
+  const version = state.version + 1;
+  const rollout: StoredRollout = { ...previous, ...meta, version, updatedAt: ctx.now.toISOString(), updatedBy: ctx.actor };
+  return {
+    ok: true,
+    changed: true,
+    state: withRollout(state, rollout),
+    rollout,
+    audit: {
+      at: rollout.updatedAt,
+      actor: ctx.actor,
+      action,
+      rolloutId: previous.config.id,
+      version,
+      before: { paused: previous.paused ?? false },
+      after: { paused: rollout.paused ?? false },
       reason,
     },
   };
@@ -254,6 +304,44 @@ export function applyCommand(state: ControlState, command: Command, ctx: Command
       }
       return storeConfig(state, { ...previous.config, killed }, previous, ctx, command.type, command.ifMatch, reason);
     }
+    case "pause":
+    case "continue": {
+      const previous = state.rollouts.get(command.id);
+      if (!previous) return { ok: false, error: { kind: "not-found", rolloutId: command.id } };
+      const body = ResumeBodySchema.safeParse(command.body ?? {});
+      if (!body.success) return invalid(`the ${command.type} body is invalid`, toFieldIssues(body.error));
+      if (!previous.config.stages) return { ok: false, error: { kind: "conflict", detail: `rollout "${command.id}" has no stages: there is nothing to ${command.type}` } };
+      const stale = checkVersion(previous.version, command.ifMatch);
+      if (stale) return stale;
+      const paused = command.type === "pause";
+      if ((previous.paused ?? false) === paused) return { ok: true, changed: false, state, rollout: previous };
+      const reason = body.data.reason || null;
+      return replaceMeta(state, previous, { paused, pauseReason: paused ? reason : null }, ctx, command.type, reason);
+    }
+    case "promote":
+    case "advance": {
+      const previous = state.rollouts.get(command.id);
+      if (!previous) return { ok: false, error: { kind: "not-found", rolloutId: command.id } };
+      const stages = previous.config.stages;
+      if (!stages) return { ok: false, error: { kind: "conflict", detail: `rollout "${command.id}" has no stages to promote through; set its percent instead` } };
+      if (previous.config.killed || state.globalKill.killed) return { ok: false, error: { kind: "conflict", detail: `rollout "${command.id}" is killed: resume it before promoting` } };
+      let percent: number;
+      let reason: string | null;
+      if (command.type === "promote") {
+        const body = ResumeBodySchema.safeParse(command.body ?? {});
+        if (!body.success) return invalid("the promote body is invalid", toFieldIssues(body.error));
+        const stale = checkVersion(previous.version, command.ifMatch);
+        if (stale) return stale;
+        const next = stages.find((s) => s.percent > previous.config.percent);
+        if (!next) return { ok: false, error: { kind: "conflict", detail: `rollout "${command.id}" is at its last stage (${previous.config.percent}%)` } };
+        percent = next.percent;
+        reason = body.data.reason || "promoted by an operator";
+      } else {
+        percent = command.percent;
+        reason = command.reason;
+      }
+      return storeConfig(state, { ...previous.config, percent }, previous, ctx, command.type, undefined, reason);
+    }
     case "kill-all":
     case "resume-all": {
       const body = (command.type === "kill-all" ? KillBodySchema : ResumeBodySchema).safeParse(command.body ?? {});
@@ -280,7 +368,7 @@ export function applyCommand(state: ControlState, command: Command, ctx: Command
 /** The seed rollout created on first start from the worker's vars. */
 export function seedState(state: ControlState, config: RolloutConfig, now: Date): { state: ControlState; audit: AuditEntry } {
   const version = state.version + 1;
-  const rollout: StoredRollout = { config, version, updatedAt: now.toISOString(), updatedBy: "seed", killReason: null };
+  const rollout: StoredRollout = { config, version, updatedAt: now.toISOString(), updatedBy: "seed", killReason: null, percentSince: now.toISOString(), paused: false, pauseReason: null };
   return {
     state: withRollout(state, rollout),
     audit: { at: rollout.updatedAt, actor: "seed", action: "seed", rolloutId: config.id, version, before: null, after: config, reason: "first start: seeded from LEGACY_ORIGIN, NEW_ORIGIN and INITIAL_PERCENT" },

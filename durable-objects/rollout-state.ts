@@ -5,6 +5,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { readEnvConfig, type VarProblem } from "../worker/core/env-config";
+import { evaluateGuard, type Verdict } from "../worker/core/guard";
+import { addFlush, prune, RETENTION_MS, series, summarize, type HealthFlush, type HealthSummary, type HealthWindows, type Slot } from "../worker/core/health";
 import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../worker/core/schema";
 import type { Env } from "../worker/env";
 import {
@@ -17,6 +19,7 @@ import {
   type CommandError,
   type ControlState,
 } from "./commands";
+import { evaluateRollouts, GUARD_INTERVAL_MS, isWatched, rolloutStatus, stageView, type RolloutStatus, type StageView } from "./schedule";
 
 /** How many audit entries are kept (oldest dropped first). */
 export const AUDIT_RETENTION = 10_000;
@@ -28,7 +31,7 @@ export type SnapshotReply =
   | { status: "unconfigured"; problems: VarProblem[] };
 
 export type WriteReply =
-  | { ok: true; changed: boolean; created: boolean; version: number; rollout: StoredRollout | null; globalKill: GlobalKill }
+  | { ok: true; changed: boolean; created: boolean; version: number; rollout: RolloutRecord | null; globalKill: GlobalKill }
   | { ok: false; error: CommandError };
 
 export interface AuditQuery {
@@ -42,9 +45,28 @@ export interface AuditRecord extends AuditEntry {
   seq: number;
 }
 
+/** A stored rollout with what the control plane derives about it now. */
+export interface RolloutRecord extends StoredRollout {
+  status: RolloutStatus;
+  stage: StageView | null;
+}
+
+/** `GET /rollouts/:id/health`: both variants side by side, the guard's verdict, and a chart series. */
+export interface HealthReport extends HealthSummary {
+  rollout: string;
+  now: string;
+  status: RolloutStatus;
+  verdict: Verdict;
+  stage: StageView | null;
+  series: ReturnType<typeof series>;
+}
+
 export class RolloutState extends DurableObject<Env> {
   private state: ControlState = EMPTY_STATE;
   private snapshot: ConfigSnapshot | undefined;
+  private windows: HealthWindows = {};
+  /** The last verdict status logged per rollout (a line goes to the log when it changes). */
+  private lastLogged = new Map<string, string>();
   /** Injectable clock, so tests can control time. */
   now: () => Date = () => new Date();
 
@@ -58,7 +80,9 @@ export class RolloutState extends DurableObject<Env> {
         action TEXT NOT NULL, rollout_id TEXT, version INTEGER NOT NULL, before TEXT, after TEXT, reason TEXT)`,
     );
     sql.exec(`CREATE INDEX IF NOT EXISTS audit_rollout ON audit (rollout_id, seq)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS health_slots (rollout_id TEXT NOT NULL, slot INTEGER NOT NULL, stats TEXT NOT NULL, PRIMARY KEY (rollout_id, slot))`);
     this.state = this.load();
+    this.windows = this.loadWindows();
   }
 
   private load(): ControlState {
@@ -73,6 +97,15 @@ export class RolloutState extends DurableObject<Env> {
       globalKill: meta.has("globalKill") ? (JSON.parse(meta.get("globalKill")!) as GlobalKill) : EMPTY_STATE.globalKill,
       rollouts,
     };
+  }
+
+  private loadWindows(): HealthWindows {
+    const windows: HealthWindows = {};
+    const since = Date.now() - RETENTION_MS;
+    for (const row of this.ctx.storage.sql.exec<{ rollout_id: string; slot: number; stats: string }>(`SELECT rollout_id, slot, stats FROM health_slots WHERE slot > ? ORDER BY slot`, since)) {
+      (windows[row.rollout_id] ??= []).push({ start: row.slot, stats: JSON.parse(row.stats) as Slot["stats"] });
+    }
+    return windows;
   }
 
   /** Persist `next` (diffed against the current state) and its audit entry in one transaction. */
@@ -104,6 +137,74 @@ export class RolloutState extends DurableObject<Env> {
     });
     this.state = next;
     this.snapshot = undefined;
+    if ([...next.rollouts.values()].some(isWatched)) this.ctx.waitUntil(this.ensureAlarm());
+  }
+
+  /** Keeps the guard/stage alarm running while any rollout has a guard or stages. */
+  private async ensureAlarm(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + GUARD_INTERVAL_MS);
+  }
+
+  /** Health counters from an isolate (at most about one call per isolate per second). */
+  async recordHealth(flush: HealthFlush): Promise<void> {
+    const now = this.now().getTime();
+    const { windows, touched } = addFlush(this.windows, flush, now);
+    this.windows = windows;
+    const sql = this.ctx.storage.sql;
+    for (const { rolloutId, slot } of touched) {
+      sql.exec(`INSERT OR REPLACE INTO health_slots (rollout_id, slot, stats) VALUES (?, ?, ?)`, rolloutId, slot.start, JSON.stringify(slot.stats));
+    }
+  }
+
+  /** Every GUARD_INTERVAL_MS: guards roll back unhealthy rollouts, stages move healthy ones on. */
+  override async alarm(): Promise<void> {
+    const now = this.now();
+    const t = now.getTime();
+    this.windows = prune(this.windows, t);
+    this.ctx.storage.sql.exec(`DELETE FROM health_slots WHERE slot <= ?`, t - RETENTION_MS);
+    for (const evaluation of evaluateRollouts(this.state, this.windows, t)) {
+      const { rolloutId, verdict, plan, command, actor } = evaluation;
+      let applied: string | undefined;
+      if (command && actor) {
+        const outcome = applyCommand(this.state, command, { now, actor });
+        if (outcome.ok && outcome.changed) {
+          this.save(outcome.state, outcome.audit);
+          applied = outcome.audit.action;
+        }
+      }
+      const key = `${verdict.status}|${plan?.action ?? ""}|${applied ?? ""}`;
+      if (applied || this.lastLogged.get(rolloutId) !== key) {
+        this.lastLogged.set(rolloutId, key);
+        console.log(JSON.stringify({ event: "guard", rollout: rolloutId, verdict: verdict.status, summary: verdict.summary, samples: verdict.samples, ...(plan ? { stage: plan.action, stageReason: plan.reason } : {}), ...(applied ? { action: applied, actor } : {}) }));
+      }
+    }
+    if ([...this.state.rollouts.values()].some((r) => isWatched(r) && !r.config.killed)) {
+      await this.ctx.storage.setAlarm(Date.now() + GUARD_INTERVAL_MS);
+    }
+  }
+
+  private record(r: StoredRollout): RolloutRecord {
+    const now = this.now().getTime();
+    return { ...r, status: rolloutStatus(r, this.state.globalKill), stage: stageView(r, this.state.globalKill, this.windows, now) };
+  }
+
+  /** Both variants of a rollout over the last `windowSeconds`, with the guard's verdict; null for an unknown id. */
+  async getHealth(id: string, windowSeconds = 60): Promise<HealthReport | null> {
+    this.ensureSeeded();
+    const r = this.state.rollouts.get(id);
+    if (!r) return null;
+    const now = this.now().getTime();
+    const summary = summarize(this.windows, id, windowSeconds, now);
+    const guard = r.config.guard ? { ...r.config.guard, windowSeconds: summary.windowSeconds } : undefined;
+    return {
+      rollout: id,
+      now: new Date(now).toISOString(),
+      status: rolloutStatus(r, this.state.globalKill),
+      ...summary,
+      verdict: evaluateGuard(guard, summary),
+      stage: stageView(r, this.state.globalKill, this.windows, now),
+      series: series(this.windows, id, Math.min(36, Math.ceil(windowSeconds / 10)), now),
+    };
   }
 
   /**
@@ -135,18 +236,19 @@ export class RolloutState extends DurableObject<Env> {
     if (!outcome.ok) return outcome;
     if (outcome.changed) this.save(outcome.state, outcome.audit);
     const created = outcome.changed && outcome.audit.action === "create";
-    return { ok: true, changed: outcome.changed, created, version: this.state.version, rollout: outcome.rollout, globalKill: this.state.globalKill };
+    return { ok: true, changed: outcome.changed, created, version: this.state.version, rollout: outcome.rollout && this.record(outcome.rollout), globalKill: this.state.globalKill };
   }
 
-  async listRollouts(): Promise<{ version: number; globalKill: GlobalKill; rollouts: StoredRollout[]; problems?: VarProblem[] }> {
+  async listRollouts(): Promise<{ version: number; globalKill: GlobalKill; rollouts: RolloutRecord[]; problems?: VarProblem[] }> {
     const problems = this.ensureSeeded();
-    const rollouts = [...this.state.rollouts.values()].sort((a, b) => (a.config.id < b.config.id ? -1 : 1));
+    const rollouts = [...this.state.rollouts.values()].sort((a, b) => (a.config.id < b.config.id ? -1 : 1)).map((r) => this.record(r));
     return { version: this.state.version, globalKill: this.state.globalKill, rollouts, ...(problems ? { problems } : {}) };
   }
 
-  async getRollout(id: string): Promise<StoredRollout | null> {
+  async getRollout(id: string): Promise<RolloutRecord | null> {
     this.ensureSeeded();
-    return this.state.rollouts.get(id) ?? null;
+    const r = this.state.rollouts.get(id);
+    return r ? this.record(r) : null;
   }
 
   /** Audit entries, newest first. */

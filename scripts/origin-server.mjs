@@ -17,10 +17,12 @@ import http from "node:http";
 import { WebSocketServer } from "ws";
 
 /**
- * @param {{ name: string, port?: number, host?: string, onRequest?: (r: { method: string, url: string, headers: http.IncomingHttpHeaders, at: number }) => void }} options
+ * @param {{ name: string, port?: number, host?: string, failEvery?: number, delayMs?: number, onRequest?: (r: { method: string, url: string, headers: http.IncomingHttpHeaders, at: number }) => void }} options
+ *   failEvery: every Nth echo request answers 503 (a flaky backend); delayMs: added to every answer (a slow one)
  * @returns {Promise<{ url: string, port: number, close: () => Promise<void>, server: http.Server }>}
  */
-export async function startOrigin({ name, port = 0, host = "127.0.0.1", onRequest }) {
+export async function startOrigin({ name, port = 0, host = "127.0.0.1", failEvery = 0, delayMs = 0, onRequest }) {
+  let served = 0;
   const wss = new WebSocketServer({ noServer: true });
   wss.on("connection", (socket) => {
     socket.on("message", (data, isBinary) => socket.send(isBinary ? data : `${name}: ${data.toString()}`));
@@ -31,6 +33,7 @@ export async function startOrigin({ name, port = 0, host = "127.0.0.1", onReques
     onRequest?.({ method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, at });
     const url = new URL(req.url ?? "/", "http://origin.local");
     res.setHeader("x-origin", name);
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
 
     if (url.pathname === "/__origin/redirect") {
       res.writeHead(302, { location: "/__origin/landed" }).end();
@@ -66,6 +69,10 @@ export async function startOrigin({ name, port = 0, host = "127.0.0.1", onReques
 
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
+    if (failEvery && ++served % failEvery === 0) {
+      res.writeHead(503, { "content-type": "text/plain" }).end(`${name} failed on purpose (every ${failEvery}th request)\n`);
+      return;
+    }
     const body = Buffer.concat(chunks).toString("utf8");
     const rollout = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith("x-rollout-")));
     const wantsJson = (req.headers.accept ?? "").includes("application/json") || url.searchParams.get("format") === "json";

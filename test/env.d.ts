@@ -6,6 +6,8 @@ declare global {
       TEST_LEGACY_ORIGIN: string;
       TEST_NEW_ORIGIN: string;
       TEST_CLOSED_ORIGIN: string;
+      TEST_FLAKY_ORIGIN: string;
+      TEST_SLOW_ORIGIN: string;
     }
     interface GlobalProps {
       mainModule: typeof import("../worker/index");

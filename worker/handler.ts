@@ -27,6 +27,8 @@ export interface ProxyDeps {
   randomId: () => string;
   fetcher?: typeof fetch;
   waitUntil?: (promise: Promise<unknown>) => void;
+  /** Per-variant health counting (batched in the isolate, flushed in the background). */
+  health?: (record: RequestRecord) => void;
 }
 
 interface Route {
@@ -137,6 +139,7 @@ export async function handleProxy(request: Request, deps: ProxyDeps): Promise<Re
   };
   deps.sink.write(record);
   deps.log(logLine(record));
+  deps.health?.(record);
   return response;
 }
 

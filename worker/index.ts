@@ -5,9 +5,10 @@
 import { ADMIN_PREFIX, createAdminApp } from "../admin/app";
 import { DurableObjectConfigSource } from "./config-source";
 import { readEnvConfig, type EnvConfig } from "./core/env-config";
-import type { Env } from "./env";
 import { handleProxy } from "./handler";
-import { AnalyticsEngineSink } from "./observe";
+import { newAccumulator, recordOutcome, takeFlush, type HealthAccumulator } from "./core/health";
+import { STATE_OBJECT_NAME, type Env } from "./env";
+import { AnalyticsEngineSink, type RequestRecord } from "./observe";
 import { SnapshotCache } from "./snapshot-cache";
 
 export { RolloutState } from "../durable-objects/rollout-state";
@@ -17,6 +18,9 @@ interface IsolateState {
   cache: SnapshotCache;
   startedAt: string;
   proxied: number;
+  health: HealthAccumulator;
+  flushes: number;
+  flushFailures: number;
   envConfig: EnvConfig;
   admin: ReturnType<typeof createAdminApp>;
 }
@@ -38,6 +42,9 @@ function isolateState(env: Env): IsolateState {
       envConfig,
       startedAt: new Date().toISOString(),
       proxied: 0,
+      health: newAccumulator(Date.now()),
+      flushes: 0,
+      flushFailures: 0,
       admin: createAdminApp({
         // An admin write refreshes this isolate's snapshot at once; other isolates follow within the
         // freshness window. Tests set ADMIN_WRITES_REFRESH_LOCALLY=false to measure that slower path.
@@ -47,6 +54,8 @@ function isolateState(env: Env): IsolateState {
           proxiedRequests: created.proxied,
           configRefreshes: cache.stats.refreshes,
           configRefreshFailures: cache.stats.failures,
+          healthFlushes: created.flushes,
+          healthFlushFailures: created.flushFailures,
           configVersion: cache.version,
           freshnessMs: cache.freshnessMs,
         }),
@@ -61,6 +70,33 @@ function isolateState(env: Env): IsolateState {
 /** The isolate's snapshot cache (exposed for tests and diagnostics). */
 export function snapshotCacheFor(env: Env): SnapshotCache {
   return isolateState(env).cache;
+}
+
+/**
+ * Counts a proxied request towards its variant's health and, at most once a second, flushes the
+ * isolate's counters to the Durable Object in the background. A failed flush is dropped.
+ */
+function countHealth(state: IsolateState, env: Env, record: RequestRecord, ctx: ExecutionContext): void {
+  const id = record.decision.rolloutId;
+  if (!id) return;
+  const latencyMs = record.latencyMs;
+  if (record.retriedOnLegacy) {
+    // New failed to connect and legacy answered: a failure of new, and a request served by legacy.
+    recordOutcome(state.health, id, "new", { status: 0, latencyMs });
+    recordOutcome(state.health, id, "legacy", { status: record.status, latencyMs });
+  } else {
+    recordOutcome(state.health, id, record.decision.variant, { status: record.status, latencyMs });
+  }
+  const flush = takeFlush(state.health, Date.now());
+  if (!flush) return;
+  state.flushes++;
+  const stub = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
+  ctx.waitUntil(
+    stub.recordHealth(flush).catch((error: unknown) => {
+      state.flushFailures++;
+      console.error(JSON.stringify({ event: "health-flush-dropped", error: error instanceof Error ? error.message : String(error) }));
+    }),
+  );
 }
 
 export default {
@@ -81,6 +117,7 @@ export default {
       clock: Date.now,
       randomId: () => crypto.randomUUID(),
       waitUntil: (promise) => ctx.waitUntil(promise),
+      health: (record) => countHealth(state, env, record, ctx),
     });
   },
 } satisfies ExportedHandler<Env>;

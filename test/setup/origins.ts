@@ -7,6 +7,8 @@ declare module "vitest" {
     legacyOrigin: string;
     newOrigin: string;
     closedOrigin: string;
+    flakyOrigin: string;
+    slowOrigin: string;
   }
 }
 
@@ -16,7 +18,12 @@ export default async function setup(project: TestProject) {
   project.provide("legacyOrigin", legacy.url);
   project.provide("newOrigin", next.url);
   project.provide("closedOrigin", `http://127.0.0.1:${await closedPort()}`);
+  // A new backend that fails one request in five, and one that is 300 ms slower.
+  const flaky = await startOrigin({ name: "new", failEvery: 5 });
+  const slow = await startOrigin({ name: "new", delayMs: 300 });
+  project.provide("flakyOrigin", flaky.url);
+  project.provide("slowOrigin", slow.url);
   return async () => {
-    await Promise.all([legacy.close(), next.close()]);
+    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close()]);
   };
 }

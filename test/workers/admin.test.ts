@@ -178,7 +178,7 @@ describe("durable state", () => {
     const tables = await runInDurableObject(stub, (_instance: RolloutState, state) =>
       state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name").toArray().map((r) => r.name),
     );
-    expect(tables).toEqual(["audit", "meta", "rollouts"]);
+    expect(tables).toEqual(["audit", "health_slots", "meta", "rollouts"]);
   });
 });
 

@@ -2,7 +2,12 @@
  * Rollout configuration: the zod schemas are the single source of truth; every TypeScript
  * type for config and admin payloads is inferred from them. No I/O.
  */
+import { GuardSchema } from "./guard";
+import { Percent } from "./percent";
+import { StagesSchema } from "./stages";
 import * as z from "./zod";
+
+export { Percent };
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -54,13 +59,6 @@ export const UserId = z.string().check(z.minLength(1), z.maxLength(256));
 /** One place the router looks for the user id. */
 export const StickinessSource = z.union([z.strictObject({ header: HeaderName }), z.strictObject({ cookie: CookieName })]);
 
-/** 0-100 in steps of 0.01. */
-export const Percent = z.number().check(
-  z.gte(0, "must be between 0 and 100"),
-  z.lte(100, "must be between 0 and 100"),
-  z.refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-7, "must be a multiple of 0.01"),
-);
-
 export const MatchSchema = z.strictObject({
   /** Hostnames this rollout applies to; empty = every host. */
   hosts: z._default(z.array(Hostname).check(z.maxLength(100)), []),
@@ -102,6 +100,10 @@ export const RolloutConfigSchema = z.strictObject({
   killed: z._default(z.boolean(), false),
   /** Retry a failed connection to the new origin once on legacy, for requests safe to repeat. @default true */
   retryOnLegacy: z._default(z.boolean(), true),
+  /** Automatic rollback: limits on the new variant's health (see worker/core/guard.ts). */
+  guard: z.optional(GuardSchema),
+  /** Automatic promotion: percentages and hold times (see worker/core/stages.ts). */
+  stages: z.optional(StagesSchema),
 });
 
 export type RolloutConfig = z.infer<typeof RolloutConfigSchema>;
@@ -117,6 +119,11 @@ export interface StoredRollout {
   updatedBy: string;
   /** Why it was last killed, while it is killed. */
   killReason: string | null;
+  /** When `percent` last changed: a stage's hold counts from here. */
+  percentSince?: string;
+  /** Stages stopped advancing (by an operator or a guard with action "pause"). */
+  paused?: boolean;
+  pauseReason?: string | null;
 }
 
 /** The global kill switch: above every rollout's own. */

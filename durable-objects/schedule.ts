@@ -1,0 +1,122 @@
+/**
+ * What the Durable Object's alarm decides for each guarded or staged rollout, and how a rollout's
+ * status and stage read. Pure: state, health windows and `now` in; verdicts, plans and the
+ * commands to apply out.
+ */
+import { evaluateGuard, type Verdict } from "../worker/core/guard";
+import { RETENTION_MS, summarize, type HealthWindows } from "../worker/core/health";
+import type { GlobalKill, StoredRollout } from "../worker/core/schema";
+import { currentStageIndex, planStage, type StagePlan } from "../worker/core/stages";
+import type { Command, ControlState } from "./commands";
+
+/** How often the alarm evaluates guards and stages while any rollout has one. */
+export const GUARD_INTERVAL_MS = 5000;
+
+export type RolloutStatus = "live" | "paused" | "killed" | "complete";
+
+export function rolloutStatus(r: StoredRollout, globalKill: GlobalKill): RolloutStatus {
+  if (r.config.killed || globalKill.killed) return "killed";
+  if (r.paused) return "paused";
+  const stages = r.config.stages;
+  if (r.config.percent >= 100 || (stages && !stages.some((s) => s.percent > r.config.percent))) return "complete";
+  return "live";
+}
+
+/** Whether the alarm has anything to watch on this rollout. */
+export function isWatched(r: StoredRollout): boolean {
+  return !!(r.config.guard || r.config.stages);
+}
+
+export interface StageView {
+  /** Index of the current stage (-1 = below the first). */
+  index: number;
+  count: number;
+  percent: number;
+  holdSeconds: number;
+  enteredAt: string;
+  nextPercent: number | null;
+  /** When the hold ends (the move still needs a healthy guard). */
+  nextDueAt: string | null;
+  /** Why it is not moving, or what it will do next. */
+  waiting: string | null;
+}
+
+function percentSince(r: StoredRollout): number {
+  return Date.parse(r.percentSince ?? r.updatedAt);
+}
+
+/** The guard's verdict over the current stage's hold so far (at least 10 s, at most the history kept). */
+export function holdVerdict(r: StoredRollout, windows: HealthWindows, now: number): Verdict | undefined {
+  if (!r.config.guard) return undefined;
+  const seconds = Math.min(Math.max((now - percentSince(r)) / 1000, 10), RETENTION_MS / 1000);
+  return evaluateGuard(r.config.guard, summarize(windows, r.config.id, seconds, now));
+}
+
+export function stagePlan(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number): StagePlan | undefined {
+  const stages = r.config.stages;
+  if (!stages) return undefined;
+  return planStage(
+    stages,
+    { percent: r.config.percent, percentSince: percentSince(r), paused: r.paused ?? false, killed: r.config.killed || globalKill.killed, guarded: !!r.config.guard },
+    holdVerdict(r, windows, now),
+    now,
+  );
+}
+
+export function stageView(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number): StageView | null {
+  const stages = r.config.stages;
+  if (!stages) return null;
+  const index = currentStageIndex(stages, r.config.percent);
+  const next = stages.find((s) => s.percent > r.config.percent);
+  const plan = stagePlan(r, globalKill, windows, now)!;
+  const hold = index >= 0 ? stages[index]!.holdSeconds : 0;
+  return {
+    index,
+    count: stages.length,
+    percent: r.config.percent,
+    holdSeconds: hold,
+    enteredAt: r.percentSince ?? r.updatedAt,
+    nextPercent: next?.percent ?? null,
+    nextDueAt: next ? new Date(percentSince(r) + hold * 1000).toISOString() : null,
+    waiting: plan.action === "advance" ? `moving to ${plan.percent}% at the next check` : plan.reason,
+  };
+}
+
+/** What the alarm found for one rollout, and what it does about it. */
+export interface Evaluation {
+  rolloutId: string;
+  verdict: Verdict;
+  plan?: StagePlan;
+  /** The command to apply, as `actor`. */
+  command?: Command;
+  actor?: "guard" | "stages";
+}
+
+/** One alarm's decisions over every watched rollout that is not killed. */
+export function evaluateRollouts(state: ControlState, windows: HealthWindows, now: number): Evaluation[] {
+  const out: Evaluation[] = [];
+  for (const r of state.rollouts.values()) {
+    if (!isWatched(r) || r.config.killed || state.globalKill.killed) continue;
+    const id = r.config.id;
+    const guard = r.config.guard;
+    const verdict = evaluateGuard(guard, summarize(windows, id, guard?.windowSeconds ?? 60, now));
+    if (guard && verdict.status === "breach") {
+      const reason = `guard ${verdict.breaches.map((b) => b.limit).join(", ")}: ${verdict.summary}`;
+      if (guard.action === "kill") {
+        out.push({ rolloutId: id, verdict, command: { type: "kill", id, body: { reason: reason.slice(0, 500) } }, actor: "guard" });
+        continue;
+      }
+      if (!r.paused && r.config.stages) {
+        out.push({ rolloutId: id, verdict, command: { type: "pause", id, body: { reason: reason.slice(0, 500) } }, actor: "guard" });
+        continue;
+      }
+    }
+    const plan = stagePlan(r, state.globalKill, windows, now);
+    if (plan?.action === "advance") {
+      out.push({ rolloutId: id, verdict, plan, command: { type: "advance", id, percent: plan.percent, reason: `stage: ${plan.reason}` }, actor: "stages" });
+    } else {
+      out.push({ rolloutId: id, verdict, ...(plan ? { plan } : {}) });
+    }
+  }
+  return out;
+}

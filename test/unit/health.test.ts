@@ -1,0 +1,146 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { emptyHistogram, merge, quantile, record, revive } from "../../worker/core/histogram";
+import { addFlush, newAccumulator, prune, recordOutcome, RETENTION_MS, series, SLOT_MS, summarize, takeFlush, type HealthWindows } from "../../worker/core/health";
+
+/** Seeded PRNG so that a failure replays. */
+function rng(seed: number) {
+  return () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+}
+
+function exactQuantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+describe("latency histogram", () => {
+  const random = rng(42);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const distributions: Record<string, () => number> = {
+    uniform: () => 1 + random() * 999,
+    "log-normal": () => Math.exp(3 + 0.8 * normal()),
+    bimodal: () => (random() < 0.8 ? 20 + 5 * random() : 400 + 100 * random()),
+    "heavy tail": () => 5 / (1 - random()) ** 0.7,
+  };
+
+  it.each(Object.keys(distributions))("gives p50, p95, p99 within 5%% of exact on %s data", (name) => {
+    const values = Array.from({ length: 20_000 }, distributions[name]!);
+    const h = emptyHistogram();
+    for (const v of values) record(h, v);
+    for (const q of [0.5, 0.95, 0.99]) {
+      const exact = exactQuantile(values, q);
+      expect(Math.abs(quantile(h, q)! - exact) / exact, `q=${q}`).toBeLessThan(0.05);
+    }
+  });
+
+  it("merges into exactly the histogram of the combined data, in any order", () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0.01, max: 1e6, noNaN: true }), { maxLength: 200 }), fc.array(fc.double({ min: 0.01, max: 1e6, noNaN: true }), { maxLength: 200 }), fc.array(fc.double({ min: 0.01, max: 1e6, noNaN: true }), { maxLength: 200 }), (a, b, c) => {
+        const h = (xs: number[]) => xs.reduce((acc, x) => record(acc, x), emptyHistogram());
+        const left = merge(merge(h(a), h(b)), h(c));
+        const right = merge(h(a), merge(h(b), h(c)));
+        const all = h([...a, ...b, ...c]);
+        for (const q of [0.5, 0.99]) {
+          if (quantile(left, q) !== quantile(all, q) || quantile(right, q) !== quantile(all, q)) return false;
+        }
+        return left.count === all.count && right.count === all.count;
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("survives a JSON round trip, empty or not", () => {
+    const h = record(record(emptyHistogram(), 12), 80);
+    const back = revive(JSON.parse(JSON.stringify(h)));
+    expect(quantile(back, 0.99)).toBe(quantile(h, 0.99));
+    const empty = revive(JSON.parse(JSON.stringify(emptyHistogram())));
+    expect(merge(empty, h).min).toBe(12);
+    expect(quantile(empty, 0.5)).toBeNull();
+  });
+});
+
+describe("isolate accumulator", () => {
+  it("counts 5xx and failed connections as errors and 4xx apart", () => {
+    const acc = newAccumulator(0);
+    for (const status of [200, 204, 404, 429, 500, 503, 0]) recordOutcome(acc, "r", "new", { status, latencyMs: 10 });
+    const v = acc.rollouts.get("r")!.new;
+    expect(v).toMatchObject({ requests: 7, errors: 3, clientErrors: 2 });
+  });
+
+  it("flushes at most once a second, and only with something to send", () => {
+    const acc = newAccumulator(0);
+    expect(takeFlush(acc, 5000)).toBeUndefined(); // nothing recorded
+    let flushes = 0;
+    for (let t = 0; t < 10_000; t += 2) {
+      recordOutcome(acc, "r", t % 4 ? "new" : "legacy", { status: 200, latencyMs: 5 });
+      if (takeFlush(acc, t)) flushes++;
+    }
+    // 5,000 requests over 10 s: at most 10 flushes.
+    expect(flushes).toBeLessThanOrEqual(10);
+    expect(flushes).toBeGreaterThanOrEqual(9);
+  });
+
+  it("hands over everything counted and starts again from zero", () => {
+    const acc = newAccumulator(0);
+    recordOutcome(acc, "a", "new", { status: 200, latencyMs: 5 });
+    recordOutcome(acc, "b", "legacy", { status: 500, latencyMs: 7 });
+    const flush = takeFlush(acc, 2000)!;
+    expect(Object.keys(flush.rollouts).sort()).toEqual(["a", "b"]);
+    expect(flush.rollouts.b!.legacy.errors).toBe(1);
+    expect(acc.rollouts.size).toBe(0);
+  });
+});
+
+describe("rolling windows in the Durable Object", () => {
+  function flushOf(rollout: string, newRequests: number, newErrors: number, legacyRequests: number, latencyMs = 20) {
+    const acc = newAccumulator(-10_000);
+    for (let i = 0; i < newRequests; i++) recordOutcome(acc, rollout, "new", { status: i < newErrors ? 500 : 200, latencyMs });
+    for (let i = 0; i < legacyRequests; i++) recordOutcome(acc, rollout, "legacy", { status: 200, latencyMs });
+    return takeFlush(acc, 0)!;
+  }
+
+  it("adds flushes into 10 s slots aligned to the clock", () => {
+    let w: HealthWindows = {};
+    const t0 = 1_700_000_000_000;
+    w = addFlush(w, flushOf("r", 10, 1, 10), t0 + 1000).windows;
+    w = addFlush(w, flushOf("r", 10, 1, 10), t0 + 4000).windows;
+    w = addFlush(w, flushOf("r", 10, 0, 10), t0 + SLOT_MS + 1).windows;
+    expect(w.r!.map((s) => s.start)).toEqual([t0, t0 + SLOT_MS]);
+    expect(w.r![0]!.stats.new.requests).toBe(20);
+  });
+
+  it("summarises a window of whole slots, side by side", () => {
+    let w: HealthWindows = {};
+    const t0 = 1_700_000_000_000;
+    for (let i = 0; i < 12; i++) w = addFlush(w, flushOf("r", 100, i < 6 ? 0 : 20, 300), t0 + i * SLOT_MS).windows;
+    const now = t0 + 11 * SLOT_MS + 5000;
+    const last60 = summarize(w, "r", 60, now);
+    expect(last60.windowSeconds).toBe(60);
+    expect(last60.new.requests).toBe(600);
+    expect(last60.new.errorRate).toBeCloseTo(0.2);
+    expect(last60.legacy.requests).toBe(1800);
+    expect(last60.legacy.errorRate).toBe(0);
+    const all = summarize(w, "r", 120, now);
+    expect(all.new.errorRate).toBeCloseTo(0.1);
+    expect(summarize(w, "other", 60, now).new).toMatchObject({ requests: 0, errorRate: null, p95: null });
+  });
+
+  it("forgets slots older than the retention", () => {
+    const t0 = 1_700_000_000_000;
+    let w = addFlush({}, flushOf("r", 1, 0, 1), t0).windows;
+    w = addFlush(w, flushOf("s", 1, 0, 1), t0 + RETENTION_MS - SLOT_MS).windows;
+    expect(Object.keys(prune(w, t0 + RETENTION_MS + 1))).toEqual(["s"]);
+  });
+
+  it("gives a chart series with empty slots filled in", () => {
+    const t0 = 1_700_000_000_000;
+    const w = addFlush({}, flushOf("r", 10, 5, 10), t0).windows;
+    const points = series(w, "r", 6, t0 + 2 * SLOT_MS);
+    expect(points).toHaveLength(6);
+    expect(points[3]!.new.errorRate).toBe(0.5);
+    expect(points[5]!.new.requests).toBe(0);
+  });
+});

@@ -1,0 +1,177 @@
+import { env, exports } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { RolloutState } from "../../durable-objects/rollout-state";
+import { newAccumulator, recordOutcome, takeFlush } from "../../worker/core/health";
+import { STATE_OBJECT_NAME } from "../../worker/env";
+import { admin, adminJson } from "./helpers";
+
+const stub = () => env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
+
+/** Sets the Durable Object's clock (its guard and stage logic read `now()`). */
+async function setClock(at: number | null) {
+  await runInDurableObject(stub(), (instance: RolloutState) => {
+    instance.now = at === null ? () => new Date() : () => new Date(at);
+  });
+}
+
+async function create(id: string, config: Record<string, unknown>) {
+  await admin("DELETE", `/rollouts/${id}`);
+  const res = await adminJson("PUT", `/rollouts/${id}`, { match: { pathPrefixes: [`/${id}`] }, ...config });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+}
+
+/** Sends `count` requests from distinct users through the router, `concurrency` at a time. */
+async function traffic(path: string, count: number, concurrency = 20) {
+  for (let i = 0; i < count; i += concurrency) {
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, count - i) }, (_, j) =>
+        exports.default.fetch(`http://router.test${path}`, { headers: { "x-user-id": `u-${path}-${i + j}`, accept: "application/json" } }).then((r) => r.arrayBuffer()),
+      ),
+    );
+  }
+}
+
+/** Waits until the isolate has flushed and the Durable Object holds `minimum` requests for the rollout. */
+async function flushed(id: string, minimum: number) {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    await new Promise((r) => setTimeout(r, 150));
+    // A request after a second triggers the isolate's next flush.
+    await exports.default.fetch(`http://router.test/${id}/tick`, { headers: { "x-user-id": "ticker", accept: "application/json" } }).then((r) => r.arrayBuffer());
+    const health = await adminJson("GET", `/rollouts/${id}/health?window=60`);
+    if (health.body.legacy.requests + health.body.new.requests >= minimum) return health.body;
+  }
+  throw new Error(`health for ${id} never reached ${minimum} requests`);
+}
+
+describe("guards: automatic rollback", () => {
+  it("kills a rollout whose new origin fails 20% of requests at the first check after the data arrives, and says why", async () => {
+    await setClock(null);
+    await create("flaky", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_FLAKY_ORIGIN }, percent: 50, guard: { windowSeconds: 30, minRequests: 20, maxErrorRate: 0.05 } });
+    await traffic("/flaky", 200);
+    const before = await flushed("flaky", 200);
+    expect(before.new.errorRate).toBeGreaterThan(0.15);
+    expect(before.legacy.errorRate).toBe(0);
+    expect(before.verdict.status).toBe("breach");
+
+    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    const after = await adminJson("GET", "/rollouts/flaky");
+    expect(after.body).toMatchObject({ status: "killed", config: { killed: true } });
+    expect(after.body.killReason).toMatch(/^guard maxErrorRate: new error rate \d+\.\d% over 30 s \(n=\d+\) exceeds maxErrorRate 5\.0% \(legacy 0\.0%, n=\d+\)\.$/);
+    const audit = await adminJson("GET", "/audit?rollout=flaky&limit=1");
+    expect(audit.body.entries[0]).toMatchObject({ actor: "guard", action: "kill", reason: after.body.killReason });
+    // And the traffic now goes to legacy.
+    const res = await exports.default.fetch("http://router.test/flaky/after", { headers: { "x-user-id": "anyone", accept: "application/json" } });
+    expect(res.headers.get("x-origin")).toBe("legacy");
+  });
+
+  it("reports inconclusive and kills nothing with too little traffic", async () => {
+    await create("thin", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_FLAKY_ORIGIN }, percent: 50, guard: { windowSeconds: 30, minRequests: 500, maxErrorRate: 0.05 } });
+    await traffic("/thin", 40);
+    const health = await flushed("thin", 40);
+    expect(health.verdict.status).toBe("inconclusive");
+    await runDurableObjectAlarm(stub());
+    expect((await adminJson("GET", "/rollouts/thin")).body).toMatchObject({ status: "live", config: { killed: false } });
+  });
+
+  it("trips the p95 delta when new is 300 ms slower than legacy", async () => {
+    await create("slow", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_SLOW_ORIGIN }, percent: 50, guard: { windowSeconds: 30, minRequests: 10, maxP95DeltaMs: 100 } });
+    await traffic("/slow", 80, 40);
+    const health = await flushed("slow", 80);
+    expect(health.new.p95 - health.legacy.p95).toBeGreaterThan(250);
+    expect(health.verdict).toMatchObject({ status: "breach", breaches: [expect.objectContaining({ limit: "maxP95DeltaMs" })] });
+    await runDurableObjectAlarm(stub());
+    const after = await adminJson("GET", "/rollouts/slow");
+    expect(after.body.killReason).toMatch(/^guard maxP95DeltaMs: new p95 \d+ ms is \d+ ms slower than legacy's \d+ ms/);
+  });
+
+  it("shows legacy and new side by side in the health report, with a per-10-s series", async () => {
+    const health = await adminJson("GET", "/rollouts/flaky/health?window=60");
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ rollout: "flaky", windowSeconds: 60, legacy: { requests: expect.any(Number), p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) }, verdict: { status: expect.any(String) } });
+    expect(health.body.series).toHaveLength(6);
+    expect((await admin("GET", "/rollouts/flaky/health?window=5")).status).toBe(400);
+    expect((await admin("GET", "/rollouts/ghost/health")).status).toBe(404);
+  });
+});
+
+describe("stages: automatic promotion", () => {
+  const plan = [
+    { percent: 10, holdSeconds: 60 },
+    { percent: 25, holdSeconds: 60 },
+    { percent: 50, holdSeconds: 60 },
+    { percent: 75, holdSeconds: 60 },
+    { percent: 100, holdSeconds: 0 },
+  ];
+
+  /** What isolates would flush for `n` healthy requests per variant. */
+  function healthyFlush(id: string, n: number) {
+    const acc = newAccumulator(0);
+    for (let i = 0; i < n; i++) {
+      recordOutcome(acc, id, "new", { status: 200, latencyMs: 20 });
+      recordOutcome(acc, id, "legacy", { status: 200, latencyMs: 20 });
+    }
+    return takeFlush(acc, 10_000)!;
+  }
+
+  it("walks a healthy rollout through every stage to 100%, one audit entry per step", async () => {
+    const t0 = Date.now();
+    await setClock(t0);
+    await create("staged", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN }, percent: 0, stages: plan, guard: { windowSeconds: 30, minRequests: 20, maxErrorRate: 0.05 } });
+    const seen: number[] = [];
+    for (let t = t0; t <= t0 + 400_000; t += 5000) {
+      await setClock(t);
+      await stub().recordHealth(healthyFlush("staged", 10));
+      await runDurableObjectAlarm(stub());
+      const r = (await adminJson("GET", "/rollouts/staged")).body;
+      if (seen.at(-1) !== r.config.percent) seen.push(r.config.percent);
+      if (r.config.percent === 100) break;
+    }
+    expect(seen).toEqual([10, 25, 50, 75, 100]);
+    const r = (await adminJson("GET", "/rollouts/staged")).body;
+    expect(r.status).toBe("complete");
+    const audit = (await adminJson("GET", "/audit?rollout=staged&limit=10")).body.entries;
+    expect(audit.filter((e: { actor: string }) => e.actor === "stages").map((e: { action: string; after: { percent: number } }) => `${e.action} ${e.after.percent}`)).toEqual(["advance 100", "advance 75", "advance 50", "advance 25", "advance 10"]);
+    await setClock(null);
+  });
+
+  it("does not advance on inconclusive data, and says why it waits", async () => {
+    const t0 = Date.now();
+    await setClock(t0);
+    await create("waiting", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN }, percent: 10, stages: plan, guard: { windowSeconds: 30, minRequests: 1000, maxErrorRate: 0.05 } });
+    await setClock(t0 + 120_000);
+    await runDurableObjectAlarm(stub());
+    const r = (await adminJson("GET", "/rollouts/waiting")).body;
+    expect(r.config.percent).toBe(10);
+    expect(r.stage).toMatchObject({ index: 0, count: 5, nextPercent: 25, waiting: expect.stringMatching(/guard inconclusive: Not enough traffic on new/) });
+    await setClock(null);
+  });
+
+  it("lets operators pause, continue and promote; a stale If-Match is refused", async () => {
+    await setClock(null);
+    await create("manual", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN }, percent: 10, stages: plan });
+    const paused = await adminJson("POST", "/rollouts/manual/pause", { reason: "holding for the release train" });
+    expect(paused.body.rollout).toMatchObject({ status: "paused", paused: true, pauseReason: "holding for the release train", stage: { waiting: expect.stringMatching(/^paused/) } });
+    const continued = await adminJson("POST", "/rollouts/manual/continue", {});
+    expect(continued.body.rollout.status).toBe("live");
+    const promoted = await adminJson("POST", "/rollouts/manual/promote", {}, { "if-match": `"${continued.body.version}"` });
+    expect(promoted.body.rollout.config.percent).toBe(25);
+    expect((await admin("POST", "/rollouts/manual/promote", {}, { "if-match": `"${continued.body.version}"` })).status).toBe(412);
+    expect((await admin("POST", "/rollouts/default/promote", {})).status).toBe(409);
+  });
+});
+
+describe("health flushes", () => {
+  it("reach the Durable Object at most about once a second per isolate, never once per request", async () => {
+    await create("counted", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN }, percent: 50 });
+    const before = (await adminJson("GET", "/stats")).body.isolate;
+    const started = Date.now();
+    await traffic("/counted", 400, 20);
+    const seconds = (Date.now() - started) / 1000;
+    const after = (await adminJson("GET", "/stats")).body.isolate;
+    const requests = after.proxiedRequests - before.proxiedRequests;
+    const flushes = after.healthFlushes - before.healthFlushes;
+    expect(requests).toBe(400);
+    expect(flushes).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * Guards: limits on the new variant's health over a window, and the verdict with the numbers
+ * behind it. Pure: the caller passes in the summary of the window.
+ */
+import type { HealthSummary, VariantSummary } from "./health";
+import * as z from "./zod";
+
+const Rate = z.number().check(z.gte(0, "must be a fraction from 0 to 1 (0.05 = 5%)"), z.lte(1, "must be a fraction from 0 to 1 (0.05 = 5%)"));
+const Millis = z.number().check(z.gt(0, "must be a positive number of milliseconds"), z.lte(600_000, "must be at most 600,000 ms"));
+
+/**
+ * When the new variant counts as unhealthy. Every limit is optional; `minRequests` guards against
+ * deciding on too little data.
+ *
+ * @example { "windowSeconds": 60, "minRequests": 200, "maxErrorRate": 0.05, "maxErrorRateDelta": 0.01, "maxP95DeltaMs": 100, "action": "kill" }
+ */
+export const GuardSchema = z.strictObject({
+  /** The window the limits are measured over. @default 60 */
+  windowSeconds: z._default(z.number().check(z.int("must be a whole number of seconds"), z.gte(10, "must be at least 10 s"), z.lte(3600, "must be at most 3600 s (the health history kept)")), 60),
+  /** Fewer requests than this in a variant's window: verdict inconclusive, never a breach. @default 100 */
+  minRequests: z._default(z.number().check(z.int(), z.gte(1), z.lte(1_000_000)), 100),
+  /** Largest acceptable error rate of new (5xx, connection failures, timeouts). */
+  maxErrorRate: z.optional(Rate),
+  /** Largest acceptable error rate of new minus that of legacy. */
+  maxErrorRateDelta: z.optional(Rate),
+  maxP95Ms: z.optional(Millis),
+  maxP99Ms: z.optional(Millis),
+  /** Largest acceptable p95 of new minus that of legacy. */
+  maxP95DeltaMs: z.optional(Millis),
+  /** What a breach does: `kill` (everyone to legacy) or `pause` (stop advancing stages). @default "kill" */
+  action: z._default(z.enum(["kill", "pause"]), "kill"),
+});
+
+export type GuardConfig = z.infer<typeof GuardSchema>;
+
+export type LimitName = "maxErrorRate" | "maxErrorRateDelta" | "maxP95Ms" | "maxP99Ms" | "maxP95DeltaMs";
+
+/** One limit that was exceeded. */
+export interface Breach {
+  limit: LimitName;
+  threshold: number;
+  /** The new variant's measured value (for deltas: new minus legacy). */
+  value: number;
+  /** Legacy's value of the same metric, for comparison. */
+  baseline: number | null;
+  sentence: string;
+}
+
+export interface Verdict {
+  status: "healthy" | "breach" | "inconclusive" | "no-guard";
+  /** One line an operator reads: what was measured, against what, on how much data. */
+  summary: string;
+  windowSeconds: number;
+  samples: { legacy: number; new: number };
+  breaches: Breach[];
+  /** Limits that could not be checked (e.g. deltas without enough legacy traffic). */
+  skipped: LimitName[];
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(x !== 0 && Math.abs(x) < 0.01 ? 2 : 1)}%`;
+const ms = (x: number) => `${Math.round(x)} ms`;
+const n = (x: number) => x.toLocaleString("en-US");
+
+/** Evaluates `guard` over a window's summary. */
+export function evaluateGuard(guard: GuardConfig | undefined, summary: HealthSummary): Verdict {
+  const samples = { legacy: summary.legacy.requests, new: summary.new.requests };
+  const base = { windowSeconds: summary.windowSeconds, samples, breaches: [] as Breach[], skipped: [] as LimitName[] };
+  if (!guard) return { ...base, status: "no-guard", summary: "No guard configured." };
+  const w = `${summary.windowSeconds} s`;
+  if (samples.new < guard.minRequests) {
+    return { ...base, status: "inconclusive", summary: `Not enough traffic on new to judge: ${n(samples.new)} of ${n(guard.minRequests)} requests needed in ${w}.` };
+  }
+  const legacyEnough = samples.legacy >= guard.minRequests;
+  const nw: VariantSummary = summary.new;
+  const lg: VariantSummary = summary.legacy;
+  const legacyNote = (value: string) => (lg.requests ? `legacy ${value}, n=${n(lg.requests)}` : "no legacy traffic");
+  const breaches: Breach[] = [];
+  const skipped: LimitName[] = [];
+  const check = (limit: LimitName, value: number | null, threshold: number | undefined, baseline: number | null, sentence: (v: number) => string) => {
+    if (threshold === undefined) return;
+    if (value === null) {
+      skipped.push(limit);
+      return;
+    }
+    if (value > threshold) breaches.push({ limit, threshold, value, baseline, sentence: sentence(value) });
+  };
+
+  check("maxErrorRate", nw.errorRate, guard.maxErrorRate, lg.errorRate, (v) => `new error rate ${pct(v)} over ${w} (n=${n(nw.requests)}) exceeds maxErrorRate ${pct(guard.maxErrorRate!)} (${legacyNote(pct(lg.errorRate ?? 0))})`);
+  check("maxP95Ms", nw.p95, guard.maxP95Ms, lg.p95, (v) => `new p95 ${ms(v)} over ${w} (n=${n(nw.requests)}) exceeds maxP95Ms ${ms(guard.maxP95Ms!)} (${legacyNote(lg.p95 === null ? "-" : ms(lg.p95))})`);
+  check("maxP99Ms", nw.p99, guard.maxP99Ms, lg.p99, (v) => `new p99 ${ms(v)} over ${w} (n=${n(nw.requests)}) exceeds maxP99Ms ${ms(guard.maxP99Ms!)} (${legacyNote(lg.p99 === null ? "-" : ms(lg.p99))})`);
+  const errorDelta = legacyEnough && nw.errorRate !== null && lg.errorRate !== null ? nw.errorRate - lg.errorRate : null;
+  check("maxErrorRateDelta", errorDelta, guard.maxErrorRateDelta, lg.errorRate, (v) => `new error rate ${pct(nw.errorRate!)} is ${pct(v)} above legacy's ${pct(lg.errorRate!)} over ${w} (n=${n(nw.requests)} new, ${n(lg.requests)} legacy); maxErrorRateDelta is ${pct(guard.maxErrorRateDelta!)}`);
+  const p95Delta = legacyEnough && nw.p95 !== null && lg.p95 !== null ? nw.p95 - lg.p95 : null;
+  check("maxP95DeltaMs", p95Delta, guard.maxP95DeltaMs, lg.p95, (v) => `new p95 ${ms(nw.p95!)} is ${ms(v)} slower than legacy's ${ms(lg.p95!)} over ${w} (n=${n(nw.requests)} new, ${n(lg.requests)} legacy); maxP95DeltaMs is ${ms(guard.maxP95DeltaMs!)}`);
+
+  if (breaches.length) {
+    return { ...base, status: "breach", breaches, skipped, summary: breaches.map((b) => b.sentence).join("; ") + "." };
+  }
+  const checked = (["maxErrorRate", "maxErrorRateDelta", "maxP95Ms", "maxP99Ms", "maxP95DeltaMs"] as const).filter((l) => guard[l] !== undefined && !skipped.includes(l));
+  if (checked.length === 0 && skipped.length > 0) {
+    return { ...base, status: "inconclusive", skipped, summary: `Not enough legacy traffic to compare against: ${n(lg.requests)} of ${n(guard.minRequests)} requests needed in ${w}.` };
+  }
+  const facts = [`new error rate ${pct(nw.errorRate ?? 0)}`, nw.p95 !== null ? `p95 ${ms(nw.p95)}` : null, `n=${n(nw.requests)}`].filter(Boolean).join(", ");
+  const legacyFacts = lg.requests ? `legacy ${pct(lg.errorRate ?? 0)}${lg.p95 !== null ? `, p95 ${ms(lg.p95)}` : ""}, n=${n(lg.requests)}` : "no legacy traffic";
+  const skippedNote = skipped.length ? ` (not checked for lack of legacy traffic: ${skipped.join(", ")})` : "";
+  return { ...base, status: "healthy", skipped, summary: `Within limits over ${w}: ${facts}; ${legacyFacts}${skippedNote}.` };
+}

@@ -1,0 +1,206 @@
+/**
+ * Per-variant health: what each isolate counts per request, what it flushes to the Durable
+ * Object, and the Durable Object's rolling windows of fixed slots. Plain data and pure functions
+ * (`now` is always passed in); the accumulator is mutated in place because the hot path feeds it.
+ */
+import type { Variant } from "./decide";
+import { emptyHistogram, merge, quantile, record, revive, type Histogram } from "./histogram";
+
+/** Isolates flush at most this often (and never once per request). */
+export const FLUSH_INTERVAL_MS = 1000;
+/** Width of one slot of the Durable Object's rolling window. */
+export const SLOT_MS = 10_000;
+/** How much history the Durable Object keeps per rollout. */
+export const RETENTION_MS = 60 * 60 * 1000;
+
+export interface VariantStats {
+  requests: number;
+  /** 5xx from the origin, connection failures, timeouts. */
+  errors: number;
+  /** 4xx: counted apart, not errors. */
+  clientErrors: number;
+  latency: Histogram;
+}
+
+export type RolloutStats = Record<Variant, VariantStats>;
+
+export function emptyVariantStats(): VariantStats {
+  return { requests: 0, errors: 0, clientErrors: 0, latency: emptyHistogram() };
+}
+
+function emptyRolloutStats(): RolloutStats {
+  return { legacy: emptyVariantStats(), new: emptyVariantStats() };
+}
+
+export function mergeVariantStats(a: VariantStats, b: VariantStats): VariantStats {
+  return {
+    requests: a.requests + b.requests,
+    errors: a.errors + b.errors,
+    clientErrors: a.clientErrors + b.clientErrors,
+    latency: merge(revive(a.latency), revive(b.latency)),
+  };
+}
+
+/** How one request ended, as health counts it. */
+export interface Outcome {
+  /** HTTP status, or 0 when no origin answered (connection failure, timeout). */
+  status: number;
+  latencyMs: number;
+}
+
+export function isError(status: number): boolean {
+  return status === 0 || status >= 500;
+}
+
+/** What an isolate sends to the Durable Object. */
+export interface HealthFlush {
+  rollouts: Record<string, RolloutStats>;
+}
+
+/** The isolate's counters since its last flush. */
+export interface HealthAccumulator {
+  rollouts: Map<string, RolloutStats>;
+  lastFlushAt: number;
+}
+
+export function newAccumulator(now: number): HealthAccumulator {
+  return { rollouts: new Map(), lastFlushAt: now };
+}
+
+/** Counts one request (hot path: a map lookup, three additions and a histogram bucket). */
+export function recordOutcome(acc: HealthAccumulator, rolloutId: string, variant: Variant, outcome: Outcome): void {
+  let stats = acc.rollouts.get(rolloutId);
+  if (!stats) {
+    stats = emptyRolloutStats();
+    acc.rollouts.set(rolloutId, stats);
+  }
+  const v = stats[variant];
+  v.requests++;
+  if (isError(outcome.status)) v.errors++;
+  else if (outcome.status >= 400) v.clientErrors++;
+  record(v.latency, outcome.latencyMs);
+}
+
+/** Whether an isolate may flush now: something to send and a second since the last flush. */
+export function shouldFlush(acc: HealthAccumulator, now: number): boolean {
+  return acc.rollouts.size > 0 && now - acc.lastFlushAt >= FLUSH_INTERVAL_MS;
+}
+
+/** The payload to flush, resetting the accumulator; `undefined` when it is not time yet. */
+export function takeFlush(acc: HealthAccumulator, now: number): HealthFlush | undefined {
+  if (!shouldFlush(acc, now)) return undefined;
+  const rollouts = Object.fromEntries(acc.rollouts);
+  acc.rollouts = new Map();
+  acc.lastFlushAt = now;
+  return { rollouts };
+}
+
+/** One slot of the rolling window: the stats of the requests flushed during [start, start + SLOT_MS). */
+export interface Slot {
+  start: number;
+  stats: RolloutStats;
+}
+
+/** The Durable Object's windows: per rollout, slots in ascending start order. */
+export type HealthWindows = Record<string, Slot[]>;
+
+export function slotStart(now: number): number {
+  return Math.floor(now / SLOT_MS) * SLOT_MS;
+}
+
+/**
+ * Adds a flush to the windows (attributed to the slot of `now`, when it arrived) and drops slots
+ * older than the retention. Returns the new windows and the slots it touched (to persist).
+ */
+export function addFlush(windows: HealthWindows, flush: HealthFlush, now: number): { windows: HealthWindows; touched: Array<{ rolloutId: string; slot: Slot }> } {
+  const start = slotStart(now);
+  const next: HealthWindows = { ...windows };
+  const touched: Array<{ rolloutId: string; slot: Slot }> = [];
+  for (const [rolloutId, stats] of Object.entries(flush.rollouts)) {
+    const slots = (next[rolloutId] ?? []).filter((s) => s.start > now - RETENTION_MS);
+    const last = slots.at(-1);
+    let slot: Slot;
+    if (last && last.start === start) {
+      slot = { start, stats: { legacy: mergeVariantStats(last.stats.legacy, stats.legacy), new: mergeVariantStats(last.stats.new, stats.new) } };
+      slots[slots.length - 1] = slot;
+    } else {
+      slot = { start, stats: { legacy: mergeVariantStats(emptyVariantStats(), stats.legacy), new: mergeVariantStats(emptyVariantStats(), stats.new) } };
+      slots.push(slot);
+    }
+    next[rolloutId] = slots;
+    touched.push({ rolloutId, slot });
+  }
+  return { windows: next, touched };
+}
+
+/** Drops slots past the retention (and rollouts left with none). */
+export function prune(windows: HealthWindows, now: number): HealthWindows {
+  const next: HealthWindows = {};
+  for (const [id, slots] of Object.entries(windows)) {
+    const kept = slots.filter((s) => s.start > now - RETENTION_MS);
+    if (kept.length) next[id] = kept;
+  }
+  return next;
+}
+
+/** One variant over a window, as operators read it. */
+export interface VariantSummary {
+  requests: number;
+  errors: number;
+  clientErrors: number;
+  /** errors / requests, or null without requests. */
+  errorRate: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface HealthSummary {
+  /** The window actually covered, in seconds (whole slots, the current one included). */
+  windowSeconds: number;
+  legacy: VariantSummary;
+  new: VariantSummary;
+}
+
+function summarizeVariant(v: VariantStats): VariantSummary {
+  const h = revive(v.latency);
+  return {
+    requests: v.requests,
+    errors: v.errors,
+    clientErrors: v.clientErrors,
+    errorRate: v.requests ? v.errors / v.requests : null,
+    p50: quantile(h, 0.5),
+    p95: quantile(h, 0.95),
+    p99: quantile(h, 0.99),
+  };
+}
+
+/** Both variants of a rollout over the last `windowSeconds` (rounded up to whole slots). */
+export function summarize(windows: HealthWindows, rolloutId: string, windowSeconds: number, now: number): HealthSummary {
+  const slotsCovered = Math.max(1, Math.ceil((windowSeconds * 1000) / SLOT_MS));
+  const from = slotStart(now) - (slotsCovered - 1) * SLOT_MS;
+  let legacy = emptyVariantStats();
+  let next = emptyVariantStats();
+  for (const slot of windows[rolloutId] ?? []) {
+    if (slot.start < from || slot.start > now) continue;
+    legacy = mergeVariantStats(legacy, slot.stats.legacy);
+    next = mergeVariantStats(next, slot.stats.new);
+  }
+  return { windowSeconds: (slotsCovered * SLOT_MS) / 1000, legacy: summarizeVariant(legacy), new: summarizeVariant(next) };
+}
+
+/** Per-slot points for a chart: the last `count` slots, empty ones included. */
+export function series(windows: HealthWindows, rolloutId: string, count: number, now: number): Array<{ at: string; legacy: VariantSummary; new: VariantSummary }> {
+  const bySlot = new Map((windows[rolloutId] ?? []).map((s) => [s.start, s]));
+  const out = [];
+  for (let i = count - 1; i >= 0; i--) {
+    const start = slotStart(now) - i * SLOT_MS;
+    const slot = bySlot.get(start);
+    out.push({
+      at: new Date(start).toISOString(),
+      legacy: summarizeVariant(slot?.stats.legacy ?? emptyVariantStats()),
+      new: summarizeVariant(slot?.stats.new ?? emptyVariantStats()),
+    });
+  }
+  return out;
+}
