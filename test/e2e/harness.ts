@@ -41,10 +41,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startRouter(options: { initialPercent?: number; vars?: Record<string, string> } = {}): Promise<Router> {
+export interface RouterOptions {
+  initialPercent?: number;
+  vars?: Record<string, string>;
+  /** Make the new origin fail every Nth request with a 503. */
+  newFailEvery?: number;
+}
+
+export async function startRouter(options: RouterOptions = {}): Promise<Router> {
   const hits = { legacy: [] as OriginHit[], new: [] as OriginHit[] };
   const legacy = await startOrigin({ name: "legacy", onRequest: (r) => hits.legacy.push(r) });
-  const next = await startOrigin({ name: "new", onRequest: (r) => hits.new.push(r) });
+  const next = await startOrigin({ name: "new", failEvery: options.newFailEvery ?? 0, onRequest: (r) => hits.new.push(r) });
   const port = await freePort();
   const inspector = await freePort();
   const state = mkdtempSync(join(tmpdir(), "edge-router-e2e-"));
