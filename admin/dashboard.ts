@@ -239,14 +239,15 @@ export function renderDashboard(nonce: string, apiPrefix: string): string {
   function chart(series) {
     if (!series || series.length < 2) return '<p class="muted">Not enough traffic yet for a chart.</p>';
     const w = 480, h = 90, pad = 4;
-    const max = Math.max(0.001, ...series.flatMap((s) => [s.legacy.errorRate || 0, s.new.errorRate || 0]));
+    const peak = Math.max(0, ...series.flatMap((s) => [s.legacy.errorRate || 0, s.new.errorRate || 0]));
+    const max = Math.max(peak, 0.01);
     const x = (i) => pad + (i * (w - 2 * pad)) / (series.length - 1);
     const y = (v) => h - pad - ((v || 0) / max) * (h - 2 * pad);
     const line = (key) => series.map((s, i) => (i ? "L" : "M") + x(i).toFixed(1) + " " + y(s[key].errorRate).toFixed(1)).join(" ");
     return '<svg class="chart" viewBox="0 0 ' + w + " " + h + '" preserveAspectRatio="none" role="img" aria-label="error rate per variant over time">' +
       '<path d="' + line("legacy") + '" fill="none" stroke="#b26b00" stroke-width="2"/>' +
       '<path d="' + line("new") + '" fill="none" stroke="#0a7d3b" stroke-width="2"/></svg>' +
-      '<div class="legend muted"><span class="variant-legacy">— legacy</span><span class="variant-new">— new</span>error rate per ' + (series[1] ? Math.round((Date.parse(series[1].at) - Date.parse(series[0].at)) / 1000) : "") + ' s, peak ' + pct(max) + "</div>";
+      '<div class="legend muted"><span class="variant-legacy">— legacy</span><span class="variant-new">— new</span>error rate per ' + Math.round((Date.parse(series[1].at) - Date.parse(series[0].at)) / 1000) + " s" + (peak > 0 ? ", peak " + pct(peak) : ", no errors") + "</div>";
   }
 
   function healthTable(h) {
@@ -265,9 +266,9 @@ export function renderDashboard(nonce: string, apiPrefix: string): string {
   function stageLine(r) {
     const s = r.stage;
     if (!s) return "";
-    const parts = ["stage " + (s.index + 1) + " of " + s.count + " (" + s.percent + "%)"];
-    if (s.nextDueAt && statusOf(r) === "live") parts.push("next in " + until(s.nextDueAt));
+    const parts = [s.index >= 0 ? "stage " + (s.index + 1) + " of " + s.count + " (" + s.percent + "%)" : "before stage 1 of " + s.count];
     if (s.waiting) parts.push(s.waiting);
+    else if (s.nextDueAt && statusOf(r) === "live") parts.push("next in " + until(s.nextDueAt));
     return '<div class="muted" data-testid="stage">' + esc(parts.join(" · ")) + "</div>";
   }
 
@@ -330,7 +331,8 @@ export function renderDashboard(nonce: string, apiPrefix: string): string {
     if (!e.after) return "deleted";
     const changes = [];
     for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) {
-      if (JSON.stringify(b[k]) !== JSON.stringify(a[k])) changes.push(k + ": " + (typeof b[k] === "object" ? "…" : b[k]) + " → " + (typeof a[k] === "object" ? "…" : a[k]));
+      const show = (v) => (v === undefined ? "–" : typeof v === "object" ? "…" : String(v));
+      if (JSON.stringify(b[k]) !== JSON.stringify(a[k])) changes.push(k + ": " + show(b[k]) + " → " + show(a[k]));
     }
     return changes.join(", ") || "no change";
   }

@@ -6,7 +6,7 @@ import { ADMIN_PREFIX, createAdminApp } from "../admin/app";
 import { DurableObjectConfigSource } from "./config-source";
 import { readEnvConfig, type EnvConfig } from "./core/env-config";
 import { handleProxy } from "./handler";
-import { newAccumulator, recordOutcome, takeFlush, type HealthAccumulator } from "./core/health";
+import { FLUSH_INTERVAL_MS, newAccumulator, recordOutcome, shouldFlush, takeFlush, type HealthAccumulator } from "./core/health";
 import { STATE_OBJECT_NAME, type Env } from "./env";
 import { AnalyticsEngineSink, type RequestRecord } from "./observe";
 import { SnapshotCache } from "./snapshot-cache";
@@ -21,6 +21,8 @@ interface IsolateState {
   health: HealthAccumulator;
   flushes: number;
   flushFailures: number;
+  /** A delayed flush is pending (waitUntil of some request). */
+  flushScheduled: boolean;
   envConfig: EnvConfig;
   admin: ReturnType<typeof createAdminApp>;
 }
@@ -45,6 +47,7 @@ function isolateState(env: Env): IsolateState {
       health: newAccumulator(Date.now()),
       flushes: 0,
       flushFailures: 0,
+      flushScheduled: false,
       admin: createAdminApp({
         // An admin write refreshes this isolate's snapshot at once; other isolates follow within the
         // freshness window. Tests set ADMIN_WRITES_REFRESH_LOCALLY=false to measure that slower path.
@@ -87,16 +90,30 @@ function countHealth(state: IsolateState, env: Env, record: RequestRecord, ctx: 
   } else {
     recordOutcome(state.health, id, record.decision.variant, { status: record.status, latencyMs });
   }
+  if (shouldFlush(state.health, Date.now())) {
+    ctx.waitUntil(flushHealth(state, env));
+  } else if (!state.flushScheduled) {
+    // Counts must not wait for the next request: flush them when the second is up, after this
+    // response has gone (one pending flush per isolate).
+    state.flushScheduled = true;
+    const delay = Math.max(0, state.health.lastFlushAt + FLUSH_INTERVAL_MS - Date.now());
+    ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, delay)).then(() => flushHealth(state, env)));
+  }
+}
+
+/** Sends the isolate's health counters to the Durable Object; a failure drops them (never retried). */
+async function flushHealth(state: IsolateState, env: Env): Promise<void> {
+  state.flushScheduled = false;
   const flush = takeFlush(state.health, Date.now());
   if (!flush) return;
   state.flushes++;
   const stub = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
-  ctx.waitUntil(
-    stub.recordHealth(flush).catch((error: unknown) => {
-      state.flushFailures++;
-      console.error(JSON.stringify({ event: "health-flush-dropped", error: error instanceof Error ? error.message : String(error) }));
-    }),
-  );
+  try {
+    await stub.recordHealth(flush);
+  } catch (error) {
+    state.flushFailures++;
+    console.error(JSON.stringify({ event: "health-flush-dropped", error: error instanceof Error ? error.message : String(error) }));
+  }
 }
 
 export default {

@@ -175,3 +175,17 @@ describe("health flushes", () => {
     expect(flushes).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
   });
 });
+
+describe("health flushes when traffic stops", () => {
+  it("delivers the last requests' counts within about a second even if no request follows", async () => {
+    await create("quiet", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN }, percent: 50 });
+    await traffic("/quiet", 5, 5);
+    let total = 0;
+    for (let i = 0; i < 20 && total < 5; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const h = (await adminJson("GET", "/rollouts/quiet/health")).body;
+      total = h.legacy.requests + h.new.requests;
+    }
+    expect(total).toBe(5);
+  });
+});
