@@ -2,7 +2,7 @@
  * The routing decision, in numbered precedence. Pure: the caller passes in what it read from the
  * request (user id, a verified override) and the compiled table; no I/O, no clock, no randomness.
  */
-import { bucketOf } from "./hash";
+import { bucketFrom } from "./hash";
 import { readCookie } from "./cookies";
 import type { CompiledRollout, RouterTable } from "./table";
 
@@ -44,17 +44,18 @@ export interface HeaderReader {
  * `undefined` when the caller must issue a new anonymous id.
  */
 export function identify(rollout: CompiledRollout, headers: HeaderReader): Identity | undefined {
-  const cookieHeader = headers.get("cookie");
+  let cookieHeader: string | null | undefined;
   for (const source of rollout.stickiness) {
     if ("header" in source) {
       const value = headers.get(source.header)?.trim();
       if (value) return { userId: value, source: `header:${source.header}` };
     } else {
+      cookieHeader ??= headers.get("cookie");
       const value = readCookie(cookieHeader, source.cookie);
       if (value) return { userId: value, source: `cookie:${source.cookie}` };
     }
   }
-  const anonymous = readCookie(cookieHeader, ANONYMOUS_ID_COOKIE);
+  const anonymous = readCookie(cookieHeader === undefined ? headers.get("cookie") : cookieHeader, ANONYMOUS_ID_COOKIE);
   if (anonymous && isAnonymousId(anonymous)) return { userId: anonymous, source: "anonymous" };
   return undefined;
 }
@@ -84,22 +85,16 @@ export function decide(
   override?: Variant,
 ): Decision {
   if (!rollout) return NO_ROLLOUT_DECISION;
-  const base = { rolloutId: rollout.id, identity, bucket: null, threshold: null };
+  const rolloutId = rollout.id;
   // 1. Kill switch.
-  if (table.globalKill.killed) return { ...base, variant: "legacy", reason: "killed", detail: "global" };
-  if (rollout.killed) return { ...base, variant: "legacy", reason: "killed", detail: "rollout" };
+  if (table.globalKill.killed) return { rolloutId, variant: "legacy", reason: "killed", detail: "global", bucket: null, threshold: null, identity };
+  if (rollout.killed) return { rolloutId, variant: "legacy", reason: "killed", detail: "rollout", bucket: null, threshold: null, identity };
   // 2. QA override.
-  if (override) return { ...base, variant: override, reason: "override" };
-  // 3. Allowlists.
-  if (rollout.allowLegacy.has(identity.userId)) return { ...base, variant: "legacy", reason: "allowlist" };
-  if (rollout.allowNew.has(identity.userId)) return { ...base, variant: "new", reason: "allowlist" };
+  if (override) return { rolloutId, variant: override, reason: "override", bucket: null, threshold: null, identity };
+  // 3. Allowlists (skipped without entries: most rollouts have none).
+  if (rollout.allowLegacy.size && rollout.allowLegacy.has(identity.userId)) return { rolloutId, variant: "legacy", reason: "allowlist", bucket: null, threshold: null, identity };
+  if (rollout.allowNew.size && rollout.allowNew.has(identity.userId)) return { rolloutId, variant: "new", reason: "allowlist", bucket: null, threshold: null, identity };
   // 4. Percentage.
-  const bucket = bucketOf(rollout.salt, identity.userId);
-  return {
-    ...base,
-    variant: bucket < rollout.threshold ? "new" : "legacy",
-    reason: "bucket",
-    bucket,
-    threshold: rollout.threshold,
-  };
+  const bucket = bucketFrom(rollout.saltState, identity.userId);
+  return { rolloutId, variant: bucket < rollout.threshold ? "new" : "legacy", reason: "bucket", bucket, threshold: rollout.threshold, identity };
 }

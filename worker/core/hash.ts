@@ -25,71 +25,90 @@ const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
 /**
- * MurmurHash3 x86 32-bit over the UTF-8 encoding of `text`, as an unsigned integer.
- * The UTF-8 bytes are produced on the fly (no TextEncoder allocation per call).
+ * MurmurHash3's running state between bytes: the hash so far, the partial 4-byte block, how many
+ * bits of it are filled, and the bytes consumed. Plain data, so that a rollout can hash its salt
+ * once and start every user's hash from there.
  */
-export function murmur3(text: string, seed = 0): number {
-  let h = seed | 0;
-  let k = 0; // bytes of the current 4-byte block, little-endian
-  let shift = 0; // bits already in k
-  let length = 0; // bytes consumed
+export interface HashState {
+  readonly h: number;
+  readonly k: number;
+  readonly shift: number;
+  readonly length: number;
+}
 
-  const mix = (byte: number): void => {
-    k |= byte << shift;
-    shift += 8;
-    length++;
-    if (shift === 32) {
-      k = Math.imul(k, C1);
-      k = (k << 15) | (k >>> 17);
-      k = Math.imul(k, C2);
-      h ^= k;
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-      k = 0;
-      shift = 0;
-    }
-  };
+// The running state while feeding (module-level, so the hot loop allocates nothing).
+let H = 0;
+let K = 0;
+let SHIFT = 0;
+let LENGTH = 0;
 
-  for (let i = 0; i < text.length; i++) {
+function pushByte(byte: number): void {
+  K |= byte << SHIFT;
+  SHIFT += 8;
+  LENGTH++;
+  if (SHIFT === 32) {
+    let k = Math.imul(K, C1);
+    k = (k << 15) | (k >>> 17);
+    H ^= Math.imul(k, C2);
+    H = (H << 13) | (H >>> 19);
+    H = (Math.imul(H, 5) + 0xe6546b64) | 0;
+    K = 0;
+    SHIFT = 0;
+  }
+}
+
+/** Feeds the UTF-8 bytes of `text` (produced on the fly, no TextEncoder allocation). */
+function feed(text: string): void {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
     let code = text.charCodeAt(i);
     if (code < 0x80) {
-      mix(code);
-    } else if (code < 0x800) {
-      mix(0xc0 | (code >> 6));
-      mix(0x80 | (code & 0x3f));
-    } else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const low = text.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-        i++;
-        mix(0xf0 | (code >> 18));
-        mix(0x80 | ((code >> 12) & 0x3f));
-        mix(0x80 | ((code >> 6) & 0x3f));
-        mix(0x80 | (code & 0x3f));
-      } else {
-        // Lone high surrogate: encoded as U+FFFD, like TextEncoder does.
-        mix(0xef);
-        mix(0xbf);
-        mix(0xbd);
+      // ASCII: the common case, inlined.
+      K |= code << SHIFT;
+      SHIFT += 8;
+      LENGTH++;
+      if (SHIFT === 32) {
+        let k = Math.imul(K, C1);
+        k = (k << 15) | (k >>> 17);
+        H ^= Math.imul(k, C2);
+        H = (H << 13) | (H >>> 19);
+        H = (Math.imul(H, 5) + 0xe6546b64) | 0;
+        K = 0;
+        SHIFT = 0;
       }
+    } else if (code < 0x800) {
+      pushByte(0xc0 | (code >> 6));
+      pushByte(0x80 | (code & 0x3f));
+    } else if (code >= 0xd800 && code <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      code = 0x10000 + ((code - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00);
+      i++;
+      pushByte(0xf0 | (code >> 18));
+      pushByte(0x80 | ((code >> 12) & 0x3f));
+      pushByte(0x80 | ((code >> 6) & 0x3f));
+      pushByte(0x80 | (code & 0x3f));
     } else if (code >= 0xd800 && code <= 0xdfff) {
-      mix(0xef);
-      mix(0xbf);
-      mix(0xbd);
+      // A lone surrogate is encoded as U+FFFD, as TextEncoder does.
+      pushByte(0xef);
+      pushByte(0xbf);
+      pushByte(0xbd);
     } else {
-      mix(0xe0 | (code >> 12));
-      mix(0x80 | ((code >> 6) & 0x3f));
-      mix(0x80 | (code & 0x3f));
+      pushByte(0xe0 | (code >> 12));
+      pushByte(0x80 | ((code >> 6) & 0x3f));
+      pushByte(0x80 | (code & 0x3f));
     }
   }
+}
 
+function finish(): number {
+  return finalize(H, K, SHIFT, LENGTH);
+}
+
+function finalize(h: number, k: number, shift: number, length: number): number {
   if (shift > 0) {
     k = Math.imul(k, C1);
     k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, C2);
-    h ^= k;
+    h ^= Math.imul(k, C2);
   }
-
   h ^= length;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -100,12 +119,69 @@ export function murmur3(text: string, seed = 0): number {
 }
 
 /**
+ * The hash of the bytes behind `state` followed by `text`. ASCII (nearly every user id) runs in
+ * local variables, the fast path; any other character restarts on the general UTF-8 path.
+ */
+function hashFrom(state: HashState, text: string): number {
+  let h = state.h;
+  let k = state.k;
+  let shift = state.shift;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) {
+      H = state.h;
+      K = state.k;
+      SHIFT = state.shift;
+      LENGTH = state.length;
+      feed(text);
+      return finish();
+    }
+    k |= code << shift;
+    shift += 8;
+    if (shift === 32) {
+      k = Math.imul(k, C1);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, C2);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+      k = 0;
+      shift = 0;
+    }
+  }
+  return finalize(h, k, shift, state.length + n);
+}
+
+const EMPTY_STATE: HashState = { h: 0, k: 0, shift: 0, length: 0 };
+
+/** MurmurHash3 x86 32-bit over the UTF-8 encoding of `text`, as an unsigned integer. */
+export function murmur3(text: string, seed = 0): number {
+  return hashFrom(seed === 0 ? EMPTY_STATE : { h: seed | 0, k: 0, shift: 0, length: 0 }, text);
+}
+
+/** The hash state after `salt + ":"`: computed once per rollout, then continued per user. */
+export function saltState(salt: string): HashState {
+  H = 0;
+  K = 0;
+  SHIFT = 0;
+  LENGTH = 0;
+  feed(salt);
+  feed(":");
+  return { h: H, k: K, shift: SHIFT, length: LENGTH };
+}
+
+/** The bucket of `userId` continuing from a rollout's precomputed {@link saltState}. */
+export function bucketFrom(state: HashState, userId: string): number {
+  return hashFrom(state, userId) % BUCKET_COUNT;
+}
+
+/**
  * The bucket (0 to 9,999) of `userId` in a rollout salted with `salt`.
  *
  * @example bucketOf("checkout-v2", "user-42") // always the same number for this pair
  */
 export function bucketOf(salt: string, userId: string): number {
-  return murmur3(`${salt}:${userId}`) % BUCKET_COUNT;
+  return bucketFrom(saltState(salt), userId);
 }
 
 /**

@@ -3,13 +3,15 @@
  * No I/O.
  */
 import type { ConfigSnapshot, GlobalKill, RolloutConfig, StickinessSource, StoredRollout } from "./schema";
-import { thresholdOf } from "./hash";
+import { saltState, thresholdOf, type HashState } from "./hash";
 
 /** A rollout ready for the hot path: everything precomputed. */
 export interface CompiledRollout {
   id: string;
   version: number;
   salt: string;
+  /** The hash state after the salt, so that each user's hash starts from there. */
+  saltState: HashState;
   /** Users whose bucket is below this go to new (basis points of 10,000). */
   threshold: number;
   killed: boolean;
@@ -45,6 +47,7 @@ export function compileRollout(stored: StoredRollout): CompiledRollout {
     id: config.id,
     version: stored.version,
     salt: config.salt ?? config.id,
+    saltState: saltState(config.salt ?? config.id),
     threshold: thresholdOf(config.percent),
     killed: config.killed,
     killReason: stored.killReason,

@@ -1,0 +1,85 @@
+/**
+ * Decision cost in Node: our pure decision (match + identify + decide, over a table compiled once)
+ * against the same 25% rollout evaluated offline by unleash-client and @growthbook/growthbook, and
+ * a bare hash as the floor. Prints one JSON object on stdout.
+ */
+import { GrowthBookClient } from "@growthbook/growthbook";
+import { InMemStorageProvider, Unleash } from "unleash-client";
+import { decide, identify } from "../worker/core/decide";
+import { bucketFrom, saltState } from "../worker/core/hash";
+import { RolloutConfigSchema } from "../worker/core/schema";
+import { compileSnapshot, matchRollout } from "../worker/core/table";
+
+const N = Number(process.env.DECISIONS ?? 1_000_000);
+// Distinct ids as flat strings, like header values read from a request (built by concatenation they
+// would be V8 "cons strings", flattened on first read: a cost no real request has).
+const users = Array.from({ length: N }, (_, i) => Buffer.from(`user-${i.toString(36)}-${(i * 2654435761) >>> 0}`).toString("latin1"));
+
+function time(name: string, fn: (user: string) => unknown): { name: string; nsPerDecision: number; inNew: number } {
+  // Warm up the JIT on a slice, then time the whole run.
+  let inNew = 0;
+  for (let i = 0; i < Math.min(50_000, N); i++) fn(users[i]!);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) if (fn(users[i]!)) inNew++;
+  const ns = Number(process.hrtime.bigint() - start);
+  return { name, nsPerDecision: ns / N, inNew };
+}
+
+async function main() {
+  // edge-router: one rollout at 25%, as the hot path sees it.
+  const config = RolloutConfigSchema.parse({ id: "checkout", origins: { legacy: "https://l.example", new: "https://n.example" }, percent: 25 });
+  const table = compileSnapshot({ version: 1, globalKill: { killed: false, reason: null, at: null, by: null }, rollouts: [{ config, version: 1, updatedAt: "", updatedBy: "", killReason: null }] });
+  const headers = { value: "", get(name: string) { return name === "x-user-id" ? this.value : null; } };
+  const ours = (user: string) => {
+    headers.value = user;
+    const match = matchRollout(table, "shop.example.com", "/checkout/cart");
+    const identity = identify(match!.rollout, headers)!;
+    return decide(table, match!.rollout, identity).variant === "new";
+  };
+
+  // unleash-client, offline: bootstrapped toggle with a 25% gradual rollout on userId.
+  const unleash = new Unleash({
+    appName: "bench",
+    url: "http://127.0.0.1:9/api/",
+    refreshInterval: 0,
+    disableMetrics: true,
+    disableAutoStart: true,
+    skipInstanceCountWarning: true,
+    storageProvider: new InMemStorageProvider(),
+    bootstrap: {
+      data: [{ name: "checkout", enabled: true, strategies: [{ name: "flexibleRollout", parameters: { rollout: "25", stickiness: "userId", groupId: "checkout" }, constraints: [] }] } as never],
+    },
+  });
+  unleash.on("error", () => {});
+  await unleash.start().catch(() => {});
+  await new Promise((r) => setTimeout(r, 50));
+  const unleashFn = (user: string) => unleash.isEnabled("checkout", { userId: user });
+
+  // @growthbook/growthbook, offline: the multi-user server client, payload set in memory.
+  const gb = new GrowthBookClient({});
+  gb.initSync({ payload: { features: { checkout: { defaultValue: false, rules: [{ force: true, coverage: 0.25, hashAttribute: "id" }] } } } });
+  const gbFn = (user: string) => gb.isOn("checkout", { attributes: { id: user } });
+
+  // Floors: our hash alone (salt precomputed, as the router does), and a bare FNV-1a loop.
+  const salt = saltState("checkout");
+  const murmurFloor = (user: string) => bucketFrom(salt, user) < 2500;
+  const fnvFloor = (user: string) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < user.length; i++) h = Math.imul(h ^ user.charCodeAt(i), 0x01000193);
+    return (h >>> 0) % 10_000 < 2500;
+  };
+
+  const results = [time("floor: FNV-1a 32 loop", fnvFloor), time("floor: murmur3 bucket (edge-router's hash)", murmurFloor), time("edge-router match + identify + decide", ours), time("@growthbook/growthbook isOn", gbFn), time("unleash-client isEnabled", unleashFn)];
+  unleash.destroy();
+  const versions = {
+    node: process.version,
+    "unleash-client": (await import("unleash-client/package.json", { with: { type: "json" } })).default.version,
+    "@growthbook/growthbook": (await import("@growthbook/growthbook/package.json", { with: { type: "json" } })).default.version,
+  };
+  process.stdout.write(JSON.stringify({ decisions: N, results, versions }) + "\n");
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
