@@ -60,7 +60,7 @@ export async function startOrigin({ name, port = 0, host = "127.0.0.1", failEver
       res.writeHead(Number(status[1]), { "content-type": "text/plain" }).end(`${name} answered ${status[1]}\n`);
       return;
     }
-    if (url.pathname === "/__origin/bytes") {
+    if (url.pathname.endsWith("/__origin/bytes")) {
       const n = Math.min(Number(url.searchParams.get("n") ?? 1024), 10_000_000);
       const body = `${name} `.padEnd(n, "x");
       res.writeHead(200, { "content-type": "text/plain", "content-length": Buffer.byteLength(body) }).end(body);

@@ -27,12 +27,20 @@ export function isWebSocketUpgrade(headers: Headers): boolean {
 }
 
 /** The URL on `origin` for the incoming `url`: the origin's path prefix, then the request's path and query. */
-export function upstreamUrl(url: URL, origin: URL): URL {
-  const target = new URL(origin.href);
-  const base = target.pathname.endsWith("/") ? target.pathname.slice(0, -1) : target.pathname;
-  target.pathname = base + url.pathname;
-  target.search = url.search;
-  return target;
+export function upstreamUrl(url: URL, origin: URL): string {
+  return originBase(origin) + url.pathname + url.search;
+}
+
+const bases = new WeakMap<URL, string>();
+
+/** `https://host[:port][/prefix]` without a trailing slash, computed once per origin URL. */
+function originBase(origin: URL): string {
+  let base = bases.get(origin);
+  if (base === undefined) {
+    base = origin.origin + (origin.pathname.endsWith("/") ? origin.pathname.slice(0, -1) : origin.pathname);
+    bases.set(origin, base);
+  }
+  return base;
 }
 
 export interface ForwardContext {
@@ -43,27 +51,44 @@ export interface ForwardContext {
   stripAuthorization: boolean;
 }
 
-/** The headers the origin receives. */
-export function upstreamHeaders(request: Request, url: URL, ctx: ForwardContext): Headers {
-  const headers = new Headers(request.headers);
-  const websocket = isWebSocketUpgrade(request.headers);
-  const connectionListed = (request.headers.get("connection") ?? "")
-    .split(",")
-    .map((h) => h.trim().toLowerCase())
-    .filter(Boolean);
-  for (const name of [...HOP_BY_HOP, ...connectionListed]) {
-    if (websocket && (name === "upgrade" || name === "connection")) continue;
-    headers.delete(name);
-  }
-  for (const name of ROUTER_HEADERS) headers.delete(name);
-  headers.delete("host");
-  if (ctx.stripAuthorization) headers.delete("authorization");
+const DROPPED = new Set([...HOP_BY_HOP, ...ROUTER_HEADERS, "host"]);
 
-  const priorFor = request.headers.get("x-forwarded-for");
+/** The headers the origin receives: one pass over the client's, then ours. */
+export function upstreamHeaders(request: Request, url: URL, ctx: ForwardContext): Headers {
+  const incoming = request.headers;
+  const websocket = isWebSocketUpgrade(incoming);
+  const connection = incoming.get("connection");
+  const listed = connection
+    ? new Set(
+        connection
+          .split(",")
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      )
+    : undefined;
+  const headers = new Headers();
+  let priorFor: string | null = null;
+  let loop: string | null = null;
+  let hasForwardedHost = false;
+  let hasForwardedProto = false;
+  for (const [name, value] of incoming) {
+    if (websocket && (name === "upgrade" || name === "connection")) {
+      headers.append(name, value);
+      continue;
+    }
+    if (DROPPED.has(name) || listed?.has(name) || (ctx.stripAuthorization && name === "authorization")) continue;
+    if (name === "x-forwarded-for") priorFor = value;
+    else if (name === "cdn-loop") loop = value;
+    else {
+      if (name === "x-forwarded-host") hasForwardedHost = true;
+      else if (name === "x-forwarded-proto") hasForwardedProto = true;
+      headers.append(name, value);
+    }
+  }
   if (ctx.clientIp) headers.set("x-forwarded-for", priorFor ? `${priorFor}, ${ctx.clientIp}` : ctx.clientIp);
-  if (!request.headers.has("x-forwarded-host")) headers.set("x-forwarded-host", url.host);
-  if (!request.headers.has("x-forwarded-proto")) headers.set("x-forwarded-proto", url.protocol.replace(":", ""));
-  const loop = request.headers.get("cdn-loop");
+  else if (priorFor) headers.set("x-forwarded-for", priorFor);
+  if (!hasForwardedHost) headers.set("x-forwarded-host", url.host);
+  if (!hasForwardedProto) headers.set("x-forwarded-proto", url.protocol === "https:" ? "https" : "http");
   headers.set("cdn-loop", loop ? `${loop}, ${LOOP_TOKEN}` : LOOP_TOKEN);
   if (ctx.rolloutId) headers.set("x-rollout-id", ctx.rolloutId);
   headers.set("x-rollout-variant", ctx.variant);
@@ -78,7 +103,7 @@ export function forward(request: Request, url: URL, origin: URL, ctx: ForwardCon
     redirect: "manual",
   };
   if (request.body !== null) init.body = request.body;
-  return fetcher(upstreamUrl(url, origin).href, init);
+  return fetcher(upstreamUrl(url, origin), init);
 }
 
 /** A copy of `response` whose headers can be changed, body still streamed (WebSockets kept). */
