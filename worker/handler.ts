@@ -40,9 +40,8 @@ interface Route {
   newAnonymousId: string | undefined;
 }
 
-export async function handleProxy(request: Request, deps: ProxyDeps): Promise<Response> {
+export async function handleProxy(request: Request, deps: ProxyDeps, url = new URL(request.url)): Promise<Response> {
   const started = deps.clock();
-  const url = new URL(request.url);
   if (isLoop(request.headers)) {
     return problemResponse(508, "loop-detected", "Loop detected", "This request already passed through edge-router (CDN-Loop: edge-router): an origin points back at the router.");
   }

@@ -119,7 +119,8 @@ async function flushHealth(state: IsolateState, env: Env): Promise<void> {
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const state = isolateState(env);
-    const { pathname } = new URL(request.url);
+    const url = new URL(request.url);
+    const { pathname } = url;
     if (pathname === ADMIN_PREFIX || pathname.startsWith(`${ADMIN_PREFIX}/`)) {
       return state.admin.fetch(request, env, ctx);
     }
@@ -135,6 +136,6 @@ export default {
       randomId: () => crypto.randomUUID(),
       waitUntil: (promise) => ctx.waitUntil(promise),
       health: (record) => countHealth(state, env, record, ctx),
-    });
+    }, url);
   },
 } satisfies ExportedHandler<Env>;
