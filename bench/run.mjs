@@ -476,8 +476,8 @@ about 0%, copying and filtering the request headers (hop-by-hop, router-only, \`
 are now built in one pass and the origin URL by concatenation. What is left is mostly the work a
 transparent proxy owes its origins (forwarding headers, the loop guard, the log line for
 \`wrangler tail\`) and is paid per request on a 2-core box where wrk, workerd and the Node origins
-compete for the same cores; on this machine a run-to-run spread of ±10% between identical
-contenders was seen, so ratios within that spread are not significant.
+compete for the same cores. On this machine a run-to-run spread between identical
+contenders was seen (up to 15%), so differences within that spread are not significant.
 
 **Decision cost against the SDKs.** Over a million *distinct* ids the cost per decision is
 dominated by reading each id from memory and hashing it: the bare FNV-1a loop alone takes about a
