@@ -1,9 +1,11 @@
 /**
- * The `edge-router` command-line tool as an operator runs it (a child process), against a real
- * `wrangler dev`.
+ * The `edge-router` command-line tool as an operator runs it (a child process through
+ * bin/edge-router.mjs), against a real `wrangler dev` router. Where a scenario needs the router to
+ * change between the tool's read and its write, or to be older than the tool, a small forwarding
+ * proxy in front of the real router arranges it; every answer still comes from the real router.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,167 +15,280 @@ import { freePort, hit, startRouter, type Router } from "./harness";
 const ROOT = join(import.meta.dirname, "..", "..");
 const NODE = join(ROOT, "node_modules", ".bin", "node");
 const BIN = join(ROOT, "bin", "edge-router.mjs");
-let router: Router;
 const dir = mkdtempSync(join(tmpdir(), "edge-router-cli-"));
+let router: Router;
 
-function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(
-      NODE,
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...process.env, EDGE_ROUTER_URL: router.url, EDGE_ROUTER_TOKEN: router.adminToken, NO_COLOR: "1", ...options.env }, timeout: 30_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    const env: Record<string, string | undefined> = { ...process.env, EDGE_ROUTER_URL: router.url, EDGE_ROUTER_TOKEN: router.adminToken, NO_COLOR: "1", EDGE_ROUTER_ACTOR: "", ...options.env };
+    delete env.FORCE_COLOR; // vitest sets it; plain text is what these assertions read
+    const child = execFile(NODE, [BIN, ...args], { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
-    if (options.input !== undefined) child.stdin!.end(options.input);
+    child.stdin!.end(options.input ?? "");
   });
+}
+
+async function rollout(id: string): Promise<{ version: number; config: { percent: number; killed: boolean } } | undefined> {
+  const res = await router.admin("GET", `/rollouts/${id}`);
+  return res.status === 404 ? undefined : ((await res.json()) as never);
+}
+
+/** Requests as `user` until the answer comes from `origin` (the change propagates within a second). */
+async function until(user: string, origin: "legacy" | "new"): Promise<string> {
+  const deadline = Date.now() + 2000;
+  let seen = "";
+  while (Date.now() < deadline) {
+    seen = (await hit(router, user)).origin;
+    if (seen === origin) return seen;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return seen;
+}
+
+/**
+ * A forwarding proxy in front of the real router. `intercept` may act before a request is
+ * forwarded (e.g. make a concurrent change) or answer it itself (e.g. as an older router would).
+ */
+async function proxy(intercept: (method: string, path: string) => Promise<{ status: number; body: unknown } | void>): Promise<{ url: string; close: () => void }> {
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const own = await intercept(req.method!, req.url!);
+    if (own) return res.writeHead(own.status, { "content-type": "application/problem+json" }).end(JSON.stringify(own.body));
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== "host" && k !== "content-length")) as Record<string, string>;
+    const upstream = await fetch(router.url + req.url, { method: req.method, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
+    res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json", ...(upstream.headers.get("etag") ? { etag: upstream.headers.get("etag")! } : {}) });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
 }
 
 beforeAll(async () => {
   router = await startRouter({ initialPercent: 10 });
-  await cli(["--help"]); // builds the bundle once
+  await cli(["--help"]); // bundles the tool once, so that each test times only itself
 });
+
 afterAll(async () => {
   await router?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
-describe("edge-router CLI", () => {
-  it("shows a status table, and JSON for scripts", async () => {
+describe("edge-router CLI against a real router", () => {
+  it("shows every rollout as a table, one in detail, and the API's JSON for scripts", async () => {
     const table = await cli(["status"]);
-    expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^ID\s+STATUS\s+PERCENT\s+STAGE\s+VERSION\s+UPDATED\s+NOTE$/m);
-    expect(table.stdout).toMatch(/^default\s+live\s+10%\s+-\s+1\s+seed /m);
+    expect(table).toMatchObject({ code: 0, stderr: "" });
+    expect(table.stdout).toMatch(/^ID\s+STATUS\s+PERCENT\s+STAGE\s+VERSION\s+UPDATED \(UTC\)\s+BY\s+NOTE$/m);
+    expect(table.stdout).toMatch(/^default\s+live\s+10%\s+-\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+seed$/m);
+    expect((await cli(["status", "default"])).stdout).toMatch(/^default {2}live {2}10% on new\n {2}version {5}1, updated .* UTC by seed\n/);
     const json = JSON.parse((await cli(["status", "--json"])).stdout);
-    expect(json.rollouts[0]).toMatchObject({ id: "default", config: { percent: 10 } });
+    expect(json).toMatchObject({ version: 1, globalKill: { killed: false }, rollouts: [{ id: "default", status: "live", config: { percent: 10 } }] });
   });
 
-  it("sets the percentage with If-Match and says what changed", async () => {
+  it("sets the percentage with If-Match, says old → new and the version, and names the actor in the audit log", async () => {
     const res = await cli(["set", "default", "25", "--actor", "cli-test"]);
-    expect(res).toMatchObject({ code: 0 });
-    expect(res.stdout).toMatch(/^default: 10% → 25%, version \d+$/m);
-    const audit = (await (await router.admin("GET", "/audit?limit=1")).json()) as { entries: Array<{ actor: string }> };
-    expect(audit.entries[0]!.actor).toBe("cli-test");
-    expect((await cli(["set", "default", "101"])).code).toBe(2);
+    expect(res).toMatchObject({ code: 0, stdout: "default: 10% → 25% (version 1 → 2)\n" });
+    const audit = (await (await router.admin("GET", "/audit?limit=1")).json()) as { entries: Array<{ actor: string; action: string }> };
+    expect(audit.entries[0]).toMatchObject({ actor: "cli-test", action: "patch" });
+    const bad = await cli(["set", "default", "101"]);
+    expect(bad).toMatchObject({ code: 2, stderr: 'edge-router: percent must be between 0 and 100, got "101"\n' });
+    expect((await rollout("default"))!.config.percent).toBe(25);
   });
 
-  it("kills and resumes, and the proxy follows", async () => {
+  it("kills and resumes one rollout and the global switch, and the proxy follows", async () => {
     await cli(["set", "default", "100"]);
-    expect((await cli(["kill", "default", "--reason", "cli drill"])).stdout).toMatch(/default killed: version \d+, killed, 100%/);
-    await new Promise((r) => setTimeout(r, 400));
-    expect((await hit(router, "u1")).origin).toBe("legacy");
-    expect((await cli(["status", "default"])).stdout).toMatch(/killed: cli drill/);
-    expect((await cli(["resume", "default"])).code).toBe(0);
-    await new Promise((r) => setTimeout(r, 400));
-    expect((await hit(router, "u1")).origin).toBe("new");
-    expect((await cli(["kill", "--all", "--reason", "drill"])).stdout).toMatch(/global kill switch on/);
-    expect((await cli(["status"])).stdout).toMatch(/GLOBAL KILL SWITCH ON/);
-    expect((await cli(["resume", "--all"])).code).toBe(0);
+    expect(await until("u1", "new")).toBe("new");
+    const killed = await cli(["kill", "default", "--reason", "cli drill"]);
+    expect(killed.stdout).toMatch(/^default: killed \("cli drill"\), version \d+: every request starting within a second goes to legacy$/m);
+    expect(await until("u1", "legacy")).toBe("legacy");
+    expect((await cli(["status"])).stdout).toMatch(/^default\s+killed\s+100%.*killed: cli drill$/m);
+    expect((await cli(["resume", "default"])).stdout).toMatch(/^default: resumed, version \d+: 100% of users on new again$/m);
+    expect(await until("u1", "new")).toBe("new");
+
+    expect((await cli(["kill", "--all", "--reason", "incident 4711"])).stdout).toMatch(/^GLOBAL KILL SWITCH ON: every rollout goes to legacy \("incident 4711", by admin at .*\); version \d+$/m);
+    expect(await until("u1", "legacy")).toBe("legacy");
+    const status = await cli(["status"]);
+    expect(status.stdout.split("\n")[0]).toMatch(/^GLOBAL KILL SWITCH ON/);
+    expect(status.stdout).toMatch(/^default\s+killed .* global kill switch$/m);
+    expect((await cli(["resume", "--all"])).stdout).toMatch(/^global kill switch off, version \d+/);
+    expect(await until("u1", "new")).toBe("new");
   });
 
-  it("applies config as code: diff on --dry-run, then applies, then reports unchanged", async () => {
+  it("applies config as code: --dry-run only shows the diff, then it applies, then says unchanged", async () => {
     const file = join(dir, "rollouts.json");
-    const config = { id: "checkout", match: { pathPrefixes: ["/checkout"] }, origins: router.origins, percent: 5, allowlist: { new: ["qa-1"] } };
-    writeFileSync(file, JSON.stringify([config]));
+    const checkout = { id: "checkout", match: { pathPrefixes: ["/checkout"] }, origins: router.origins, percent: 5, allowlist: { new: ["qa-1"] } };
+    writeFileSync(file, JSON.stringify([checkout]));
     const dry = await cli(["apply", file, "--dry-run"]);
-    expect(dry.stdout).toMatch(/checkout \(create\)\n {2}\(new rollout\)\ndry run: nothing applied/);
-    expect((await router.admin("GET", "/rollouts/checkout")).status).toBe(404);
-    const applied = await cli(["apply", file]);
-    expect(applied.stdout).toMatch(/checkout: applied, version \d+/);
-    expect((await cli(["apply", file])).stdout).toMatch(/checkout: unchanged/);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^checkout: create\n {2}percent {5}5% on new\n {2}match {7}any host, \/checkout\n/);
+    expect(dry.stdout).toMatch(/dry run: nothing was changed \(1 to create, 0 to update, 0 unchanged\)\n$/);
+    expect(await rollout("checkout")).toBeUndefined();
 
-    writeFileSync(file, JSON.stringify({ rollouts: [{ ...config, percent: 20, allowlist: { new: ["qa-1", "qa-2"] } }] }));
+    expect((await cli(["apply", file, "--actor", "ci"])).stdout).toMatch(/^checkout: created, version (\d+)$/m);
+    expect(await rollout("checkout")).toMatchObject({ config: { percent: 5 } });
+    expect((await cli(["apply", file])).stdout).toBe(`checkout: unchanged (version ${(await rollout("checkout"))!.version})\nnothing to apply\n`);
+
+    writeFileSync(file, JSON.stringify({ rollouts: [{ ...checkout, percent: 20, allowlist: { new: ["qa-2", "qa-3"] } }] }));
     const diff = await cli(["apply", file, "--dry-run"]);
-    expect(diff.stdout).toMatch(/allowlist\.new: \+1 \(qa-2\)/);
-    expect(diff.stdout).toMatch(/percent: 5 → 20/);
+    expect(diff.stdout).toMatch(/^checkout: update \(version \d+\)\n {2}percent: 5 → 20\n {2}allowlist\.new: \+2 \(qa-2, qa-3\) -1 \(qa-1\)\ndry run/);
+    expect((await rollout("checkout"))!.config.percent).toBe(5);
     expect((await cli(["apply", file])).code).toBe(0);
-    expect(((await (await router.admin("GET", "/rollouts/checkout")).json()) as { config: { percent: number } }).config.percent).toBe(20);
+    expect((await rollout("checkout"))!.config.percent).toBe(20);
+
+    // The kill switch is not config as code: a killed rollout stays killed through an apply.
+    await cli(["kill", "checkout", "--reason", "hold"]);
+    writeFileSync(file, JSON.stringify({ ...checkout, percent: 30 }));
+    expect((await cli(["apply", file])).stdout).toMatch(/^ {2}percent: 20 → 30\n/m);
+    expect((await rollout("checkout"))!.config).toMatchObject({ percent: 30, killed: true });
+    await cli(["resume", "checkout"]);
   });
 
-  it("refuses an invalid file with field errors and changes nothing", async () => {
+  it("refuses an apply when the rollout changed after it was read (412), and the other change survives", async () => {
+    const file = join(dir, "stale.json");
+    writeFileSync(file, JSON.stringify({ id: "checkout", match: { pathPrefixes: ["/checkout"] }, origins: router.origins, percent: 40 }));
+    let raced = false;
+    const front = await proxy(async (method, path) => {
+      if (method === "PUT" && path === "/__admin/api/rollouts/checkout" && !raced) {
+        raced = true; // another operator, between the tool's read and its write
+        await router.admin("PATCH", "/rollouts/checkout", { percent: 33 }, { "x-actor": "someone-else" });
+      }
+    });
+    try {
+      const res = await cli(["apply", file], { env: { EDGE_ROUTER_URL: front.url } });
+      expect(res.code).toBe(6);
+      expect(res.stderr).toMatch(/^edge-router: rollout "checkout" was changed by someone else since you read it \(version \d+ → \d+\); nothing was written, re-run$/m);
+      expect((await rollout("checkout"))!.config.percent).toBe(33);
+    } finally {
+      front.close();
+    }
+  });
+
+  it("refuses an invalid file with field errors, exits 2 and changes nothing", async () => {
     const before = await (await router.admin("GET", "/rollouts")).text();
     const file = join(dir, "bad.json");
-    writeFileSync(file, JSON.stringify({ id: "checkout", origins: { legacy: "ftp://x", new: router.origins.new }, percent: 250, colour: "red" }));
+    writeFileSync(file, JSON.stringify([{ id: "checkout", origins: { legacy: "ftp://x", new: router.origins.new }, percent: 250, colour: "red" }]));
     const res = await cli(["apply", file]);
     expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/is invalid; nothing was changed/);
-    expect(res.stderr).toMatch(/\/origins\/legacy: must use http or https/);
-    expect(res.stderr).toMatch(/\/percent: must be between 0 and 100/);
-    expect(res.stderr).toMatch(/unknown field: colour/);
-    expect(await (await router.admin("GET", "/rollouts")).text()).toBe(before);
+    expect(res.stdout).toBe("");
+    expect(res.stderr).toBe(
+      [
+        `edge-router: ${file} is invalid; nothing was changed:`,
+        '  /0/origins/legacy (rollout "checkout"): must use http or https, got ftp',
+        '  /0/percent (rollout "checkout"): must be between 0 and 100',
+        '  /0/colour (rollout "checkout"): unknown field: colour',
+        "",
+      ].join("\n"),
+    );
     writeFileSync(join(dir, "broken.json"), "{ nope");
-    expect((await cli(["apply", join(dir, "broken.json")])).code).toBe(2);
+    expect(await cli(["apply", join(dir, "broken.json")])).toMatchObject({ code: 2, stderr: expect.stringMatching(/broken\.json is invalid; nothing was changed:\n {2}not valid JSON/) });
+    expect((await cli(["apply", join(dir, "missing.json")])).stderr).toMatch(/cannot read .*missing\.json: no such file/);
+    expect(await (await router.admin("GET", "/rollouts")).text()).toBe(before);
   });
 
-  it("predicts a user's bucket offline exactly as the edge decides it", async () => {
+  it("predicts a user's variant and bucket offline exactly as the edge decides it", async () => {
     await cli(["set", "default", "37.5"]);
-    await new Promise((r) => setTimeout(r, 400));
-    for (const user of ["alice", "bob", "carol", "dave", "erin"]) {
-      const predicted = JSON.parse((await cli(["bucket", "default", user, "--json"])).stdout) as { variant: string; bucket: number };
+    await new Promise((r) => setTimeout(r, 400)); // past the snapshot's freshness window
+    for (const user of ["alice", "bob", "carol", "dave", "erin", "user-42"]) {
+      const predicted = JSON.parse((await cli(["bucket", "default", user, "--json"])).stdout) as { variant: string; bucket: number; threshold: number; reason: string };
       const res = await fetch(`${router.url}/`, { headers: { "x-user-id": user, "x-rollout-debug": "1", "x-rollout-token": router.adminToken } });
-      const header = res.headers.get("x-rollout-decision")!;
-      expect(header).toContain(`variant=${predicted.variant}`);
-      expect(header).toContain(`bucket=${predicted.bucket};`);
+      await res.arrayBuffer();
+      expect(res.headers.get("x-rollout-decision")).toMatch(
+        new RegExp(`^rollout=default; variant=${predicted.variant}; reason=${predicted.reason}; bucket=${predicted.bucket}; threshold=${predicted.threshold}; `),
+      );
     }
     const file = join(dir, "offline.json");
     writeFileSync(file, JSON.stringify({ id: "default", origins: router.origins, percent: 37.5 }));
-    const offline = await cli(["bucket", "default", "alice", "--file", file], { env: { EDGE_ROUTER_URL: "" } });
-    expect(offline.stdout).toMatch(/^alice → (new|legacy) \(bucket: bucket \d+ [<≥] 3750 \(37\.5% × 100\)\)/);
+    const offline = await cli(["bucket", "default", "alice", "--file", file], { env: { EDGE_ROUTER_URL: "", EDGE_ROUTER_TOKEN: "" } });
+    expect(offline.code).toBe(0);
+    expect(offline.stdout).toMatch(/^alice → new {2}\(bucket\)\n {2}why {7}bucket 698 < threshold 3750 \(37\.5% × 100\)\n/);
+    expect(offline.stdout).toMatch(/^ {2}in new {4}from 6\.99% on/m);
   });
 
-  it("pauses, continues and promotes a staged rollout", async () => {
-    await router.admin("PATCH", "/rollouts/checkout", { stages: [{ percent: 20, holdSeconds: 3600 }, { percent: 50, holdSeconds: 3600 }] });
-    expect((await cli(["pause", "checkout"])).stdout).toMatch(/checkout paused: version \d+, paused, 20%/);
-    expect((await cli(["continue", "checkout"])).stdout).toMatch(/checkout continued: version \d+, live, 20%/);
-    expect((await cli(["promote", "checkout"])).stdout).toMatch(/checkout promoted: version \d+, complete, 50%/);
+  it("pauses, continues and promotes a staged rollout; promoting past the last stage is refused", async () => {
+    const hold = 3600; // nothing moves by itself during the test
+    await router.admin("PATCH", "/rollouts/checkout", { stages: [33, 40, 60].map((percent) => ({ percent, holdSeconds: hold })) });
+    expect((await cli(["pause", "checkout", "--reason", "db migration"])).stdout).toMatch(/^checkout: paused at 33%, version \d+/);
+    expect((await cli(["status"])).stdout).toMatch(/^checkout\s+paused\s+33%\s+1\/3 .* paused: db migration$/m);
+    expect((await cli(["continue", "checkout"])).stdout).toMatch(/^checkout: continued at 33%, version \d+/);
+    expect((await cli(["promote", "checkout"])).stdout).toMatch(/^checkout: promoted 33% → 40%, version \d+ \(live; /);
+    expect((await cli(["promote", "checkout"])).stdout).toMatch(/^checkout: promoted 40% → 60%, version \d+ \(complete\)$/m);
     const again = await cli(["promote", "checkout"]);
-    expect(again.code).toBe(6);
-    expect(again.stderr).toMatch(/last stage/);
+    expect(again).toMatchObject({ code: 7, stderr: 'edge-router: the router refused it (409): rollout "checkout" is at its last stage (60%)\n' });
   });
 
-  it("shows per-variant health once with watch --interval 0", async () => {
-    for (let i = 0; i < 10; i++) await hit(router, `w-${i}`);
-    const res = await cli(["watch", "default", "--interval", "0"]);
-    expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^VARIANT\s+REQUESTS\s+ERRORS\s+4XX\s+P50\s+P95\s+P99$/m);
-    expect(res.stdout).toMatch(/^guard: no-guard/m);
-  });
-
-  it("formats wrangler tail output read from stdin", async () => {
-    const event = { outcome: "ok", logs: [{ message: [JSON.stringify({ event: "proxy", rollout: "default", variant: "legacy", reason: "killed", bucket: null, status: 502, latencyMs: 3, method: "POST", path: "/pay" })], level: "log" }] };
-    const res = await cli(["tail"], { input: JSON.stringify(event, null, 2) + "\n" + JSON.stringify({ event: "proxy", rollout: "default", variant: "new", reason: "bucket", bucket: 5, threshold: 10, status: 200, latencyMs: 12, method: "GET", path: "/" }) + "\n" });
-    const lines = res.stdout.trim().split("\n");
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/default\s+legacy killed\s+502\s+3 ms POST \/pay$/);
-    expect(lines[1]).toMatch(/default\s+new\s+bucket\s+5<10\s+200\s+12 ms GET \/$/);
-  });
-
-  it("explains a write refused because someone else changed the rollout in between (412)", async () => {
-    // A router whose rollout changes between the CLI's read and its write.
-    const server = http.createServer((req, res) => {
-      if (req.method === "GET") return res.writeHead(200, { "content-type": "application/json", etag: '"3"' }).end(JSON.stringify({ id: "default", version: 3, config: { percent: 10 } }));
-      res.writeHead(412, { "content-type": "application/problem+json" }).end(JSON.stringify({ type: "urn:edge-router:version-mismatch", title: "Version mismatch", status: 412, expected: 3, current: 4 }));
+  it("says so when the router is too old for a command (404 for the endpoint)", async () => {
+    const old = await proxy(async (method, path) => {
+      if (/\/(promote|health)(\?|$)/.test(path)) return { status: 404, body: { type: "urn:edge-router:not-found", title: "Not found", status: 404, detail: `No admin endpoint ${method} ${path.split("?")[0]}.` } };
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
     try {
-      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-      const res = await cli(["set", "default", "20"], { env: { EDGE_ROUTER_URL: url } });
-      expect(res.code).toBe(6);
-      expect(res.stderr).toMatch(/changed by someone else since you read it \(now version 4\); re-run/);
+      const promote = await cli(["promote", "checkout"], { env: { EDGE_ROUTER_URL: old.url } });
+      expect(promote.code).toBe(8);
+      expect(promote.stderr).toMatch(/^edge-router: this router does not support promote \(upgrade it\)/);
+      const watch = await cli(["watch", "checkout", "--count", "1"], { env: { EDGE_ROUTER_URL: old.url } });
+      expect(watch.code).toBe(8);
+      expect(watch.stderr).toMatch(/^edge-router: this router does not support watch/);
     } finally {
-      server.close();
+      old.close();
     }
   });
 
-  it("fails clearly: unreachable router, wrong token, unknown rollout", async () => {
+  it("shows per-variant health and the guard's verdict with watch", async () => {
+    for (let i = 0; i < 10; i++) await hit(router, `w-${i}`);
+    const res = await cli(["watch", "default", "--count", "2", "--interval", "0.2"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout.match(/^VARIANT\s+REQUESTS\s+5XX\s+ERROR RATE\s+4XX\s+P50\s+P95\s+P99$/gm)).toHaveLength(2);
+    expect(res.stdout).toMatch(/^legacy\s+\d+\s+0\s+/m);
+    expect(res.stdout).toMatch(/^guard {2}no-guard: No guard configured\.$/m);
+  });
+
+  it("formats wrangler tail output read from stdin, one line per request, skipping the rest", async () => {
+    const line = (o: Record<string, unknown>) => JSON.stringify({ event: "proxy", rollout: "default", bucket: null, threshold: null, method: "GET", path: "/", latencyMs: 3, ...o });
+    const event = (message: string, timestamp: number) =>
+      JSON.stringify({ outcome: "ok", scriptName: "edge-router", exceptions: [], logs: [{ message: [message], level: "log", timestamp }], eventTimestamp: timestamp, event: { request: { url: "http://x/" } } }, null, 4);
+    const input = [
+      event(line({ variant: "new", reason: "bucket", bucket: 698, threshold: 1000, status: 200, latencyMs: 23, path: "/cart" }), Date.parse("2026-11-22T12:00:01.250Z")),
+      "Connected to edge-router, waiting for logs...",
+      event(line({ variant: "legacy", reason: "killed", detail: "rollout", status: 502, method: "POST", path: "/pay", retriedOnLegacy: true }), Date.parse("2026-11-22T12:00:02Z")),
+      event("not ours", Date.parse("2026-11-22T12:00:03Z")),
+      line({ variant: "legacy", reason: "bucket", bucket: 5000, threshold: 1000, status: 404 }),
+    ].join("\n");
+    const res = await cli(["tail"], { input });
+    expect(res.code).toBe(0);
+    const lines = res.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe("12:00:01.250  default           new     bucket          698<1000    200     23 ms  GET /cart");
+    expect(lines[1]).toBe("12:00:02.000  default           legacy  killed:rollout              502      3 ms  POST /pay  retried-on-legacy");
+    expect(lines[2]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}default {11}legacy {2}bucket {10}5000≥1000 {3}404 {6}3 ms {2}GET \/$/);
+    expect((await cli(["tail", "--errors"], { input })).stdout.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  it("fails with a clear message and a distinct exit code for each kind of failure", async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const unreachable = await cli(["status"], { env: { EDGE_ROUTER_URL: closed } });
-    expect(unreachable.code).toBe(3);
-    expect(unreachable.stderr).toMatch(new RegExp(`cannot reach the router at ${closed}: ECONNREFUSED`));
-    const unauthorized = await cli(["status"], { env: { EDGE_ROUTER_TOKEN: "wrong" } });
-    expect(unauthorized.code).toBe(4);
-    expect(unauthorized.stderr).toMatch(/unauthorized \(401\).*EDGE_ROUTER_TOKEN/);
-    const missing = await cli(["kill", "ghost"]);
-    expect(missing.code).toBe(5);
-    expect(missing.stderr).toMatch(/No rollout has the id "ghost"/);
+    expect(await cli(["status"], { env: { EDGE_ROUTER_URL: closed } })).toMatchObject({
+      code: 3,
+      stderr: `edge-router: cannot reach the router at ${closed}: connection refused (is it running, and is the port right?)\n`,
+    });
+    const wrong = await cli(["status"], { env: { EDGE_ROUTER_TOKEN: "wrong" } });
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toMatch(/^edge-router: unauthorized \(401\): .*Set EDGE_ROUTER_TOKEN/);
+    expect((await cli(["status"], { env: { EDGE_ROUTER_TOKEN: "" } })).code).toBe(4);
+    expect(await cli(["kill", "ghost"])).toMatchObject({ code: 5, stderr: expect.stringMatching(/No rollout has the id "ghost"/) });
+    const tooLong = await cli(["kill", "default", "--reason", "x".repeat(501)]);
+    expect(tooLong.code).toBe(7);
+    expect(tooLong.stderr).toMatch(/^edge-router: the router refused it \(422\): .*\n {2}\/reason: /);
+    expect((await rollout("default"))!.config.killed).toBe(false);
+    expect(await cli(["status"], { env: { EDGE_ROUTER_URL: router.origins.legacy } })).toMatchObject({ code: 9, stderr: expect.stringMatching(/not the edge-router admin API/) });
     expect((await cli(["frobnicate"])).code).toBe(1);
+    expect((await cli(["status"], { env: { EDGE_ROUTER_URL: "" } })).stderr).toMatch(/no router URL: set EDGE_ROUTER_URL/);
+    const help = await cli(["set", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^edge-router set: set the share of users on new/);
   });
 });

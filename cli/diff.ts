@@ -1,0 +1,75 @@
+/**
+ * Field-level differences between two rollout configs, as an operator reads them before applying:
+ * `percent: 10 → 25`, `allowlist.new: +2 (qa-anna, qa-ben)`. Pure.
+ */
+import type { RolloutConfig } from "../worker/core/schema";
+
+/** Lists longer than this are summarized ("and 1,204 more"). */
+const LIST_PREVIEW = 5;
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+
+function show(value: unknown): string {
+  return value === undefined ? "(unset)" : JSON.stringify(value);
+}
+
+function preview(list: string[]): string {
+  const shown = list.slice(0, LIST_PREVIEW).join(", ");
+  return list.length > LIST_PREVIEW ? `${shown} and ${(list.length - LIST_PREVIEW).toLocaleString("en-US")} more` : shown;
+}
+
+/** `after`'s keys, with keys only `before` has slotted in after their predecessor there (both are in schema order). */
+function mergeKeys(before: string[], after: string[]): string[] {
+  const keys = [...after];
+  before.forEach((key, i) => {
+    if (keys.includes(key)) return;
+    const previous = before.slice(0, i).reverse().find((k) => keys.includes(k));
+    keys.splice(previous === undefined ? 0 : keys.indexOf(previous) + 1, 0, key);
+  });
+  return keys;
+}
+
+/**
+ * One line per changed field, in the schema's order. Objects are walked; lists of strings (allowlists, hosts, path prefixes) show added
+ * and removed entries; anything else shows `before → after`. Equal configs give no lines.
+ */
+export function diffConfig(before: unknown, after: unknown, path = ""): string[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  if (isObject(before) && isObject(after)) {
+    return mergeKeys(Object.keys(before), Object.keys(after)).flatMap((k) => diffConfig(before[k], after[k], path ? `${path}.${k}` : k));
+  }
+  if (isStringList(before) && isStringList(after)) {
+    const was = new Set(before);
+    const now = new Set(after);
+    const added = [...now].filter((v) => !was.has(v));
+    const removed = [...was].filter((v) => !now.has(v));
+    if (!added.length && !removed.length) return [`${path}: reordered ${show(before)} → ${show(after)}`];
+    const parts = [];
+    if (added.length) parts.push(`+${added.length.toLocaleString("en-US")} (${preview(added)})`);
+    if (removed.length) parts.push(`-${removed.length.toLocaleString("en-US")} (${preview(removed)})`);
+    return [`${path}: ${parts.join(" ")}`];
+  }
+  return [`${path}: ${show(before)} → ${show(after)}`];
+}
+
+/** A rollout config in a few readable lines (for creates and `status <id>`). */
+export function describeConfig(config: RolloutConfig): string[] {
+  const sources = config.stickiness.map((s) => ("header" in s ? `header ${s.header}` : `cookie ${s.cookie}`));
+  const lines = [
+    `percent     ${config.percent}% on new`,
+    `match       ${config.match.hosts.length ? config.match.hosts.join(", ") : "any host"}, ${config.match.pathPrefixes.join(", ")}`,
+    `legacy      ${config.origins.legacy}`,
+    `new         ${config.origins.new}`,
+    `stickiness  ${[...sources, "the anonymous cookie"].join(", then ")}`,
+    `salt        ${config.salt ?? `${config.id} (the id)`}`,
+  ];
+  if (config.allowlist.new.length || config.allowlist.legacy.length) {
+    lines.push(`allowlist   ${config.allowlist.new.length.toLocaleString("en-US")} pinned to new, ${config.allowlist.legacy.length.toLocaleString("en-US")} to legacy`);
+  }
+  if (config.guard) lines.push(`guard       ${JSON.stringify(config.guard)}`);
+  if (config.stages) lines.push(`stages      ${config.stages.map((s) => `${s.percent}% for ${s.holdSeconds} s`).join(" → ")}`);
+  if (!config.retryOnLegacy) lines.push("retry       off: failed requests to new are not retried on legacy");
+  if (config.description) lines.push(`about       ${config.description}`);
+  return lines;
+}

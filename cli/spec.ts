@@ -1,0 +1,193 @@
+/**
+ * What the tool accepts: every command with its arguments, options and help text, in one table
+ * that both the argument parser (./args.ts) and the help (./help.ts) read.
+ */
+
+export type OptionName =
+  | "url"
+  | "token"
+  | "actor"
+  | "json"
+  | "no-color"
+  | "help"
+  | "reason"
+  | "all"
+  | "dry-run"
+  | "window"
+  | "interval"
+  | "count"
+  | "file"
+  | "rollout"
+  | "errors";
+
+export interface OptionSpec {
+  /** Takes a value (`--reason "..."` or `--reason=...`), or is a flag. */
+  value?: string;
+  help: string;
+}
+
+export const OPTIONS: Record<OptionName, OptionSpec> = {
+  url: { value: "URL", help: "router URL, e.g. http://127.0.0.1:8787 (default: $EDGE_ROUTER_URL)" },
+  token: { value: "TOKEN", help: "the router's ADMIN_TOKEN (default: $EDGE_ROUTER_TOKEN)" },
+  actor: { value: "NAME", help: "who makes the change, for the audit log (X-Actor; default: $EDGE_ROUTER_ACTOR, else the router says \"admin\")" },
+  json: { help: "print JSON for scripts instead of text" },
+  "no-color": { help: "no colours (also: NO_COLOR=1; FORCE_COLOR=1 forces them)" },
+  help: { help: "show help" },
+  reason: { value: "TEXT", help: "why, for the audit log (up to 500 characters)" },
+  all: { help: "the global kill switch: every rollout" },
+  "dry-run": { help: "show the diff, change nothing" },
+  window: { value: "SECONDS", help: "health window, 10-3600 (default 60)" },
+  interval: { value: "SECONDS", help: "seconds between refreshes (default 2)" },
+  count: { value: "N", help: "stop after N refreshes (default: until Ctrl-C)" },
+  file: { value: "FILE", help: "read the rollout config from this file instead of the router (fully offline)" },
+  rollout: { value: "ID", help: "only requests of this rollout" },
+  errors: { help: "only requests that failed (5xx or no response)" },
+};
+
+/** Options every command that talks to the router accepts. */
+const REMOTE: OptionName[] = ["url", "token", "actor", "json"];
+
+export interface CommandSpec {
+  name: string;
+  /** Positional arguments, e.g. `<id> <percent>`; `[x]` is optional. */
+  args: string;
+  /** Fewest and most positional arguments. */
+  min: number;
+  max: number;
+  summary: string;
+  /** A few lines on what it does exactly. */
+  details: string;
+  options: OptionName[];
+  examples: string[];
+}
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: "status",
+    args: "[id]",
+    min: 0,
+    max: 1,
+    summary: "every rollout as a table, or one in detail",
+    details:
+      "Status is live, paused, killed or complete. The global kill switch, when on, is shown above everything.\n" +
+      "With --json: the admin API's answer as is (GET /rollouts, or GET /rollouts/<id>).",
+    options: REMOTE,
+    examples: ["edge-router status", "edge-router status checkout-v2", "edge-router status --json | jq '.rollouts[].id'"],
+  },
+  {
+    name: "set",
+    args: "<id> <percent>",
+    min: 2,
+    max: 2,
+    summary: "set the share of users on new (0-100, steps of 0.01)",
+    details:
+      "Reads the rollout, then PATCHes {percent} with If-Match of the version read, so a change made by someone\n" +
+      "else in between is refused (exit 6) rather than overwritten. Raising the percentage only adds users to new.",
+    options: REMOTE,
+    examples: ["edge-router set checkout-v2 25", "edge-router set checkout-v2 0.5 --actor alice@example.com"],
+  },
+  {
+    name: "kill",
+    args: "<id>",
+    min: 0,
+    max: 1,
+    summary: "kill switch: everyone on the rollout to legacy (--all: every rollout)",
+    details: "Takes effect on every request that starts within a second. The reason goes into the audit log.",
+    options: [...REMOTE, "reason", "all"],
+    examples: ['edge-router kill checkout-v2 --reason "5xx spike on new"', 'edge-router kill --all --reason "incident 4711"'],
+  },
+  {
+    name: "resume",
+    args: "<id>",
+    min: 0,
+    max: 1,
+    summary: "turn a kill switch off (--all: the global one)",
+    details: "Resuming the global switch leaves rollouts killed one by one killed.",
+    options: [...REMOTE, "reason", "all"],
+    examples: ["edge-router resume checkout-v2", "edge-router resume --all"],
+  },
+  {
+    name: "pause",
+    args: "<id>",
+    min: 1,
+    max: 1,
+    summary: "stop a staged rollout from advancing",
+    details: "The percentage stays where it is until `continue`.",
+    options: [...REMOTE, "reason"],
+    examples: ['edge-router pause checkout-v2 --reason "waiting for the DB migration"'],
+  },
+  {
+    name: "continue",
+    args: "<id>",
+    min: 1,
+    max: 1,
+    summary: "let a paused staged rollout advance again",
+    details: "The current stage's hold goes on; the guard still has to be healthy to move on.",
+    options: [...REMOTE, "reason"],
+    examples: ["edge-router continue checkout-v2"],
+  },
+  {
+    name: "promote",
+    args: "<id>",
+    min: 1,
+    max: 1,
+    summary: "move a staged rollout to its next stage now",
+    details: "Sent with If-Match of the version read, so two operators promoting at once move it one stage, not two.",
+    options: [...REMOTE, "reason"],
+    examples: ["edge-router promote checkout-v2"],
+  },
+  {
+    name: "apply",
+    args: "<file.json>",
+    min: 1,
+    max: 1,
+    summary: "config as code: validate, diff against the live config, apply with If-Match",
+    details:
+      "The file holds one rollout config, an array of them, or { \"rollouts\": [...] }. Every config is validated\n" +
+      "locally with the router's own schema first: on any error nothing is sent. Then each rollout is read,\n" +
+      "its differences printed, and written with PUT and If-Match of the version read (creates: must not exist\n" +
+      "yet). Rollouts left out of the file are not touched. A rollout's kill switch is kept as it is unless the\n" +
+      "file sets \"killed\" explicitly (use kill/resume, so that the audit log says why).",
+    options: [...REMOTE, "dry-run"],
+    examples: ["edge-router apply rollouts.json --dry-run", "edge-router apply rollouts.json --actor ci"],
+  },
+  {
+    name: "watch",
+    args: "<id>",
+    min: 1,
+    max: 1,
+    summary: "live per-variant health and the guard's verdict, until Ctrl-C",
+    details: "Polls GET /rollouts/<id>/health every --interval seconds. With --json: one JSON object per line.",
+    options: [...REMOTE, "window", "interval", "count"],
+    examples: ["edge-router watch checkout-v2", "edge-router watch checkout-v2 --window 300 --interval 5"],
+  },
+  {
+    name: "bucket",
+    args: "<id> <user-id>",
+    min: 2,
+    max: 2,
+    summary: "which variant a user gets and why, computed offline with the edge's own code",
+    details:
+      "Reads the config once (or from --file, without any network), then runs the edge's hash and decision:\n" +
+      "variant, reason, bucket, threshold, and from which percentage on the user is in new. The user id is\n" +
+      "what the router reads from the rollout's stickiness source (by default the x-user-id header).",
+    options: [...REMOTE, "file"],
+    examples: ["edge-router bucket checkout-v2 user-42", "edge-router bucket checkout-v2 user-42 --file rollouts.json --json"],
+  },
+  {
+    name: "tail",
+    args: "",
+    min: 0,
+    max: 0,
+    summary: "one readable line per proxied request, from `wrangler tail --format json` on stdin",
+    details:
+      "Also reads the router's raw JSON log lines (e.g. from wrangler dev). Anything else is skipped.\n" +
+      "Columns: time (UTC), rollout, variant, reason, bucket<threshold, status, latency, method and path.",
+    options: ["json", "no-color", "rollout", "errors"],
+    examples: ["npx wrangler tail --format json | edge-router tail", "npx wrangler tail --format json | edge-router tail --rollout checkout-v2 --errors"],
+  },
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
