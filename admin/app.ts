@@ -87,6 +87,8 @@ function commandProblem(error: CommandError): Response {
       );
     case "conflict":
       return problemResponse(409, "overlapping-rollouts", "Overlapping rollouts", error.detail);
+    case "invalid-state":
+      return problemResponse(409, "invalid-state", "Not possible in the rollout's current state", error.detail);
   }
 }
 

@@ -65,7 +65,9 @@ export type CommandError =
   | { kind: "invalid"; detail: string; issues: FieldIssue[] }
   | { kind: "not-found"; rolloutId: string }
   | { kind: "version-mismatch"; expected: number; current: number }
-  | { kind: "conflict"; detail: string };
+  | { kind: "conflict"; detail: string }
+  /** The command does not apply to the rollout as it is now (no stages, last stage, killed). */
+  | { kind: "invalid-state"; detail: string };
 
 export type Command =
   | { type: "put"; id: string; body: unknown; ifMatch?: number }
@@ -310,7 +312,7 @@ export function applyCommand(state: ControlState, command: Command, ctx: Command
       if (!previous) return { ok: false, error: { kind: "not-found", rolloutId: command.id } };
       const body = ResumeBodySchema.safeParse(command.body ?? {});
       if (!body.success) return invalid(`the ${command.type} body is invalid`, toFieldIssues(body.error));
-      if (!previous.config.stages) return { ok: false, error: { kind: "conflict", detail: `rollout "${command.id}" has no stages: there is nothing to ${command.type}` } };
+      if (!previous.config.stages) return { ok: false, error: { kind: "invalid-state", detail: `rollout "${command.id}" has no stages: there is nothing to ${command.type}` } };
       const stale = checkVersion(previous.version, command.ifMatch);
       if (stale) return stale;
       const paused = command.type === "pause";
@@ -323,8 +325,8 @@ export function applyCommand(state: ControlState, command: Command, ctx: Command
       const previous = state.rollouts.get(command.id);
       if (!previous) return { ok: false, error: { kind: "not-found", rolloutId: command.id } };
       const stages = previous.config.stages;
-      if (!stages) return { ok: false, error: { kind: "conflict", detail: `rollout "${command.id}" has no stages to promote through; set its percent instead` } };
-      if (previous.config.killed || state.globalKill.killed) return { ok: false, error: { kind: "conflict", detail: `rollout "${command.id}" is killed: resume it before promoting` } };
+      if (!stages) return { ok: false, error: { kind: "invalid-state", detail: `rollout "${command.id}" has no stages to promote through; set its percent instead` } };
+      if (previous.config.killed || state.globalKill.killed) return { ok: false, error: { kind: "invalid-state", detail: `rollout "${command.id}" is killed: resume it before promoting` } };
       let percent: number;
       let reason: string | null;
       if (command.type === "promote") {
@@ -333,7 +335,7 @@ export function applyCommand(state: ControlState, command: Command, ctx: Command
         const stale = checkVersion(previous.version, command.ifMatch);
         if (stale) return stale;
         const next = stages.find((s) => s.percent > previous.config.percent);
-        if (!next) return { ok: false, error: { kind: "conflict", detail: `rollout "${command.id}" is at its last stage (${previous.config.percent}%)` } };
+        if (!next) return { ok: false, error: { kind: "invalid-state", detail: `rollout "${command.id}" is at its last stage (${previous.config.percent}%)` } };
         percent = next.percent;
         reason = body.data.reason || "promoted by an operator";
       } else {

@@ -114,6 +114,12 @@ describe("writes and versions", () => {
     expect(err(run(seeded(), { type: "put", id: "nope", body: { origins }, ifMatch: 3 }))).toMatchObject({ kind: "version-mismatch", current: 0 });
   });
 
+  it("treats If-Match 0 on a PUT as create-only", () => {
+    const created = ok(run(seeded(), { type: "put", id: "fresh", body: { origins, match: { pathPrefixes: ["/fresh"] } }, ifMatch: 0 }));
+    expect(created.rollout!.config.id).toBe("fresh");
+    expect(err(run(created.state, { type: "put", id: "fresh", body: { origins, match: { pathPrefixes: ["/fresh"] } }, ifMatch: 0 }))).toMatchObject({ kind: "version-mismatch", expected: 0 });
+  });
+
   it("answers not-found for patch, delete, kill and resume of an unknown id", () => {
     for (const command of [
       { type: "patch", id: "ghost", patch: {} },

@@ -204,13 +204,13 @@ describe("the alarm's decisions", () => {
     expect(state.rollouts.get("r")!.percentSince).toBe(new Date(t0 + 900_000).toISOString());
     run({ type: "promote", id: "r", body: {} }, t0 + 900_001);
     const last = applyCommand(state, { type: "promote", id: "r", body: {} }, ctx(t0 + 900_002));
-    expect(last).toMatchObject({ ok: false, error: { kind: "conflict", detail: expect.stringMatching(/last stage/) } });
+    expect(last).toMatchObject({ ok: false, error: { kind: "invalid-state", detail: expect.stringMatching(/last stage/) } });
   });
 
   it("refuses pause, continue and promote on a rollout without stages", () => {
     const state = created({ percent: 10 });
     for (const type of ["pause", "continue", "promote"] as const) {
-      expect(applyCommand(state, { type, id: "r", body: {} }, ctx(t0))).toMatchObject({ ok: false, error: { kind: "conflict" } });
+      expect(applyCommand(state, { type, id: "r", body: {} }, ctx(t0))).toMatchObject({ ok: false, error: { kind: "invalid-state" } });
     }
   });
 

@@ -157,7 +157,9 @@ describe("stages: automatic promotion", () => {
     const promoted = await adminJson("POST", "/rollouts/manual/promote", {}, { "if-match": `"${continued.body.version}"` });
     expect(promoted.body.rollout.config.percent).toBe(25);
     expect((await admin("POST", "/rollouts/manual/promote", {}, { "if-match": `"${continued.body.version}"` })).status).toBe(412);
-    expect((await admin("POST", "/rollouts/default/promote", {})).status).toBe(409);
+    const noStages = await admin("POST", "/rollouts/default/promote", {});
+    expect(noStages.status).toBe(409);
+    expect(await noStages.json()).toMatchObject({ type: "urn:edge-router:invalid-state", detail: expect.stringMatching(/has no stages/) });
   });
 });
 
