@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from "hono";
 import { ActorSchema, AuditQuerySchema, OverrideBodySchema } from "./api-schemas";
-import type { CommandError, FieldIssue } from "../durable-objects/commands";
+import type { Command, CommandError, FieldIssue } from "../durable-objects/commands";
 import { toFieldIssues } from "../durable-objects/commands";
 import type { RolloutRecord, WriteReply } from "../durable-objects/rollout-state";
 import { RolloutId } from "../worker/core/schema";
@@ -150,7 +150,7 @@ export function createAdminApp(options: AdminOptions = {}) {
   });
 
   /** Sends a write to the Durable Object and turns the reply into HTTP. */
-  async function write(c: Context<AdminEnv>, command: Parameters<ReturnType<typeof stub>["apply"]>[0]): Promise<Response> {
+  async function write(c: Context<AdminEnv>, command: Command): Promise<Response> {
     const reply = (await stub(c.env).apply(command, c.get("actor"))) as WriteReply;
     if (!reply.ok) return commandProblem(reply.error);
     if (reply.changed) options.onWrite?.();
@@ -198,48 +198,27 @@ export function createAdminApp(options: AdminOptions = {}) {
     return c.json(rolloutView(stored), 200, { etag: tag });
   });
 
-  api.put("/rollouts/:id", async (c) => {
-    const id = c.req.param("id");
+  /** The steps every write on one rollout shares: the id, If-Match, the JSON body, then the command. */
+  async function writeRollout(c: Context<AdminEnv>, body: "required" | "optional" | "none", make: (id: string, body: unknown, ifMatch: number | undefined) => Command): Promise<Response> {
+    const id = c.req.param("id")!;
     const bad = checkId(id);
     if (bad) return bad;
     const version = ifMatch(c);
     if (!version.ok) return version.response;
-    const body = await readJson(c, false);
-    if (!body.ok) return body.response;
-    return write(c, { type: "put", id, body: body.body, ifMatch: version.version });
-  });
+    let payload: unknown;
+    if (body !== "none") {
+      const read = await readJson(c, body === "optional");
+      if (!read.ok) return read.response;
+      payload = read.body;
+    }
+    return write(c, make(id, payload, version.version));
+  }
 
-  api.patch("/rollouts/:id", async (c) => {
-    const id = c.req.param("id");
-    const bad = checkId(id);
-    if (bad) return bad;
-    const version = ifMatch(c);
-    if (!version.ok) return version.response;
-    const body = await readJson(c, false);
-    if (!body.ok) return body.response;
-    return write(c, { type: "patch", id, patch: body.body, ifMatch: version.version });
-  });
-
-  api.delete("/rollouts/:id", async (c) => {
-    const id = c.req.param("id");
-    const bad = checkId(id);
-    if (bad) return bad;
-    const version = ifMatch(c);
-    if (!version.ok) return version.response;
-    return write(c, { type: "delete", id, ifMatch: version.version });
-  });
-
-  for (const action of ["pause", "continue", "promote"] as const) {
-    api.post(`/rollouts/:id/${action}`, async (c) => {
-      const id = c.req.param("id");
-      const bad = checkId(id);
-      if (bad) return bad;
-      const version = ifMatch(c);
-      if (!version.ok) return version.response;
-      const body = await readJson(c, true);
-      if (!body.ok) return body.response;
-      return write(c, { type: action, id, body: body.body, ifMatch: version.version });
-    });
+  api.put("/rollouts/:id", (c) => writeRollout(c, "required", (id, body, ifMatch) => ({ type: "put", id, body, ifMatch })));
+  api.patch("/rollouts/:id", (c) => writeRollout(c, "required", (id, patch, ifMatch) => ({ type: "patch", id, patch, ifMatch })));
+  api.delete("/rollouts/:id", (c) => writeRollout(c, "none", (id, _body, ifMatch) => ({ type: "delete", id, ifMatch })));
+  for (const action of ["kill", "resume", "pause", "continue", "promote"] as const) {
+    api.post(`/rollouts/:id/${action}`, (c) => writeRollout(c, "optional", (id, body, ifMatch) => ({ type: action, id, body, ifMatch })));
   }
 
   api.get("/rollouts/:id/health", async (c) => {
@@ -254,16 +233,6 @@ export function createAdminApp(options: AdminOptions = {}) {
   });
 
   for (const action of ["kill", "resume"] as const) {
-    api.post(`/rollouts/:id/${action}`, async (c) => {
-      const id = c.req.param("id");
-      const bad = checkId(id);
-      if (bad) return bad;
-      const version = ifMatch(c);
-      if (!version.ok) return version.response;
-      const body = await readJson(c, true);
-      if (!body.ok) return body.response;
-      return write(c, { type: action, id, body: body.body, ifMatch: version.version });
-    });
     api.post(`/${action}`, async (c) => {
       const version = ifMatch(c);
       if (!version.ok) return version.response;
