@@ -202,22 +202,7 @@ function storeConfig(
     paused: config.stages ? (previous?.paused ?? false) : false,
     pauseReason: config.stages ? (previous?.pauseReason ?? null) : null,
   };
-  return {
-    ok: true,
-    changed: true,
-    state: withRollout(state, rollout),
-    rollout,
-    audit: {
-      at: rollout.updatedAt,
-      actor: ctx.actor,
-      action,
-      rolloutId: config.id,
-      version,
-      before: previous?.config ?? null,
-      after: config,
-      reason,
-    },
-  };
+  return stored(state, rollout, action, previous?.config ?? null, config, reason);
 }
 
 /** A change to what the control plane tracks about a rollout (not its config), audited. */
@@ -231,21 +216,17 @@ function replaceMeta(
 ): CommandOutcome {
   const version = state.version + 1;
   const rollout: StoredRollout = { ...previous, ...meta, version, updatedAt: ctx.now.toISOString(), updatedBy: ctx.actor };
+  return stored(state, rollout, action, { paused: previous.paused ?? false }, { paused: rollout.paused ?? false }, reason);
+}
+
+/** The outcome of storing `rollout` (already carrying the new version, time and actor), audited. */
+function stored(state: ControlState, rollout: StoredRollout, action: AuditAction, before: unknown, after: unknown, reason: string | null): CommandOutcome {
   return {
     ok: true,
     changed: true,
     state: withRollout(state, rollout),
     rollout,
-    audit: {
-      at: rollout.updatedAt,
-      actor: ctx.actor,
-      action,
-      rolloutId: previous.config.id,
-      version,
-      before: { paused: previous.paused ?? false },
-      after: { paused: rollout.paused ?? false },
-      reason,
-    },
+    audit: { at: rollout.updatedAt, actor: rollout.updatedBy, action, rolloutId: rollout.config.id, version: rollout.version, before, after, reason },
   };
 }
 

@@ -57,25 +57,16 @@ function pushByte(byte: number): void {
   }
 }
 
-/** Feeds the UTF-8 bytes of `text` (produced on the fly, no TextEncoder allocation). */
+/**
+ * Feeds the UTF-8 bytes of `text` (produced on the fly, no TextEncoder allocation). The general
+ * path: salts (once per rollout) and non-ASCII ids; ASCII ids take `hashFrom`'s fast path.
+ */
 function feed(text: string): void {
   const n = text.length;
   for (let i = 0; i < n; i++) {
     let code = text.charCodeAt(i);
     if (code < 0x80) {
-      // ASCII: the common case, inlined.
-      K |= code << SHIFT;
-      SHIFT += 8;
-      LENGTH++;
-      if (SHIFT === 32) {
-        let k = Math.imul(K, C1);
-        k = (k << 15) | (k >>> 17);
-        H ^= Math.imul(k, C2);
-        H = (H << 13) | (H >>> 19);
-        H = (Math.imul(H, 5) + 0xe6546b64) | 0;
-        K = 0;
-        SHIFT = 0;
-      }
+      pushByte(code);
     } else if (code < 0x800) {
       pushByte(0xc0 | (code >> 6));
       pushByte(0x80 | (code & 0x3f));
