@@ -21,6 +21,9 @@ import {
 } from "./commands";
 import { evaluateRollouts, GUARD_INTERVAL_MS, isWatched, rolloutStatus, stageView, type RolloutStatus, type StageView } from "./schedule";
 
+/** Slots in a health report's chart series: the last five minutes, whatever the summary's window. */
+export const SERIES_SLOTS = 30;
+
 /** How many audit entries are kept (oldest dropped first). */
 export const AUDIT_RETENTION = 10_000;
 
@@ -203,7 +206,7 @@ export class RolloutState extends DurableObject<Env> {
       ...summary,
       verdict: evaluateGuard(guard, summary),
       stage: stageView(r, this.state.globalKill, this.windows, now),
-      series: series(this.windows, id, Math.min(36, Math.ceil(windowSeconds / 10)), now),
+      series: series(this.windows, id, SERIES_SLOTS, now),
     };
   }
 

@@ -89,7 +89,9 @@ describe("guards: automatic rollback", () => {
     const health = await adminJson("GET", "/rollouts/flaky/health?window=60");
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ rollout: "flaky", windowSeconds: 60, legacy: { requests: expect.any(Number), p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) }, verdict: { status: expect.any(String) } });
-    expect(health.body.series).toHaveLength(6);
+    // The chart covers the last five minutes in 10 s slots, oldest first, whatever the window.
+    expect(health.body.series).toHaveLength(30);
+    expect(Date.parse(health.body.series[29].at) - Date.parse(health.body.series[0].at)).toBe(290_000);
     expect((await admin("GET", "/rollouts/flaky/health?window=5")).status).toBe(400);
     expect((await admin("GET", "/rollouts/ghost/health")).status).toBe(404);
   });
