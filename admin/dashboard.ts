@@ -236,18 +236,24 @@ export function renderDashboard(nonce: string, apiPrefix: string): string {
     return r.status || (r.config.killed ? "killed" : "live");
   }
 
+  /** Requests per slot (solid) and error rate (dashed, its own scale) for both variants. */
   function chart(series) {
-    if (!series || series.length < 2) return '<p class="muted">Not enough traffic yet for a chart.</p>';
+    if (!series || series.length < 2) return '<p class="muted">No traffic yet.</p>';
     const w = 480, h = 90, pad = 4;
+    const maxRequests = Math.max(1, ...series.flatMap((s) => [s.legacy.requests, s.new.requests]));
     const peak = Math.max(0, ...series.flatMap((s) => [s.legacy.errorRate || 0, s.new.errorRate || 0]));
-    const max = Math.max(peak, 0.01);
+    const maxRate = Math.max(peak, 0.01);
     const x = (i) => pad + (i * (w - 2 * pad)) / (series.length - 1);
-    const y = (v) => h - pad - ((v || 0) / max) * (h - 2 * pad);
-    const line = (key) => series.map((s, i) => (i ? "L" : "M") + x(i).toFixed(1) + " " + y(s[key].errorRate).toFixed(1)).join(" ");
-    return '<svg class="chart" viewBox="0 0 ' + w + " " + h + '" preserveAspectRatio="none" role="img" aria-label="error rate per variant over time">' +
-      '<path d="' + line("legacy") + '" fill="none" stroke="#b26b00" stroke-width="2"/>' +
-      '<path d="' + line("new") + '" fill="none" stroke="#0a7d3b" stroke-width="2"/></svg>' +
-      '<div class="legend muted"><span class="variant-legacy">— legacy</span><span class="variant-new">— new</span>error rate per ' + Math.round((Date.parse(series[1].at) - Date.parse(series[0].at)) / 1000) + " s" + (peak > 0 ? ", peak " + pct(peak) : ", no errors") + "</div>";
+    const y = (v, max) => h - pad - ((v || 0) / max) * (h - 2 * pad);
+    const line = (key, field, max) => series.map((s, i) => (i ? "L" : "M") + x(i).toFixed(1) + " " + y(s[key][field], max).toFixed(1)).join(" ");
+    const slot = Math.round((Date.parse(series[1].at) - Date.parse(series[0].at)) / 1000);
+    const minutes = Math.round((series.length * slot) / 60);
+    return '<svg class="chart" viewBox="0 0 ' + w + " " + h + '" preserveAspectRatio="none" role="img" aria-label="requests and error rate per variant over the last ' + minutes + ' minutes">' +
+      '<path d="' + line("legacy", "requests", maxRequests) + '" fill="none" stroke="#b26b00" stroke-width="2"/>' +
+      '<path d="' + line("new", "requests", maxRequests) + '" fill="none" stroke="#0a7d3b" stroke-width="2"/>' +
+      '<path d="' + line("legacy", "errorRate", maxRate) + '" fill="none" stroke="#b26b00" stroke-width="1.5" stroke-dasharray="4 3"/>' +
+      '<path d="' + line("new", "errorRate", maxRate) + '" fill="none" stroke="#c4281c" stroke-width="1.5" stroke-dasharray="4 3"/></svg>' +
+      '<div class="legend muted"><span class="variant-legacy">legacy</span><span class="variant-new">new</span>last ' + minutes + " min: requests per " + slot + " s (solid, peak " + maxRequests + "), error rate (dashed" + (peak > 0 ? ", peak " + pct(peak) : ", no errors") + ")</div>";
   }
 
   function healthTable(h) {
