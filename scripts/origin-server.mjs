@@ -28,7 +28,13 @@ export async function startOrigin({ name, port = 0, host = "127.0.0.1", failEver
     socket.on("message", (data, isBinary) => socket.send(isBinary ? data : `${name}: ${data.toString()}`));
   });
 
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer((req, res) => {
+    // A client that goes away mid-request (a router timing out) is not an error of the origin.
+    serve(req, res).catch(() => res.destroy());
+  });
+
+  /** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
+  async function serve(req, res) {
     const at = Date.now();
     onRequest?.({ method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, at });
     const url = new URL(req.url ?? "/", "http://origin.local");
@@ -94,7 +100,7 @@ export async function startOrigin({ name, port = 0, host = "127.0.0.1", failEver
 <table>${rows || "<tr><td>(none: this request did not come through edge-router)</td></tr>"}</table>
 </body></html>
 `);
-  });
+  }
 
   server.on("upgrade", (req, socket, head) => {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));

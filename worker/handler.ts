@@ -8,7 +8,7 @@ import { readCookie } from "./core/cookies";
 import { matchRollout, type CompiledRollout } from "./core/table";
 import { bearerToken, isAdminToken } from "./auth";
 import { OVERRIDE_COOKIE, OVERRIDE_HEADER, verifyOverride } from "./override";
-import { forward, isLoop, mutableResponse } from "./proxy";
+import { forward, isLoop, mutableResponse, OriginTimeout } from "./proxy";
 import { problemResponse } from "./problem";
 import { describeDecision, logLine, type MetricsSink, type RequestRecord } from "./observe";
 import type { SnapshotCache } from "./snapshot-cache";
@@ -87,16 +87,20 @@ export async function handleProxy(request: Request, deps: ProxyDeps, url = new U
   let response: Response | undefined;
   let retriedOnLegacy = false;
   let error: string | undefined;
+  let timedOut = false;
+  const timeoutMs = route.rollout?.timeoutMs;
   try {
-    response = await forward(request, url, origin, forwardCtx, deps.fetcher);
+    response = await forward(request, url, origin, forwardCtx, deps.fetcher, timeoutMs);
   } catch (e) {
-    error = `${route.decision.variant} origin unreachable: ${e instanceof Error ? e.message : String(e)}`;
+    timedOut = e instanceof OriginTimeout;
+    error = `${route.decision.variant} origin ${timedOut ? "timed out" : "unreachable"}: ${e instanceof Error ? e.message : String(e)}`;
     // A failed connection to new is retried once on legacy when repeating it is safe: the body
-    // (if any) was a stream that is gone now, so only body-less requests qualify.
-    if (route.decision.variant === "new" && route.rollout?.retryOnLegacy && request.body === null) {
+    // (if any) was a stream that is gone now, so only body-less requests qualify. A timeout is not
+    // retried: the origin may have acted on the request.
+    if (!timedOut && route.decision.variant === "new" && route.rollout?.retryOnLegacy && request.body === null) {
       retriedOnLegacy = true;
       try {
-        response = await forward(request, url, legacy, { ...forwardCtx, variant: "legacy" }, deps.fetcher);
+        response = await forward(request, url, legacy, { ...forwardCtx, variant: "legacy" }, deps.fetcher, timeoutMs);
       } catch (e2) {
         error += `; legacy retry failed: ${e2 instanceof Error ? e2.message : String(e2)}`;
       }
@@ -106,7 +110,9 @@ export async function handleProxy(request: Request, deps: ProxyDeps, url = new U
 
   const needsHeaders = route.newAnonymousId !== undefined || debug.allowed;
   if (!response) {
-    response = problemResponse(502, "origin-unreachable", "Origin unreachable", `The ${route.decision.variant} origin could not be reached.`, { rollout: route.decision.rolloutId, variant: route.decision.variant });
+    response = timedOut
+      ? problemResponse(504, "origin-timeout", "Origin timed out", `The ${route.decision.variant} origin did not answer within ${timeoutMs} ms.`, { rollout: route.decision.rolloutId, variant: route.decision.variant })
+      : problemResponse(502, "origin-unreachable", "Origin unreachable", `The ${route.decision.variant} origin could not be reached.`, { rollout: route.decision.rolloutId, variant: route.decision.variant });
   } else if (needsHeaders) {
     response = mutableResponse(response);
   }

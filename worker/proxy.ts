@@ -96,14 +96,33 @@ export function upstreamHeaders(request: Request, url: URL, ctx: ForwardContext)
 }
 
 /** Send `request` to `origin`. Throws when the origin cannot be reached. */
-export function forward(request: Request, url: URL, origin: URL, ctx: ForwardContext, fetcher: typeof fetch = fetch): Promise<Response> {
+/** Thrown when an origin has not answered within the rollout's `timeoutMs`. */
+export class OriginTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no response headers within ${timeoutMs} ms`);
+  }
+}
+
+export function forward(request: Request, url: URL, origin: URL, ctx: ForwardContext, fetcher: typeof fetch = fetch, timeoutMs?: number): Promise<Response> {
   const init: RequestInit = {
     method: request.method,
     headers: upstreamHeaders(request, url, ctx),
     redirect: "manual",
   };
   if (request.body !== null) init.body = request.body;
-  return fetcher(upstreamUrl(url, origin), init);
+  if (!timeoutMs) return fetcher(upstreamUrl(url, origin), init);
+  // The timeout covers the wait for the response headers only: a long streamed body or a
+  // WebSocket is not cut off once the origin has answered.
+  const abort = new AbortController();
+  init.signal = abort.signal;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new OriginTimeout(timeoutMs));
+      abort.abort();
+    }, timeoutMs);
+  });
+  return Promise.race([fetcher(upstreamUrl(url, origin), init), timedOut]).finally(() => clearTimeout(timer));
 }
 
 /** A copy of `response` whose headers can be changed, body still streamed (WebSockets kept). */

@@ -234,6 +234,30 @@ describe("origin failures", () => {
   });
 });
 
+describe("origin timeouts", () => {
+  it("answers 504 problem+json when the origin sends no headers within timeoutMs, without retrying", async () => {
+    await resetDefault({ percent: 100, timeoutMs: 100, origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_SLOW_ORIGIN } });
+    const started = Date.now();
+    const res = await proxied("/slow", { user: "t" });
+    expect(res.status).toBe(504);
+    expect(await res.json()).toMatchObject({ type: "urn:edge-router:origin-timeout", variant: "new", detail: "The new origin did not answer within 100 ms." });
+    expect(Date.now() - started).toBeLessThan(290); // gave up before the origin's 300 ms
+  });
+
+  it("does not cut off a streamed body once the headers have arrived", async () => {
+    await resetDefault({ percent: 0, timeoutMs: 200 });
+    const res = await proxied("/__origin/stream?chunks=3&delayMs=150", { user: "t" });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/chunk 0[\s\S]*chunk 1[\s\S]*chunk 2/);
+  });
+
+  it("rejects a timeout outside 100 ms to 300 s", async () => {
+    const res = await adminJson("PATCH", "/rollouts/default", { timeoutMs: 50 });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([{ pointer: "/timeoutMs", message: "must be at least 100 ms" }]);
+  });
+});
+
 describe("admin prefix", () => {
   it("never proxies requests under /__admin", async () => {
     const res = await exports.default.fetch("http://router.test/__admin/nothing-here");

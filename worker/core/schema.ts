@@ -100,6 +100,8 @@ export const RolloutConfigSchema = z.strictObject({
   killed: z._default(z.boolean(), false),
   /** Retry a failed connection to the new origin once on legacy, for requests safe to repeat. @default true */
   retryOnLegacy: z._default(z.boolean(), true),
+  /** Give up on an origin that has not sent its response headers after this long (504, counted as an error). */
+  timeoutMs: z.optional(z.number().check(z.int("must be a whole number of milliseconds"), z.gte(100, "must be at least 100 ms"), z.lte(300_000, "must be at most 300,000 ms"))),
   /** Automatic rollback: limits on the new variant's health (see worker/core/guard.ts). */
   guard: z.optional(GuardSchema),
   /** Automatic promotion: percentages and hold times (see worker/core/stages.ts). */

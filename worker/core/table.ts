@@ -21,6 +21,8 @@ export interface CompiledRollout {
   allowLegacy: ReadonlySet<string>;
   origins: { legacy: URL; new: URL };
   retryOnLegacy: boolean;
+  /** Time to the origin's response headers before the router gives up (none = the platform's). */
+  timeoutMs: number | undefined;
   config: RolloutConfig;
 }
 
@@ -56,6 +58,7 @@ export function compileRollout(stored: StoredRollout): CompiledRollout {
     allowLegacy: new Set(config.allowlist.legacy),
     origins: { legacy: new URL(config.origins.legacy), new: new URL(config.origins.new) },
     retryOnLegacy: config.retryOnLegacy,
+    timeoutMs: config.timeoutMs,
     config,
   };
 }
