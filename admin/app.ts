@@ -9,6 +9,7 @@ import type { Command, CommandError, FieldIssue } from "../durable-objects/comma
 import { toFieldIssues } from "../durable-objects/commands";
 import type { RolloutRecord, WriteReply } from "../durable-objects/rollout-state";
 import { RolloutId } from "../worker/core/schema";
+import { DEFAULT_ADMIN_PREFIX } from "../worker/core/env-config";
 import { bearerToken, isAdminToken } from "../worker/auth";
 import { STATE_OBJECT_NAME, type Env } from "../worker/env";
 import { OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../worker/override";
@@ -18,9 +19,6 @@ import { openApiDocument } from "./openapi";
 import { runAnalytics } from "./analytics";
 import { AnalyticsQuerySchema, HealthQuerySchema } from "./api-schemas";
 
-/** The reserved path prefix: requests under it are never proxied. */
-export const ADMIN_PREFIX = "/__admin";
-export const API_PREFIX = `${ADMIN_PREFIX}/api`;
 /** Largest admin request body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -33,6 +31,8 @@ export interface AdminOptions {
   isolateStats?: () => Record<string, unknown>;
   /** Outbound fetch for the Analytics Engine SQL API (tests pass a fake). */
   fetcher?: typeof fetch;
+  /** The reserved path prefix. @default "/__admin" */
+  prefix?: string;
 }
 
 /** A rollout as the admin API shows it. */
@@ -117,17 +117,19 @@ async function readJson(c: Context<AdminEnv>, optional: boolean): Promise<{ ok: 
 
 export function createAdminApp(options: AdminOptions = {}) {
   const app = new Hono<AdminEnv>();
+  const prefix = options.prefix ?? DEFAULT_ADMIN_PREFIX;
+  const apiPrefix = `${prefix}/api`;
 
-  app.get(`${ADMIN_PREFIX}`, (c) => c.redirect(`${ADMIN_PREFIX}/`, 301));
-  app.get(`${ADMIN_PREFIX}/`, (c) => {
+  app.get(`${prefix}`, (c) => c.redirect(`${prefix}/`, 301));
+  app.get(`${prefix}/`, (c) => {
     const nonce = crypto.randomUUID().replaceAll("-", "");
-    return c.body(renderDashboard(nonce, API_PREFIX), 200, dashboardHeaders(nonce));
+    return c.body(renderDashboard(nonce, apiPrefix), 200, dashboardHeaders(nonce));
   });
 
   const api = new Hono<AdminEnv>();
 
   // The API description is public: it holds no state.
-  api.get("/openapi.json", (c) => c.json(openApiDocument(API_PREFIX)));
+  api.get("/openapi.json", (c) => c.json(openApiDocument(apiPrefix)));
 
   api.use("*", async (c, next) => {
     const token = c.env.ADMIN_TOKEN;
@@ -298,7 +300,7 @@ export function createAdminApp(options: AdminOptions = {}) {
     return problemResponse(500, "internal", "Internal error", "The admin API failed; see the worker's logs.");
   });
 
-  app.route(API_PREFIX, api);
-  app.notFound((c) => problemResponse(404, "not-found", "Not found", `Nothing at ${c.req.path}; the admin API is under ${API_PREFIX}.`));
+  app.route(apiPrefix, api);
+  app.notFound((c) => problemResponse(404, "not-found", "Not found", `Nothing at ${c.req.path}; the admin API is under ${apiPrefix}.`));
   return app;
 }

@@ -84,11 +84,12 @@ function queryParameters(schema: Schema) {
   return Object.entries(json.properties ?? {}).map(([name, s]) => ({ name, in: "query", required: json.required?.includes(name) ?? false, schema: s }));
 }
 
-let cached: Record<string, unknown> | undefined;
+const cached = new Map<string, Record<string, unknown>>();
 
 /** The OpenAPI document (built once per isolate). */
 export function openApiDocument(apiPrefix: string): Record<string, unknown> {
-  if (cached) return cached;
+  const hit = cached.get(apiPrefix);
+  if (hit) return hit;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const e of ENDPOINTS) {
     const parameters: unknown[] = [];
@@ -123,7 +124,7 @@ export function openApiDocument(apiPrefix: string): Record<string, unknown> {
       responses,
     };
   }
-  cached = {
+  const doc = {
     openapi: "3.1.0",
     info: { title: "edge-router admin API", version: "1", description: "Operate sticky percentage rollouts: config, kill switches, audit. Errors are RFC 9457 problem details." },
     servers: [{ url: apiPrefix }],
@@ -147,5 +148,6 @@ export function openApiDocument(apiPrefix: string): Record<string, unknown> {
     },
     paths,
   };
-  return cached;
+  cached.set(apiPrefix, doc);
+  return doc;
 }

@@ -8,6 +8,8 @@ export interface Env {
   NEW_ORIGIN?: string;
   INITIAL_PERCENT?: string;
   CONFIG_FRESHNESS_MS?: string;
+  /** The reserved path prefix of the dashboard and admin API (default /__admin). */
+  ADMIN_PATH_PREFIX?: string;
   /** Bearer token of the admin API; unset = the admin API answers 401 to everyone. */
   ADMIN_TOKEN?: string;
   /** HMAC key for QA override tokens; defaults to ADMIN_TOKEN. */

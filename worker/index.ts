@@ -2,7 +2,7 @@
  * edge-router's entry point: requests under /__admin go to the operator API and dashboard;
  * every other request is routed to the legacy or the new origin and proxied untouched.
  */
-import { ADMIN_PREFIX, createAdminApp } from "../admin/app";
+import { createAdminApp } from "../admin/app";
 import { DurableObjectConfigSource } from "./config-source";
 import { readEnvConfig, type EnvConfig } from "./core/env-config";
 import { handleProxy } from "./handler";
@@ -49,6 +49,7 @@ function isolateState(env: Env): IsolateState {
       flushFailures: 0,
       flushScheduled: false,
       admin: createAdminApp({
+        prefix: envConfig.adminPrefix,
         // An admin write refreshes this isolate's snapshot at once; other isolates follow within the
         // freshness window. Tests set ADMIN_WRITES_REFRESH_LOCALLY=false to measure that slower path.
         onWrite: env.ADMIN_WRITES_REFRESH_LOCALLY === "false" ? undefined : () => cache.invalidate(),
@@ -121,7 +122,8 @@ export default {
     const state = isolateState(env);
     const url = new URL(request.url);
     const { pathname } = url;
-    if (pathname === ADMIN_PREFIX || pathname.startsWith(`${ADMIN_PREFIX}/`)) {
+    const prefix = state.envConfig.adminPrefix;
+    if (pathname === prefix || pathname.startsWith(`${prefix}/`)) {
       return state.admin.fetch(request, env, ctx);
     }
     state.proxied++;

@@ -35,3 +35,16 @@ describe("vars", () => {
     expect(env.problems[0]!.variable).toBe("CONFIG_FRESHNESS_MS");
   });
 });
+
+describe("admin path prefix", () => {
+  it("defaults to /__admin and accepts another path", () => {
+    expect(readEnvConfig({}).adminPrefix).toBe("/__admin");
+    expect(readEnvConfig({ ADMIN_PATH_PREFIX: "/ops/router" }).adminPrefix).toBe("/ops/router");
+  });
+
+  it("refuses a prefix that is not a clean path, names it, and keeps the default", () => {
+    const env = readEnvConfig({ ADMIN_PATH_PREFIX: "/" });
+    expect(env.adminPrefix).toBe("/__admin");
+    expect(env.problems).toContainEqual({ variable: "ADMIN_PATH_PREFIX", message: expect.stringMatching(/must be a path like \/__admin/) });
+  });
+});

@@ -226,3 +226,15 @@ describe("analytics endpoint", () => {
     expect(seen).toHaveLength(3);
   });
 });
+
+describe("admin path prefix", () => {
+  it("serves the API and dashboard under another prefix when configured, and only there", async () => {
+    const app = createAdminApp({ prefix: "/ops" });
+    const ok = await app.fetch(new Request("http://router.test/ops/api/rollouts", { headers: { authorization: "Bearer test-admin-token" } }), env);
+    expect(ok.status).toBe(200);
+    const doc = await (await app.fetch(new Request("http://router.test/ops/api/openapi.json"), env)).json<{ servers: Array<{ url: string }> }>();
+    expect(doc.servers[0]!.url).toBe("/ops/api");
+    expect((await app.fetch(new Request("http://router.test/ops/"), env)).headers.get("content-security-policy")).toMatch(/default-src 'none'/);
+    expect((await app.fetch(new Request("http://router.test/__admin/api/rollouts", { headers: { authorization: "Bearer test-admin-token" } }), env)).status).toBe(404);
+  });
+});

@@ -14,6 +14,7 @@ export interface EnvVars {
   NEW_ORIGIN?: string;
   INITIAL_PERCENT?: string;
   CONFIG_FRESHNESS_MS?: string;
+  ADMIN_PATH_PREFIX?: string;
 }
 
 export interface EnvConfig {
@@ -23,6 +24,8 @@ export interface EnvConfig {
   legacyOrigin: URL | undefined;
   /** How old a config snapshot may get before an isolate refreshes it. */
   freshnessMs: number;
+  /** The reserved path prefix of the dashboard and admin API: never proxied. */
+  adminPrefix: string;
   problems: VarProblem[];
 }
 
@@ -30,6 +33,9 @@ export interface EnvConfig {
 export const SEED_ROLLOUT_ID = "default";
 /** @default 250 ms: a change governs every request that starts later than this plus one Durable Object round trip. */
 export const DEFAULT_FRESHNESS_MS = 250;
+/** @default "/__admin" */
+export const DEFAULT_ADMIN_PREFIX = "/__admin";
+
 /** The freshness window may not exceed this, or the one-second kill guarantee could not hold. */
 export const MAX_FRESHNESS_MS = 750;
 
@@ -74,9 +80,16 @@ export function readEnvConfig(vars: EnvVars): EnvConfig {
     }
   }
 
+  let adminPrefix = DEFAULT_ADMIN_PREFIX;
+  const rawPrefix = vars.ADMIN_PATH_PREFIX?.trim();
+  if (rawPrefix) {
+    if (/^(\/[A-Za-z0-9._~-]+)+$/.test(rawPrefix)) adminPrefix = rawPrefix;
+    else problems.push({ variable: "ADMIN_PATH_PREFIX", message: `ADMIN_PATH_PREFIX must be a path like /__admin (segments of letters, digits and . _ ~ -, no trailing slash), got ${JSON.stringify(rawPrefix)}; using ${DEFAULT_ADMIN_PREFIX}` });
+  }
+
   const seed =
     legacy && next && !problems.some((p) => p.variable === "INITIAL_PERCENT")
       ? RolloutConfigSchema.parse({ id: SEED_ROLLOUT_ID, origins: { legacy, new: next }, percent })
       : undefined;
-  return { seed, legacyOrigin: legacy ? new URL(legacy) : undefined, freshnessMs, problems };
+  return { seed, legacyOrigin: legacy ? new URL(legacy) : undefined, freshnessMs, adminPrefix, problems };
 }
