@@ -1,18 +1,25 @@
 #!/usr/bin/env node
 // `npm start`: the router under `wrangler dev` (the real workerd runtime) on loopback, with two demo
-// origins, legacy and new, and a demo admin token from .dev.vars. Ctrl-C stops everything.
+// origins, legacy and new, and a demo admin token from .dev.vars (created on first start).
+// Ctrl-C (or SIGTERM) stops wrangler, workerd and the origins.
+//
+//   KEEP_STATE=1 npm start   keep the rollouts of the previous run (.wrangler/demo-state)
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startOrigin } from "./origin-server.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = join(root, "node_modules", ".bin");
 const HOST = "127.0.0.1";
+const PREFERRED = { legacy: 8701, new: 8702, router: 8787, inspector: 9229 };
+/** How long wrangler gets to exit after SIGTERM before its process group is killed. */
+const STOP_GRACE_MS = 5000;
 
-/** The port if free on loopback, else a free one. */
+/** `preferred` if it is free on loopback, else a free port. */
 async function freePort(preferred) {
   const tryListen = (port) =>
     new Promise((resolve) => {
@@ -26,102 +33,167 @@ async function freePort(preferred) {
   return (await tryListen(preferred)) ?? (await tryListen(0));
 }
 
-/** ADMIN_TOKEN from .dev.vars, creating the file with a fresh demo token if there is none. */
+/** A demo origin on `preferred` if that port is free, else on any free port. */
+async function origin(name, preferred) {
+  try {
+    return await startOrigin({ name, port: preferred, host: HOST });
+  } catch (error) {
+    if (error?.code !== "EADDRINUSE" && error?.code !== "EACCES") throw error;
+    return startOrigin({ name, port: 0, host: HOST });
+  }
+}
+
+/**
+ * ADMIN_TOKEN from .dev.vars (which wrangler dev reads too). Without the file, or without a
+ * non-empty ADMIN_TOKEN in it, a demo token is generated and written there.
+ */
 function adminToken() {
   const file = join(root, ".dev.vars");
-  if (existsSync(file)) {
-    const match = readFileSync(file, "utf8").match(/^\s*ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?\s*$/m);
-    if (match) return match[1].trim();
-    const token = `demo-${randomBytes(12).toString("hex")}`;
-    writeFileSync(file, `${readFileSync(file, "utf8").replace(/\n?$/, "\n")}ADMIN_TOKEN=${token}\n`);
-    return token;
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const lines = text.split(/\r?\n/);
+  for (const line of lines) {
+    const match = line.match(/^\s*(?:export\s+)?ADMIN_TOKEN\s*=\s*(.*?)\s*$/);
+    const value = match?.[1]?.replace(/^(["'])(.*)\1$/, "$2").trim();
+    if (value) return value;
   }
-  const token = `demo-${randomBytes(12).toString("hex")}`;
-  writeFileSync(file, `# Local secrets for wrangler dev (not committed). The demo admin token:\nADMIN_TOKEN=${token}\n`);
+  const token = `demo-${randomBytes(16).toString("hex")}`;
+  const kept = lines.filter((line) => !/^\s*(?:export\s+)?ADMIN_TOKEN\s*=/.test(line));
+  while (kept.length && kept.at(-1) === "") kept.pop();
+  const header = text ? kept : ["# Local secrets for wrangler dev (never committed: .gitignore lists this file)."];
+  writeFileSync(file, [...header, "# The admin API's bearer token for the local demo (npm start):", `ADMIN_TOKEN=${token}`, ""].join("\n"), { mode: 0o600 });
+  console.log(`Wrote a demo ADMIN_TOKEN to ${file}`);
   return token;
 }
 
 const token = adminToken();
-// The demo starts from a clean control plane, so the seeded rollout points at this run's origins
-// (a stored config governs over the vars). KEEP_STATE=1 keeps the previous run's rollouts.
+// The demo starts from a clean control plane so that the seeded rollout points at this run's
+// origins (a stored config governs over the vars, and the ports may differ from the last run).
 const stateDir = join(root, ".wrangler", "demo-state");
 if (process.env.KEEP_STATE !== "1") rmSync(stateDir, { recursive: true, force: true });
-const legacy = await startOrigin({ name: "legacy", port: await freePort(8701) });
-const next = await startOrigin({ name: "new", port: await freePort(8702) });
-const port = await freePort(8787);
-const inspector = await freePort(9229);
+const legacy = await origin("legacy", PREFERRED.legacy);
+const next = await origin("new", PREFERRED.new);
+const port = await freePort(PREFERRED.router);
+const inspectorPort = await freePort(PREFERRED.inspector);
 const router = `http://${HOST}:${port}`;
 
 const wrangler = spawn(
-  join(root, "node_modules", ".bin", "wrangler"),
+  join(bin, "wrangler"),
   [
     "dev",
     "--ip", HOST,
     "--port", String(port),
-    "--inspector-port", String(inspector),
+    "--inspector-port", String(inspectorPort),
     "--persist-to", stateDir,
+    // wrangler's hotkeys would read the terminal from a background process group: Ctrl-C is ours.
+    "--show-interactive-dev-session=false",
     "--var", `LEGACY_ORIGIN:${legacy.url}`,
     "--var", `NEW_ORIGIN:${next.url}`,
     "--var", "INITIAL_PERCENT:10",
   ],
-  { cwd: root, stdio: ["inherit", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, detached: true },
+  {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    // node_modules/.bin first: wrangler needs the Node 22 the project installs, even when this
+    // script was started with an older node.
+    env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false" },
+    // Its own process group, so that one signal reaches wrangler and workerd.
+    detached: true,
+  },
 );
+const wranglerExited = new Promise((resolve) => wrangler.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 
 let bannerShown = false;
 function banner() {
-  if (bannerShown) return;
   bannerShown = true;
   const api = `${router}/__admin/api`;
-  const b = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+  const bold = (s) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[0m` : s);
+  const auth = `-H 'authorization: Bearer ${token}' -H 'content-type: application/json'`;
   console.log(`
-${b("edge-router is running")} (wrangler dev, the real workerd runtime)
+${bold("edge-router is running")} (wrangler dev: the real workerd runtime, on loopback)
 
-  Router      ${router}/
-  Dashboard   ${router}/__admin/        (sign in with the admin token)
-  Admin API   ${api}
-  Admin token ${token}                  (from .dev.vars)
-  Origins     legacy ${legacy.url}   new ${next.url}
-  Rollout     "default" matches every request; 10% of users go to new
+  Router       ${router}/
+  Dashboard    ${router}/__admin/        (paste the admin token to sign in)
+  Admin token  ${token}        (from .dev.vars)
+  Origins      legacy ${legacy.url}    new ${next.url}
+  Rollout      "default" matches every request; 10% of users go to new${process.env.KEEP_STATE === "1" ? " (unless the kept state says otherwise)" : ""}
 
-${b("1. See a response as a user")} (try other ids: some land on new)
-  curl -s -H 'x-user-id: alice' ${router}/
+${bold("a) See a response as a user")} (try other ids: about one in ten lands on new)
+  curl -H 'x-user-id: alice' ${router}/
 
-${b("2. Move the percentage")}
-  curl -s -X PATCH ${api}/rollouts/default -H 'authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"percent": 25}'
+${bold("b) Move the percentage")}
+  curl -X PATCH ${api}/rollouts/default ${auth} -d '{"percent": 25}'
 
-${b("3. Kill it")} (everyone on legacy within a second)
-  curl -s -X POST ${api}/rollouts/default/kill -H 'authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"reason": "demo"}'
+${bold("c) Kill the rollout")} (everyone on legacy within a second; POST .../resume undoes it)
+  curl -X POST ${api}/rollouts/default/kill ${auth} -d '{"reason":"demo"}'
 
-Each request prints one JSON line below (the same line \`wrangler tail\` shows). Ctrl-C stops everything.
+Below: wrangler's output, one JSON line per request (what \`wrangler tail\` shows). Ctrl-C stops everything.
 `);
 }
 
-function pipe(stream, out) {
-  let buffer = "";
+/** Shows the banner once the router answers HTTP (wrangler says Ready a moment before). */
+async function bannerWhenAnswering() {
+  const deadline = Date.now() + 30_000;
+  while (!stopping && Date.now() < deadline) {
+    try {
+      const res = await fetch(`${router}/__admin/api/openapi.json`, { signal: AbortSignal.timeout(3000) });
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch {
+      // Not yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!stopping) banner();
+}
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+let readyText = "";
+function forward(stream, out) {
   stream.on("data", (chunk) => {
     out.write(chunk);
-    buffer = (buffer + chunk.toString()).slice(-4096);
-    if (!bannerShown && /Ready on http/.test(buffer)) setTimeout(banner, 300);
+    if (bannerShown || readyText === null) return;
+    readyText = (readyText + chunk.toString()).replace(ANSI, "").slice(-4096);
+    if (/Ready on http/.test(readyText)) {
+      readyText = null;
+      bannerWhenAnswering();
+    }
   });
 }
-pipe(wrangler.stdout, process.stdout);
-pipe(wrangler.stderr, process.stderr);
+forward(wrangler.stdout, process.stdout);
+forward(wrangler.stderr, process.stderr);
 
 let stopping = false;
-async function stop(code = 0) {
+/** Whatever of wrangler's process group is left (workerd outliving wrangler) goes at once. */
+function killGroup() {
+  try {
+    process.kill(-wrangler.pid, "SIGKILL");
+  } catch {
+    // Nothing left.
+  }
+}
+async function stop(code) {
   if (stopping) return;
   stopping = true;
   try {
     process.kill(-wrangler.pid, "SIGTERM");
-  } catch {}
+  } catch {
+    // Already gone.
+  }
+  await Promise.race([wranglerExited, new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
+  killGroup();
   await Promise.all([legacy.close(), next.close()]);
   process.exit(code);
 }
-process.on("SIGINT", () => stop(0));
+// A second Ctrl-C does not wait for wrangler's graceful exit.
+process.on("SIGINT", () => {
+  if (!stopping) return stop(0);
+  killGroup();
+  process.exit(130);
+});
 process.on("SIGTERM", () => stop(0));
-wrangler.on("exit", (code) => {
-  if (!stopping) {
-    console.error(`wrangler dev exited (${code}).`);
-    stop(code ?? 1);
-  }
+process.on("SIGHUP", () => stop(0));
+wranglerExited.then((code) => {
+  if (stopping) return;
+  console.error(`wrangler dev exited (${code})${bannerShown ? "" : " before the router was ready: see its output above"}.`);
+  stop(code || 1);
 });

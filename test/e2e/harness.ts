@@ -1,40 +1,71 @@
 /**
- * Starts the real thing for black-box tests: two origin servers and `wrangler dev` (workerd) on
- * free loopback ports, with a fresh Durable Object state. `stop()` ends the whole process group.
+ * Starts the real thing for black-box tests: two origin servers (scripts/origin-server.mjs) and
+ * `wrangler dev` (workerd) on free loopback ports, with a fresh Durable Object state in a temp dir.
+ * Each origin records what it received (`hits`), so a test can check what the router forwarded.
+ * `stop()` ends wrangler's whole process group (wrangler, its workerd children) and removes the
+ * temp dir.
+ *
+ * @example
+ * const router = await startRouter({ initialPercent: 10 });
+ * try {
+ *   const res = await fetch(router.routerUrl, { headers: { "x-user-id": "alice" } });
+ *   res.headers.get("x-origin"); // "legacy" or "new"
+ * } finally {
+ *   await router.stop();
+ * }
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { startOrigin } from "../../scripts/origin-server.mjs";
 
 const ROOT = join(import.meta.dirname, "..", "..");
+const BIN = join(ROOT, "node_modules", ".bin");
+const HOST = "127.0.0.1";
 
+/** wrangler dev's first start compiles the worker and boots workerd: seconds, more on a busy machine. */
+const READY_TIMEOUT_MS = 90_000;
+/** How long wrangler gets to exit after SIGTERM before its process group is killed. */
+const STOP_GRACE_MS = 3_000;
+/** A port found free can be taken by someone else before wrangler binds it: start again this often. */
+const START_ATTEMPTS = 3;
+
+/** A request as one origin received it (from origin-server.mjs's `onRequest`). */
 export interface OriginHit {
   method: string;
   url: string;
   headers: Record<string, string | string[] | undefined>;
+  /** When the origin received it (ms since the epoch, this machine's clock). */
   at: number;
 }
 
 export interface Router {
+  /** The router's base URL, e.g. `http://127.0.0.1:54321` (no trailing slash). */
+  routerUrl: string;
+  /** Same as `routerUrl`. */
   url: string;
+  /** The admin API's bearer token (passed as `--var ADMIN_TOKEN`, overriding any .dev.vars). */
   adminToken: string;
+  /** The two origins' base URLs (the seeded rollout's `origins`, usable as is in a rollout config). */
   origins: { legacy: string; new: string };
-  /** Requests each origin received, in order. */
+  /** Requests each origin received, in order of arrival. */
   hits: { legacy: OriginHit[]; new: OriginHit[] };
-  /** Everything wrangler printed. */
+  /** Everything wrangler printed so far (stdout and stderr): one JSON line per proxied request. */
   output: () => string;
+  /** A request to the admin API (`path` relative to /__admin/api) with the admin token; JSON body when given. */
   admin: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>;
+  /** Stops wrangler (its whole process group) and the origins, and removes the state dir. Idempotent. */
   stop: () => Promise<void>;
 }
 
+/** A loopback port free at the time of asking. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, HOST, () => {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
@@ -42,20 +73,32 @@ export function freePort(): Promise<number> {
 }
 
 export interface RouterOptions {
+  /** INITIAL_PERCENT of the seeded "default" rollout. @default 0 */
   initialPercent?: number;
+  /** More `--var`s (they override the defaults above, e.g. `{ NEW_ORIGIN: "" }`). */
   vars?: Record<string, string>;
-  /** Make the new origin fail every Nth request with a 503. */
+  /** Make the new origin fail every Nth echo request with a 503. */
   newFailEvery?: number;
 }
+
+/** Process groups still running, killed if the test process exits without calling `stop()`. */
+const running = new Set<number>();
+let exitHookInstalled = false;
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startRouter(options: RouterOptions = {}): Promise<Router> {
   const hits = { legacy: [] as OriginHit[], new: [] as OriginHit[] };
   const legacy = await startOrigin({ name: "legacy", onRequest: (r) => hits.legacy.push(r) });
   const next = await startOrigin({ name: "new", failEvery: options.newFailEvery ?? 0, onRequest: (r) => hits.new.push(r) });
-  const port = await freePort();
-  const inspector = await freePort();
-  const state = mkdtempSync(join(tmpdir(), "edge-router-e2e-"));
-  const adminToken = `e2e-${Math.random().toString(36).slice(2)}`;
+  const adminToken = `e2e-${crypto.randomUUID()}`;
   const vars: Record<string, string> = {
     LEGACY_ORIGIN: legacy.url,
     NEW_ORIGIN: next.url,
@@ -63,62 +106,132 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
     ADMIN_TOKEN: adminToken,
     ...options.vars,
   };
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--persist-to", state, "--show-interactive-dev-session=false"];
-  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  const child: ChildProcess = spawn(join(ROOT, "node_modules", ".bin", "wrangler"), args, {
+
+  let lastError: Error | undefined;
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    try {
+      const started = await startWrangler(vars);
+      const admin = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+        fetch(`${started.url}/__admin/api${path}`, {
+          method,
+          headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+      let stopped: Promise<void> | undefined;
+      const stop = () =>
+        (stopped ??= (async () => {
+          await started.stop();
+          await Promise.all([legacy.close(), next.close()]);
+        })());
+      return { routerUrl: started.url, url: started.url, adminToken, origins: { legacy: legacy.url, new: next.url }, hits, output: started.output, admin, stop };
+    } catch (error) {
+      lastError = error as Error;
+      if (!(error instanceof PortTaken)) break;
+    }
+  }
+  await Promise.all([legacy.close(), next.close()]);
+  throw lastError;
+}
+
+class PortTaken extends Error {}
+
+/** One `wrangler dev` on fresh ports and a fresh state dir, answering HTTP when this resolves. */
+async function startWrangler(vars: Record<string, string>): Promise<{ url: string; output: () => string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const stateDir = mkdtempSync(join(tmpdir(), "edge-router-e2e-"));
+  const args = ["dev", "--ip", HOST, "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", stateDir, "--show-interactive-dev-session=false"];
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  const child: ChildProcess = spawn(join(BIN, "wrangler"), args, {
     cwd: ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+    // node_modules/.bin first: wrangler needs the Node 22 the project installs, not an older one on PATH.
+    env: { ...process.env, PATH: `${BIN}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so that stop() reaches workerd and every other child with one signal.
     detached: true,
   });
+  const pid = child.pid!;
+  running.add(pid);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once("exit", () => {
+      for (const group of running) killGroup(group, "SIGKILL");
+    });
+  }
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
 
-  const stop = async () => {
-    try {
-      process.kill(-child.pid!, "SIGTERM");
-    } catch {}
-    await new Promise((r) => setTimeout(r, 300));
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {}
-    await Promise.all([legacy.close(), next.close()]);
-    rmSync(state, { recursive: true, force: true });
-  };
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      killGroup(pid, "SIGTERM");
+      await Promise.race([exited, sleep(STOP_GRACE_MS)]);
+      // Whatever is left of the group (workerd outliving wrangler) goes now.
+      killGroup(pid, "SIGKILL");
+      running.delete(pid);
+      rmSync(stateDir, { recursive: true, force: true });
+    })());
 
-  const deadline = Date.now() + 90_000;
+  const url = `http://${HOST}:${port}`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null) {
+    if (child.exitCode !== null || child.signalCode !== null) {
       await stop();
-      throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`);
+      const message = `wrangler dev exited (${child.exitCode ?? child.signalCode}) before answering:\n${output}`;
+      throw /Address already in use/i.test(output) ? new PortTaken(message) : new Error(message);
     }
+    // The API description is public and names the router: an answer from it means workerd runs our worker.
     try {
-      const res = await fetch(`${url}/__admin/api/openapi.json`);
-      if (res.ok) break;
-    } catch {}
+      const res = await fetch(`${url}/__admin/api/openapi.json`, { signal: AbortSignal.timeout(5_000) });
+      const body = await res.text();
+      if (res.ok && body.includes('"openapi"')) break;
+    } catch {
+      // Not listening yet.
+    }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`wrangler dev did not answer within 90 s:\n${output}`);
+      throw new Error(`wrangler dev did not answer within ${READY_TIMEOUT_MS / 1000} s:\n${output}`);
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(200);
   }
-
-  const admin = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${url}/__admin/api${path}`, {
-      method,
-      headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-
-  return { url, adminToken, origins: { legacy: legacy.url, new: next.url }, hits, output: () => output, admin, stop };
+  return { url, output: () => output, stop };
 }
 
-/** One request as user `user`: which origin answered, and when the request started and ended. */
-export async function hit(router: Router, user: string, path = "/"): Promise<{ origin: string; status: number; startedAt: number; endedAt: number }> {
+/** What one request as a user saw: which origin answered (its `x-origin` header), and when it started and ended. */
+export interface Hit {
+  origin: string;
+  status: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** One request as user `user` (header `x-user-id`), body read to the end. */
+export async function hit(router: Router, user: string, path = "/"): Promise<Hit> {
   const startedAt = Date.now();
   const res = await fetch(`${router.url}${path}`, { headers: { "x-user-id": user, accept: "application/json" } });
   await res.arrayBuffer();
   return { origin: res.headers.get("x-origin") ?? "none", status: res.status, startedAt, endedAt: Date.now() };
+}
+
+/**
+ * Waits until requests through the router are decided on config `version` or later (read from the
+ * admin-only debug header), so a test need not guess how long propagation takes.
+ */
+export async function waitForVersion(router: Router, version: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = "";
+  while (Date.now() < deadline) {
+    const res = await fetch(`${router.url}/`, { headers: { "x-user-id": "version-probe", "x-rollout-debug": "1", "x-rollout-token": router.adminToken, accept: "application/json" } });
+    await res.arrayBuffer();
+    seen = res.headers.get("x-rollout-decision") ?? "";
+    const match = seen.match(/version=(\d+)/);
+    if (match && Number(match[1]) >= version) return;
+    await sleep(50);
+  }
+  throw new Error(`the router did not reach config version ${version} within ${timeoutMs} ms (last decision: ${seen || "none"})`);
 }
