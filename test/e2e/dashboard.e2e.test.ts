@@ -1,29 +1,25 @@
 /**
- * The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a real
+ * The dashboard in a real browser (Chromium from @sparticuz/chromium, driven by playwright-core) against a real
  * `wrangler dev`: sign in, see the rollout, kill it with a reason, see the status and the audit
  * entry change, and check through the proxy that traffic now goes to legacy.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { launchBrowser } from "./browser";
 import { hit, startRouter, type Router } from "./harness";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 let router: Router;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium), as .ci/run does, or set CHROMIUM_PATH.`);
   router = await startRouter({ initialPercent: 40 });
   // Some traffic, so that the health table and the chart have something to show.
   await router.admin("PATCH", "/rollouts/default", { description: "New checkout backend", stages: [{ percent: 40, holdSeconds: 600 }, { percent: 75, holdSeconds: 600 }, { percent: 100, holdSeconds: 0 }], guard: { windowSeconds: 60, minRequests: 20, maxErrorRate: 0.05 } });
   await Promise.all(Array.from({ length: 8 }, async (_, w) => { for (let i = 0; i < 15; i++) await hit(router, `dash-${w}-${i}`); }));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 960 } });
 });
 

@@ -1,0 +1,16 @@
+/**
+ * A headless Chromium for browser tests that needs no system package: `@sparticuz/chromium` ships
+ * the browser binary inside an npm package, and playwright-core drives it. `CHROMIUM_PATH` points
+ * at another binary instead (e.g. Debian's /usr/bin/chromium).
+ */
+import sparticuz from "@sparticuz/chromium";
+import { chromium, type Browser } from "playwright-core";
+
+/** Flags that keep Chromium from reaching for the network on its own (this machine has none). */
+const QUIET = ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
+
+export async function launchBrowser(): Promise<Browser> {
+  const own = process.env.CHROMIUM_PATH;
+  if (own) return chromium.launch({ executablePath: own, args: ["--headless", "--no-sandbox", "--disable-gpu", ...QUIET] });
+  return chromium.launch({ executablePath: await sparticuz.executablePath(), args: [...sparticuz.args, ...QUIET], headless: true });
+}
