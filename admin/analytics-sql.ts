@@ -1,6 +1,6 @@
 /**
  * Ready SQL for the Analytics Engine SQL API over the data points the router writes (one per
- * proxied request; shape in worker/observe.ts `toDataPoint`):
+ * proxied request; shape in edge/record.ts `toDataPoint`):
  *
  *   index1 = rollout id
  *   blob1 = variant, blob2 = reason, blob3 = method, blob4 = status class ("2xx", "5xx", "error"),
@@ -10,7 +10,7 @@
  * Analytics Engine samples at high volume: every aggregate weighs rows by `_sample_interval`.
  * Pure: builds strings, no I/O. The same queries are printed in docs/analytics.md.
  */
-import { RolloutId } from "../worker/core/schema";
+import { RolloutId } from "../contracts/rollout";
 
 /** The dataset name in wrangler.toml `[[analytics_engine_datasets]]`. */
 export const DEFAULT_DATASET = "edge_router_requests";

@@ -1,10 +1,10 @@
 /**
  * Schemas of the admin API's inputs that are not rollout config (which lives in
- * worker/core/schema.ts), shared by the handlers and the OpenAPI document.
+ * contracts/rollout.ts), shared by the handlers and the OpenAPI document.
  */
-import * as z from "../worker/core/zod";
-import { RolloutConfigSchema, RolloutId } from "../worker/core/schema";
-import { MAX_OVERRIDE_TTL_SECONDS } from "../worker/override";
+import * as z from "../contracts/zod";
+import { RolloutConfigSchema, RolloutId } from "../contracts/rollout";
+import { MAX_OVERRIDE_TTL_SECONDS } from "../edge/override";
 
 export const AuditQuerySchema = z.strictObject({
   limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 100),

@@ -5,15 +5,15 @@
  */
 import { Hono, type Context } from "hono";
 import { ActorSchema, AuditQuerySchema, OverrideBodySchema } from "./api-schemas";
-import type { Command, CommandError, FieldIssue } from "../durable-objects/commands";
-import { toFieldIssues } from "../durable-objects/commands";
-import type { RolloutRecord, WriteReply } from "../durable-objects/rollout-state";
-import { RolloutId } from "../worker/core/schema";
-import { DEFAULT_ADMIN_PREFIX } from "../worker/core/env-config";
-import { bearerToken, isAdminToken } from "../worker/auth";
-import { STATE_OBJECT_NAME, type Env } from "../worker/env";
-import { OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../worker/override";
-import { problemResponse } from "../worker/problem";
+import type { Command, CommandError, FieldIssue } from "../control/policy/commands";
+import { toFieldIssues } from "../control/policy/commands";
+import type { RolloutRecord, WriteReply } from "../control/rollout-state";
+import { RolloutId } from "../contracts/rollout";
+import { DEFAULT_ADMIN_PREFIX } from "../contracts/vars";
+import { bearerToken, isAdminToken } from "../contracts/secrets";
+import { STATE_OBJECT_NAME, type Env } from "../contracts/env";
+import { OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../edge/override";
+import { problemResponse } from "../contracts/problem";
 import { dashboardHeaders, renderDashboard } from "./dashboard";
 import { openApiDocument } from "./openapi";
 import { runAnalytics } from "./analytics";

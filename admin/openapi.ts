@@ -3,8 +3,8 @@
  * validate with, so it cannot drift from them. A test checks that every route the app serves is
  * described here and the other way round.
  */
-import * as z from "../worker/core/zod";
-import { KillBodySchema, ResumeBodySchema, RolloutConfigSchema } from "../worker/core/schema";
+import * as z from "../contracts/zod";
+import { KillBodySchema, ResumeBodySchema, RolloutConfigSchema } from "../contracts/rollout";
 import { AnalyticsQuerySchema, AuditQuerySchema, HealthQuerySchema, OverrideBodySchema, RolloutBodySchema, RolloutPatchSchema } from "./api-schemas";
 
 type Schema = z.ZodMiniType;

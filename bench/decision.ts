@@ -5,10 +5,10 @@
  */
 import { GrowthBookClient } from "@growthbook/growthbook";
 import { InMemStorageProvider, Unleash } from "unleash-client";
-import { decide, identify } from "../worker/core/decide";
-import { bucketFrom, saltState } from "../worker/core/hash";
-import { RolloutConfigSchema } from "../worker/core/schema";
-import { compileSnapshot, matchRollout } from "../worker/core/table";
+import { decide, identify } from "../edge/decide";
+import { bucketFrom, saltState } from "../contracts/hash";
+import { RolloutConfigSchema } from "../contracts/rollout";
+import { compileSnapshot, matchRollout } from "../edge/match";
 
 const N = Number(process.env.DECISIONS ?? 1_000_000);
 // Distinct ids as flat strings, like header values read from a request (built by concatenation they

@@ -2,10 +2,10 @@
  * `edge-router bucket`: a user's variant computed with the edge's own compiled table and decide(),
  * so the answer is the edge's answer for the same config. Pure: a snapshot in, an explanation out.
  */
-import { decide, type Reason, type Variant } from "../worker/core/decide";
-import { BUCKET_COUNT, bucketFrom, HASH_SPEC_VERSION } from "../worker/core/hash";
-import type { ConfigSnapshot } from "../worker/core/schema";
-import { compileSnapshot } from "../worker/core/table";
+import { decide, type Reason, type Variant } from "../edge/decide";
+import { BUCKET_COUNT, bucketFrom, HASH_SPEC_VERSION } from "../contracts/hash";
+import type { ConfigSnapshot } from "../contracts/rollout";
+import { compileSnapshot } from "../edge/match";
 import type { Colors } from "./format";
 
 export interface BucketExplanation {

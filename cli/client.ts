@@ -3,9 +3,9 @@
  * line per field error) and the exit code of its kind (./exit.ts). The only module that does HTTP.
  */
 import type { rolloutView } from "../admin/app";
-import type { HealthReport } from "../durable-objects/rollout-state";
-import type { FieldIssue } from "../durable-objects/commands";
-import type { GlobalKill } from "../worker/core/schema";
+import type { HealthReport } from "../control/rollout-state";
+import type { FieldIssue } from "../control/policy/commands";
+import type { GlobalKill } from "../contracts/rollout";
 import { CliError, EXIT } from "./exit";
 
 /** A rollout as `GET /rollouts/:id` shows it. */

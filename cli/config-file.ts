@@ -3,8 +3,8 @@
  * validated with the router's own schema (`RolloutConfigSchema`) so that what passes here passes there.
  */
 import { readFileSync } from "node:fs";
-import { toFieldIssues } from "../durable-objects/commands";
-import { RolloutConfigSchema, type RolloutConfig } from "../worker/core/schema";
+import { toFieldIssues } from "../control/policy/commands";
+import { RolloutConfigSchema, type RolloutConfig } from "../contracts/rollout";
 import { CliError, EXIT } from "./exit";
 
 export interface FileRollout {

@@ -2,7 +2,7 @@
  * Field-level differences between two rollout configs, as an operator reads them before applying:
  * `percent: 10 → 25`, `allowlist.new: +2 (qa-anna, qa-ben)`. Pure.
  */
-import type { RolloutConfig } from "../worker/core/schema";
+import type { RolloutConfig } from "../contracts/rollout";
 
 /** Lists longer than this are summarized ("and 1,204 more"). */
 const LIST_PREVIEW = 5;

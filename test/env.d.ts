@@ -1,4 +1,4 @@
-import type { Env as RouterEnv } from "../worker/env";
+import type { Env as RouterEnv } from "../contracts/env";
 
 declare global {
   namespace Cloudflare {
@@ -10,7 +10,7 @@ declare global {
       TEST_SLOW_ORIGIN: string;
     }
     interface GlobalProps {
-      mainModule: typeof import("../worker/index");
+      mainModule: typeof import("../edge/index");
       durableNamespaces: "RolloutState";
     }
   }

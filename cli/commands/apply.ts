@@ -3,7 +3,7 @@
  * rollout, print the field-level diff, then write each with PUT and If-Match of the version read,
  * so nothing changed since the read is ever overwritten.
  */
-import type { RolloutConfig } from "../../worker/core/schema";
+import type { RolloutConfig } from "../../contracts/rollout";
 import { isRolloutView, type RolloutView } from "../client";
 import { readConfigFile, type FileRollout } from "../config-file";
 import type { Context } from "../context";

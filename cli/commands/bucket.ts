@@ -1,5 +1,5 @@
 /** `edge-router bucket <id> <user-id>`: which variant a user gets and why, with the edge's own code. */
-import type { ConfigSnapshot } from "../../worker/core/schema";
+import type { ConfigSnapshot } from "../../contracts/rollout";
 import { explainBucket, formatBucket } from "../bucket";
 import { isRolloutList } from "../client";
 import { readConfigFile } from "../config-file";

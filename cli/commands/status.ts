@@ -1,5 +1,5 @@
 /** `edge-router status [id]`: every rollout as a table, or one in detail. */
-import type { GlobalKill } from "../../worker/core/schema";
+import type { GlobalKill } from "../../contracts/rollout";
 import { isRolloutList, isRolloutView, type RolloutList, type RolloutView } from "../client";
 import type { Context } from "../context";
 import { describeConfig } from "../diff";

@@ -2,7 +2,7 @@
  * The commands that change one thing: `set`, `kill`, `resume`, `pause`, `continue`, `promote`.
  * Each prints what changed and the new version; `--json` prints the router's answer.
  */
-import { Percent } from "../../worker/core/schema";
+import { Percent } from "../../contracts/rollout";
 import { isRolloutView, type WriteReply } from "../client";
 import type { Context } from "../context";
 import { CliError, EXIT } from "../exit";

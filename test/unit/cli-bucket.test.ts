@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import vectors from "../fixtures/hash-vectors.json";
 import { explainBucket, formatBucket } from "../../cli/bucket";
 import { NO_COLORS } from "../../cli/format";
-import { RolloutConfigSchema, type ConfigSnapshot, type GlobalKill, type RolloutConfig } from "../../worker/core/schema";
+import { RolloutConfigSchema, type ConfigSnapshot, type GlobalKill, type RolloutConfig } from "../../contracts/rollout";
 
 const OFF: GlobalKill = { killed: false, reason: null, at: null, by: null };
 

@@ -4,7 +4,7 @@ import { formatHealth } from "../../cli/commands/watch";
 import type { Health, RolloutList, RolloutView } from "../../cli/client";
 import { describeConfig, diffConfig } from "../../cli/diff";
 import { ANSI_COLORS, millis, NO_COLORS, pickColors, ratio, table, until, visibleLength } from "../../cli/format";
-import { RolloutConfigSchema } from "../../worker/core/schema";
+import { RolloutConfigSchema } from "../../contracts/rollout";
 
 const config = (over: Record<string, unknown> = {}) =>
   RolloutConfigSchema.parse({ id: "checkout", origins: { legacy: "https://old.example", new: "https://new.example" }, ...over });

@@ -5,7 +5,7 @@ import { plan } from "../../cli/commands/apply";
 import { parsePercent } from "../../cli/commands/write";
 import { parseConfigText } from "../../cli/config-file";
 import { CliError, EXIT } from "../../cli/exit";
-import { RolloutConfigSchema } from "../../worker/core/schema";
+import { RolloutConfigSchema } from "../../contracts/rollout";
 
 const origins = { legacy: "https://old.example", new: "https://new.example" };
 

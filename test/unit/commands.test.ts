@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyCommand, EMPTY_STATE, mergePatch, seedState, type Command, type CommandOutcome, type ControlState } from "../../durable-objects/commands";
-import { RolloutConfigSchema } from "../../worker/core/schema";
+import { applyCommand, EMPTY_STATE, mergePatch, seedState, type Command, type CommandOutcome, type ControlState } from "../../control/policy/commands";
+import { RolloutConfigSchema } from "../../contracts/rollout";
 
 const ctx = { now: new Date("2026-11-22T12:00:00Z"), actor: "ops" };
 const origins = { legacy: "https://legacy.example", new: "https://new.example" };

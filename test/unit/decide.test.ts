@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide, identify, type Identity } from "../../worker/core/decide";
-import { bucketOf } from "../../worker/core/hash";
-import { RolloutConfigSchema, type RolloutConfigInput, type StoredRollout } from "../../worker/core/schema";
-import { compileSnapshot, matchRollout, type RouterTable } from "../../worker/core/table";
+import { decide, identify, type Identity } from "../../edge/decide";
+import { bucketOf } from "../../contracts/hash";
+import { RolloutConfigSchema, type RolloutConfigInput, type StoredRollout } from "../../contracts/rollout";
+import { compileSnapshot, matchRollout, type RouterTable } from "../../edge/match";
 
 function stored(input: Partial<RolloutConfigInput> & { id: string }, version = 1): StoredRollout {
   const config = RolloutConfigSchema.parse({ origins: { legacy: "https://legacy.example", new: "https://new.example" }, ...input });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readEnvConfig } from "../../worker/core/env-config";
+import { readEnvConfig } from "../../contracts/vars";
 
 describe("vars", () => {
   it("seeds a default rollout matching everything from LEGACY_ORIGIN, NEW_ORIGIN and INITIAL_PERCENT", () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { applyCommand, EMPTY_STATE, type ControlState } from "../../durable-objects/commands";
-import { evaluateRollouts, rolloutStatus, stageView } from "../../durable-objects/schedule";
-import { evaluateGuard, GuardSchema } from "../../worker/core/guard";
-import { addFlush, newAccumulator, recordOutcome, summarize, takeFlush, type HealthSummary, type HealthWindows, type VariantSummary } from "../../worker/core/health";
-import { planStage, StagesSchema } from "../../worker/core/stages";
+import { applyCommand, EMPTY_STATE, type ControlState } from "../../control/policy/commands";
+import { evaluateRollouts, rolloutStatus, stageView } from "../../control/policy/schedule";
+import { evaluateGuard, GuardSchema } from "../../control/policy/guard";
+import { addFlush, newAccumulator, recordOutcome, summarize, takeFlush, type HealthSummary, type HealthWindows, type VariantSummary } from "../../control/policy/health";
+import { planStage, StagesSchema } from "../../control/policy/stages";
 
 const variant = (requests: number, errorRate: number, p95: number, p99 = p95 * 1.3): VariantSummary => ({
   requests,

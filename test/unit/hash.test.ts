@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import vectors from "../fixtures/hash-vectors.json";
-import { BUCKET_COUNT, bucketOf, HASH_SPEC_VERSION, murmur3, thresholdOf } from "../../worker/core/hash";
+import { BUCKET_COUNT, bucketOf, HASH_SPEC_VERSION, murmur3, thresholdOf } from "../../contracts/hash";
 
 describe("bucketing hash, spec version 1", () => {
   it("implements the spec version the published vectors describe", () => {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { emptyHistogram, merge, quantile, record, revive } from "../../worker/core/histogram";
-import { addFlush, newAccumulator, prune, recordOutcome, RETENTION_MS, series, SLOT_MS, summarize, takeFlush, type HealthWindows } from "../../worker/core/health";
+import { emptyHistogram, merge, quantile, record, revive } from "../../contracts/histogram";
+import { addFlush, newAccumulator, prune, recordOutcome, RETENTION_MS, series, SLOT_MS, summarize, takeFlush, type HealthWindows } from "../../control/policy/health";
 
 /** Seeded PRNG so that a failure replays. */
 function rng(seed: number) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { SnapshotReply } from "../../durable-objects/rollout-state";
-import type { ConfigSource } from "../../worker/config-source";
-import { RolloutConfigSchema, type ConfigSnapshot } from "../../worker/core/schema";
-import { SnapshotCache } from "../../worker/snapshot-cache";
+import type { SnapshotReply } from "../../control/rollout-state";
+import type { ConfigSource } from "../../edge/config-source";
+import { RolloutConfigSchema, type ConfigSnapshot } from "../../contracts/rollout";
+import { SnapshotCache } from "../../edge/snapshot-cache";
 
 /** A control plane whose version, answers and failures the test controls. */
 class FakeSource implements ConfigSource {

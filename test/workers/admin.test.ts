@@ -2,8 +2,8 @@ import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createAdminApp } from "../../admin/app";
-import { RolloutState } from "../../durable-objects/rollout-state";
-import { STATE_OBJECT_NAME } from "../../worker/env";
+import { RolloutState } from "../../control/rollout-state";
+import { STATE_OBJECT_NAME } from "../../contracts/env";
 import { admin, adminJson, resetDefault } from "./helpers";
 
 const origins = () => ({ legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN });

@@ -1,12 +1,12 @@
 import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RolloutState, type SnapshotReply } from "../../durable-objects/rollout-state";
-import type { ConfigSource } from "../../worker/config-source";
-import { readEnvConfig } from "../../worker/core/env-config";
-import { handleProxy, type ProxyDeps } from "../../worker/handler";
-import { RecordingSink, toDataPoint } from "../../worker/observe";
-import { SnapshotCache } from "../../worker/snapshot-cache";
+import { RolloutState, type SnapshotReply } from "../../control/rollout-state";
+import type { ConfigSource } from "../../edge/config-source";
+import { readEnvConfig } from "../../contracts/vars";
+import { handleProxy, type ProxyDeps } from "../../edge/handler";
+import { RecordingSink, toDataPoint } from "../../edge/record";
+import { SnapshotCache } from "../../edge/snapshot-cache";
 import { adminJson, resetDefault } from "./helpers";
 
 /** A config source that answers from the real Durable Object until told to fail. */

@@ -1,9 +1,9 @@
 import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { RolloutState } from "../../durable-objects/rollout-state";
-import { newAccumulator, recordOutcome, takeFlush } from "../../worker/core/health";
-import { STATE_OBJECT_NAME } from "../../worker/env";
+import type { RolloutState } from "../../control/rollout-state";
+import { newAccumulator, recordOutcome, takeFlush } from "../../control/policy/health";
+import { STATE_OBJECT_NAME } from "../../contracts/env";
 import { admin, adminJson } from "./helpers";
 
 const stub = () => env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));

@@ -1,6 +1,6 @@
 /** Shared helpers for the tests that run inside workerd. */
 import { env, exports } from "cloudflare:workers";
-import type { RolloutConfigInput } from "../../worker/core/schema";
+import type { RolloutConfigInput } from "../../contracts/rollout";
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const ROUTER = "http://router.test";

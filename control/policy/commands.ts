@@ -3,7 +3,7 @@
  * next state and its audit entry, or a precise error. No `this`, no I/O, no clock (`now` is
  * passed in). The Durable Object only loads state, calls this, and saves the result.
  */
-import type * as z from "../worker/core/zod";
+import type * as z from "../../contracts/zod";
 import {
   KillBodySchema,
   ResumeBodySchema,
@@ -13,7 +13,7 @@ import {
   type GlobalKill,
   type RolloutConfig,
   type StoredRollout,
-} from "../worker/core/schema";
+} from "../../contracts/rollout";
 
 export interface ControlState {
   /** Monotonically increasing; 0 = never configured. */

@@ -2,7 +2,7 @@
  * Reads the worker's vars into a seed config. Pure: takes the vars, returns a result with every
  * problem named, never throws.
  */
-import { originUrlProblem, RolloutConfigSchema, type RolloutConfig } from "./schema";
+import { originUrlProblem, RolloutConfigSchema, type RolloutConfig } from "./rollout";
 
 export interface VarProblem {
   variable: string;

@@ -2,9 +2,9 @@
  * The routing decision, in numbered precedence. Pure: the caller passes in what it read from the
  * request (user id, a verified override) and the compiled table; no I/O, no clock, no randomness.
  */
-import { bucketFrom } from "./hash";
+import { bucketFrom } from "../contracts/hash";
 import { readCookie } from "./cookies";
-import type { CompiledRollout, RouterTable } from "./table";
+import type { CompiledRollout, RouterTable } from "./match";
 
 export type Variant = "legacy" | "new";
 

@@ -4,11 +4,11 @@
  * Policy lives in ./commands.ts; this class loads, calls it, and saves. Tables: see STORAGE.md.
  */
 import { DurableObject } from "cloudflare:workers";
-import { readEnvConfig, type VarProblem } from "../worker/core/env-config";
-import { evaluateGuard, type Verdict } from "../worker/core/guard";
-import { addFlush, prune, RETENTION_MS, series, summarize, type HealthFlush, type HealthSummary, type HealthWindows, type Slot } from "../worker/core/health";
-import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../worker/core/schema";
-import type { Env } from "../worker/env";
+import { readEnvConfig, type VarProblem } from "../contracts/vars";
+import { evaluateGuard, type Verdict } from "./policy/guard";
+import { addFlush, prune, RETENTION_MS, series, summarize, type HealthFlush, type HealthSummary, type HealthWindows, type Slot } from "./policy/health";
+import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
+import type { Env } from "../contracts/env";
 import {
   applyCommand,
   EMPTY_STATE,
@@ -18,8 +18,8 @@ import {
   type Command,
   type CommandError,
   type ControlState,
-} from "./commands";
-import { evaluateRollouts, GUARD_INTERVAL_MS, isWatched, rolloutStatus, stageView, type RolloutStatus, type StageView } from "./schedule";
+} from "./policy/commands";
+import { evaluateRollouts, GUARD_INTERVAL_MS, isWatched, rolloutStatus, stageView, type RolloutStatus, type StageView } from "./policy/schedule";
 
 /** Slots in a health report's chart series: the last five minutes, whatever the summary's window. */
 export const SERIES_SLOTS = 30;

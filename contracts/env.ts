@@ -1,4 +1,4 @@
-import type { RolloutState } from "../durable-objects/rollout-state";
+import type { RolloutState } from "../control/rollout-state";
 
 /** The worker's bindings and vars (see wrangler.toml for what each one means). */
 export interface Env {

@@ -2,8 +2,8 @@
  * Compiles a config snapshot into a lookup table, once per version; the hot path only looks up.
  * No I/O.
  */
-import type { ConfigSnapshot, GlobalKill, RolloutConfig, StickinessSource, StoredRollout } from "./schema";
-import { saltState, thresholdOf, type HashState } from "./hash";
+import type { ConfigSnapshot, GlobalKill, RolloutConfig, StickinessSource, StoredRollout } from "../contracts/rollout";
+import { saltState, thresholdOf, type HashState } from "../contracts/hash";
 
 /** A rollout ready for the hot path: everything precomputed. */
 export interface CompiledRollout {

@@ -10,8 +10,8 @@
  *   `retryAfterMs` so an outage does not make every request wait on a dead control plane.
  *   With no snapshot at all the caller routes to legacy (fail safe).
  */
-import type { VarProblem } from "./core/env-config";
-import { compileSnapshot, type RouterTable } from "./core/table";
+import type { VarProblem } from "../contracts/vars";
+import { compileSnapshot, type RouterTable } from "./match";
 import type { ConfigSource } from "./config-source";
 
 export type CacheRead =

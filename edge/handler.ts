@@ -2,15 +2,15 @@
  * The hot path: read the isolate's config snapshot, match, identify, decide, forward, record.
  * Everything that can be decided without I/O is in ./core; this file wires it to the request.
  */
-import { ANONYMOUS_ID_COOKIE, decide, identify, NO_CONFIG_DECISION, NO_ROLLOUT_DECISION, type Decision } from "./core/decide";
-import type { EnvConfig } from "./core/env-config";
-import { readCookie } from "./core/cookies";
-import { matchRollout, type CompiledRollout } from "./core/table";
-import { bearerToken, isAdminToken } from "./auth";
+import { ANONYMOUS_ID_COOKIE, decide, identify, NO_CONFIG_DECISION, NO_ROLLOUT_DECISION, type Decision } from "./decide";
+import type { EnvConfig } from "../contracts/vars";
+import { readCookie } from "./cookies";
+import { matchRollout, type CompiledRollout } from "./match";
+import { bearerToken, isAdminToken } from "../contracts/secrets";
 import { OVERRIDE_COOKIE, OVERRIDE_HEADER, verifyOverride } from "./override";
-import { forward, isLoop, mutableResponse, OriginTimeout } from "./proxy";
-import { problemResponse } from "./problem";
-import { describeDecision, logLine, type MetricsSink, type RequestRecord } from "./observe";
+import { forward, isLoop, mutableResponse, OriginTimeout } from "./forward";
+import { problemResponse } from "../contracts/problem";
+import { describeDecision, logLine, type MetricsSink, type RequestRecord } from "./record";
 import type { SnapshotCache } from "./snapshot-cache";
 
 /** Anonymous id cookies live this long (400 days, the longest browsers keep a cookie). */

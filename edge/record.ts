@@ -3,7 +3,7 @@
  * line. Writes go through a small sink interface so that tests can record them (locally the real
  * Analytics Engine binding drops every write).
  */
-import type { Decision } from "./core/decide";
+import type { Decision } from "./decide";
 
 /** Analytics Engine accepts at most this many data points per invocation. */
 export const MAX_DATA_POINTS_PER_INVOCATION = 25;

@@ -2,8 +2,8 @@
  * Where isolates read the config from. Today: the one Durable Object. Tomorrow: a regional replica
  * tier (see DESIGN.md). The hot path only sees this interface.
  */
-import type { SnapshotReply } from "../durable-objects/rollout-state";
-import { STATE_OBJECT_NAME, type Env } from "./env";
+import type { SnapshotReply } from "../control/rollout-state";
+import { STATE_OBJECT_NAME, type Env } from "../contracts/env";
 
 export interface ConfigSource {
   /** The current config, or `unchanged` when the caller already holds `knownVersion`. */

@@ -3,10 +3,10 @@
  * status and stage read. Pure: state, health windows and `now` in; verdicts, plans and the
  * commands to apply out.
  */
-import { evaluateGuard, type Verdict } from "../worker/core/guard";
-import { RETENTION_MS, summarize, type HealthWindows } from "../worker/core/health";
-import type { GlobalKill, StoredRollout } from "../worker/core/schema";
-import { currentStageIndex, planStage, type StagePlan } from "../worker/core/stages";
+import { evaluateGuard, type Verdict } from "./guard";
+import { RETENTION_MS, summarize, type HealthWindows } from "./health";
+import type { GlobalKill, StoredRollout } from "../../contracts/rollout";
+import { currentStageIndex, planStage, type StagePlan } from "./stages";
 import type { Command, ControlState } from "./commands";
 
 /** How often the alarm evaluates guards and stages while any rollout has one. */

@@ -3,7 +3,7 @@
  * behind it. Pure: the caller passes in the summary of the window.
  */
 import type { HealthSummary, VariantSummary } from "./health";
-import * as z from "./zod";
+import * as z from "../../contracts/zod";
 
 const Rate = z.number().check(z.gte(0, "must be a fraction from 0 to 1 (0.05 = 5%)"), z.lte(1, "must be a fraction from 0 to 1 (0.05 = 5%)"));
 const Millis = z.number().check(z.gt(0, "must be a positive number of milliseconds"), z.lte(600_000, "must be at most 600,000 ms"));

@@ -2,9 +2,9 @@
  * Rollout configuration: the zod schemas are the single source of truth; every TypeScript
  * type for config and admin payloads is inferred from them. No I/O.
  */
-import { GuardSchema } from "./guard";
+import { GuardSchema } from "../control/policy/guard";
 import { Percent } from "./percent";
-import { StagesSchema } from "./stages";
+import { StagesSchema } from "../control/policy/stages";
 import * as z from "./zod";
 
 export { Percent };
@@ -102,9 +102,9 @@ export const RolloutConfigSchema = z.strictObject({
   retryOnLegacy: z._default(z.boolean(), true),
   /** Give up on an origin that has not sent its response headers after this long (504, counted as an error). */
   timeoutMs: z.optional(z.number().check(z.int("must be a whole number of milliseconds"), z.gte(100, "must be at least 100 ms"), z.lte(300_000, "must be at most 300,000 ms"))),
-  /** Automatic rollback: limits on the new variant's health (see worker/core/guard.ts). */
+  /** Automatic rollback: limits on the new variant's health (see control/policy/guard.ts). */
   guard: z.optional(GuardSchema),
-  /** Automatic promotion: percentages and hold times (see worker/core/stages.ts). */
+  /** Automatic promotion: percentages and hold times (see control/policy/stages.ts). */
   stages: z.optional(StagesSchema),
 });
 

@@ -4,14 +4,14 @@
  */
 import { createAdminApp } from "../admin/app";
 import { DurableObjectConfigSource } from "./config-source";
-import { readEnvConfig, type EnvConfig } from "./core/env-config";
+import { readEnvConfig, type EnvConfig } from "../contracts/vars";
 import { handleProxy } from "./handler";
-import { FLUSH_INTERVAL_MS, newAccumulator, recordOutcome, shouldFlush, takeFlush, type HealthAccumulator } from "./core/health";
-import { STATE_OBJECT_NAME, type Env } from "./env";
-import { AnalyticsEngineSink, type RequestRecord } from "./observe";
+import { FLUSH_INTERVAL_MS, newAccumulator, recordOutcome, shouldFlush, takeFlush, type HealthAccumulator } from "../control/policy/health";
+import { STATE_OBJECT_NAME, type Env } from "../contracts/env";
+import { AnalyticsEngineSink, type RequestRecord } from "./record";
 import { SnapshotCache } from "./snapshot-cache";
 
-export { RolloutState } from "../durable-objects/rollout-state";
+export { RolloutState } from "../control/rollout-state";
 
 /** What an isolate keeps between requests, per deployment (keyed by its Durable Object binding). */
 interface IsolateState {

@@ -3,8 +3,8 @@
  * scheduler that says whether a rollout moves to its next stage now, or why it waits.
  */
 import type { Verdict } from "./guard";
-import { Percent } from "./percent";
-import * as z from "./zod";
+import { Percent } from "../../contracts/percent";
+import * as z from "../../contracts/zod";
 
 /** Longest hold: 30 days. */
 export const MAX_HOLD_SECONDS = 30 * 24 * 3600;
