@@ -5,8 +5,8 @@
  */
 import { Hono, type Context } from "hono";
 import { ActorSchema, AuditQuerySchema, OverrideBodySchema } from "./api-schemas";
-import type { Command, CommandError, FieldIssue } from "../control/policy/commands";
-import { toFieldIssues } from "../control/policy/commands";
+import type { Command, CommandError } from "../control/policy/commands";
+import { toFieldIssues, type FieldIssue } from "../contracts/field-issues";
 import type { RolloutRecord, WriteReply } from "../control/rollout-state";
 import { RolloutId } from "../contracts/rollout";
 import { DEFAULT_ADMIN_PREFIX } from "../contracts/vars";

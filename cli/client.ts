@@ -4,7 +4,7 @@
  */
 import type { rolloutView } from "../admin/app";
 import type { HealthReport } from "../control/rollout-state";
-import type { FieldIssue } from "../control/policy/commands";
+import type { FieldIssue } from "../contracts/field-issues";
 import type { GlobalKill } from "../contracts/rollout";
 import { CliError, EXIT } from "./exit";
 

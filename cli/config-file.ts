@@ -3,7 +3,7 @@
  * validated with the router's own schema (`RolloutConfigSchema`) so that what passes here passes there.
  */
 import { readFileSync } from "node:fs";
-import { toFieldIssues } from "../control/policy/commands";
+import { toFieldIssues } from "../contracts/field-issues";
 import { RolloutConfigSchema, type RolloutConfig } from "../contracts/rollout";
 import { CliError, EXIT } from "./exit";
 

@@ -3,7 +3,7 @@
  * next state and its audit entry, or a precise error. No `this`, no I/O, no clock (`now` is
  * passed in). The Durable Object only loads state, calls this, and saves the result.
  */
-import type * as z from "../../contracts/zod";
+import { toFieldIssues, type FieldIssue } from "../../contracts/field-issues";
 import {
   KillBodySchema,
   ResumeBodySchema,
@@ -54,13 +54,6 @@ export interface AuditEntry {
   reason: string | null;
 }
 
-/** A field-level validation problem, in the shape of RFC 9457 extension members. */
-export interface FieldIssue {
-  /** JSON pointer into the request body, e.g. `/origins/new`. */
-  pointer: string;
-  message: string;
-}
-
 export type CommandError =
   | { kind: "invalid"; detail: string; issues: FieldIssue[] }
   | { kind: "not-found"; rolloutId: string }
@@ -92,18 +85,6 @@ export type CommandOutcome =
   | { ok: true; changed: true; state: ControlState; audit: AuditEntry; rollout: StoredRollout | null }
   | { ok: true; changed: false; state: ControlState; rollout: StoredRollout | null }
   | { ok: false; error: CommandError };
-
-/** zod issues → field issues with JSON pointers. */
-export function toFieldIssues(error: { issues: readonly z.core.$ZodIssue[] }, prefix = ""): FieldIssue[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map((p) => String(p).replaceAll("~", "~0").replaceAll("/", "~1"));
-    let message = issue.message;
-    if (issue.code === "unrecognized_keys") {
-      message = `unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
-    }
-    return { pointer: prefix + (path.length ? "/" + path.join("/") : ""), message };
-  });
-}
 
 function invalid(detail: string, issues: FieldIssue[]): CommandOutcome {
   return { ok: false, error: { kind: "invalid", detail, issues } };
