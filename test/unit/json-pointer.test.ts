@@ -4,7 +4,10 @@ import { formatPointer, isPointer, parsePointer, valueAt } from "../../contracts
 
 describe("JSON Pointer (RFC 6901)", () => {
   it("round-trips any path through format and parse", () => {
-    fc.assert(fc.property(fc.array(fc.string()), (path) => expect(parsePointer(formatPointer(path))).toEqual(path)));
+    fc.assert(fc.property(fc.array(fc.string()), (path) => {
+        expect(parsePointer(formatPointer(path))).toEqual(path);
+      }),
+    );
   });
 
   it("resolves the RFC's own examples", () => {
