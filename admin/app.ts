@@ -11,7 +11,7 @@ import type { RolloutRecord, WriteReply } from "../control/rollout-state";
 import { RolloutId } from "../contracts/rollout";
 import { DEFAULT_ADMIN_PREFIX } from "../contracts/vars";
 import { bearerToken, isAdminToken } from "../contracts/secrets";
-import { STATE_OBJECT_NAME, type Env } from "../contracts/env";
+import { STATE_OBJECT_NAME } from "../contracts/env";
 import { OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../edge/override";
 import { problemResponse } from "../contracts/problem";
 import { dashboardHeaders, renderDashboard } from "./dashboard";
@@ -153,7 +153,7 @@ export function createAdminApp(options: AdminOptions = {}) {
 
   /** Sends a write to the Durable Object and turns the reply into HTTP. */
   async function write(c: Context<AdminEnv>, command: Command): Promise<Response> {
-    const reply = (await stub(c.env).apply(command, c.get("actor"))) as WriteReply;
+    const reply = await stub(c.env).apply(command, c.get("actor"));
     if (!reply.ok) return commandProblem(reply.error);
     if (reply.changed) options.onWrite?.();
     const body = {

@@ -1,26 +1,22 @@
-import type { RolloutState } from "../control/rollout-state";
-
-/** The worker's bindings and vars (see wrangler.toml for what each one means). */
-export interface Env {
-  ROLLOUT_STATE: DurableObjectNamespace<RolloutState>;
-  ANALYTICS?: AnalyticsEngineDataset;
-  LEGACY_ORIGIN?: string;
-  NEW_ORIGIN?: string;
-  INITIAL_PERCENT?: string;
-  CONFIG_FRESHNESS_MS?: string;
-  /** The reserved path prefix of the dashboard and admin API (default /__admin). */
-  ADMIN_PATH_PREFIX?: string;
-  /** Bearer token of the admin API; unset = the admin API answers 401 to everyone. */
-  ADMIN_TOKEN?: string;
-  /** HMAC key for QA override tokens; defaults to ADMIN_TOKEN. */
-  OVERRIDE_SECRET?: string;
-  /** Account id and API token for `GET /__admin/api/rollouts/:id/analytics` (Analytics Engine SQL API). */
-  CF_ACCOUNT_ID?: string;
-  CF_API_TOKEN?: string;
-  ANALYTICS_DATASET?: string;
-  CF_API_BASE_URL?: string;
-  /** "false" = an admin write does not refresh the answering isolate's snapshot at once (to measure the cross-isolate path). */
-  ADMIN_WRITES_REFRESH_LOCALLY?: string;
+/**
+ * The Worker's environment is the `Env` interface that `wrangler types` generates from
+ * wrangler.toml into worker-configuration.d.ts (checked in CI with `wrangler types --check`): every
+ * binding and var, and the secrets listed under `[secrets] required`. Secrets the router only reads
+ * *when set* cannot be listed there (wrangler would warn that they are missing), so they are added
+ * to the generated interface here, optional.
+ */
+declare global {
+  /** Secrets the router reads when they are set (`wrangler secret put NAME`). */
+  interface OptionalSecrets {
+    /** HMAC key of QA override tokens; unset = overrides are off. */
+    OVERRIDE_SECRET?: string;
+    /** API token for `GET /__admin/api/rollouts/:id/analytics` (Analytics Engine SQL API). */
+    CF_API_TOKEN?: string;
+  }
+  interface Env extends OptionalSecrets {}
+  namespace Cloudflare {
+    interface Env extends OptionalSecrets {}
+  }
 }
 
 /** The name of the one Durable Object that owns all rollouts. */

@@ -4,11 +4,11 @@
  * Policy lives in ./commands.ts; this class loads, calls it, and saves. Tables: see STORAGE.md.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { SnapshotReply } from "../contracts/config-source";
 import { readEnvConfig, type VarProblem } from "../contracts/vars";
 import { evaluateGuard, type Verdict } from "./policy/guard";
 import { addFlush, prune, RETENTION_MS, series, summarize, type HealthFlush, type HealthSummary, type HealthWindows, type Slot } from "./policy/health";
 import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
-import type { Env } from "../contracts/env";
 import {
   applyCommand,
   EMPTY_STATE,
@@ -26,12 +26,6 @@ export const SERIES_SLOTS = 30;
 
 /** How many audit entries are kept (oldest dropped first). */
 export const AUDIT_RETENTION = 10_000;
-
-/** What an isolate gets back when it asks for the config. */
-export type SnapshotReply =
-  | { status: "unchanged"; version: number }
-  | { status: "snapshot"; snapshot: ConfigSnapshot }
-  | { status: "unconfigured"; problems: VarProblem[] };
 
 export type WriteReply =
   | { ok: true; changed: boolean; created: boolean; version: number; rollout: RolloutRecord | null; globalKill: GlobalKill }

@@ -4,35 +4,14 @@
  */
 import { bucketFrom } from "../contracts/hash";
 import { readCookie } from "./cookies";
+import type { Decision, Identity, Variant } from "../contracts/decision";
 import type { CompiledRollout, RouterTable } from "./match";
 
-export type Variant = "legacy" | "new";
-
-/** Why a request went where it went; echoed in logs, analytics and the debug header. */
-export type Reason = "killed" | "override" | "allowlist" | "bucket" | "no-rollout" | "no-config";
+export type { Decision, Identity, Reason, UserSource, Variant } from "../contracts/decision";
 
 /** The cookie in which the router keeps an anonymous id for users no stickiness source names. */
 export const ANONYMOUS_ID_COOKIE = "edge_rollout_uid";
 
-/** Where the user id came from. */
-export type UserSource = `header:${string}` | `cookie:${string}` | "anonymous" | "new-anonymous";
-
-export interface Identity {
-  userId: string;
-  source: UserSource;
-}
-
-export interface Decision {
-  rolloutId: string | null;
-  variant: Variant;
-  reason: Reason;
-  /** Extra words on the reason, e.g. `global` for a global kill. */
-  detail?: string;
-  bucket: number | null;
-  /** The percentage threshold in buckets, for logs ("bucket 1234 < 2500"). */
-  threshold: number | null;
-  identity: Identity | null;
-}
 
 /** The request facts identification needs; a `Headers` object satisfies it. */
 export interface HeaderReader {

@@ -3,7 +3,7 @@
  * headers, streamed body, WebSocket upgrades), and the origin's response comes back as it was sent
  * (status, headers, streamed body, Set-Cookie, redirects not followed).
  */
-import type { Variant } from "./decide";
+import type { Variant } from "../contracts/decision";
 
 /** Our token in the `CDN-Loop` header (RFC 8586): a request that already carries it is a loop. */
 export const LOOP_TOKEN = "edge-router";

@@ -10,7 +10,8 @@ import { bearerToken, isAdminToken } from "../contracts/secrets";
 import { OVERRIDE_COOKIE, OVERRIDE_HEADER, verifyOverride } from "./override";
 import { forward, isLoop, mutableResponse, OriginTimeout } from "./forward";
 import { problemResponse } from "../contracts/problem";
-import { describeDecision, logLine, type MetricsSink, type RequestRecord } from "./record";
+import type { MetricsSink, RequestRecord } from "../contracts/metrics-sink";
+import { describeDecision, logLine } from "./record";
 import type { SnapshotCache } from "./snapshot-cache";
 
 /** Anonymous id cookies live this long (400 days, the longest browsers keep a cookie). */

@@ -7,8 +7,9 @@ import { DurableObjectConfigSource } from "./config-source";
 import { readEnvConfig, type EnvConfig } from "../contracts/vars";
 import { handleProxy } from "./handler";
 import { FLUSH_INTERVAL_MS, newAccumulator, recordOutcome, shouldFlush, takeFlush, type HealthAccumulator } from "../control/policy/health";
-import { STATE_OBJECT_NAME, type Env } from "../contracts/env";
-import { AnalyticsEngineSink, type RequestRecord } from "./record";
+import { STATE_OBJECT_NAME } from "../contracts/env";
+import type { RequestRecord } from "../contracts/metrics-sink";
+import { AnalyticsEngineSink } from "./record";
 import { SnapshotCache } from "./snapshot-cache";
 
 export { RolloutState } from "../control/rollout-state";

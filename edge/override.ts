@@ -5,7 +5,7 @@
  * Token format (v1): `v1.<rolloutId>.<variant>.<expiresAtUnixSeconds>.<base64url HMAC-SHA256>`
  * where the MAC covers everything before the last dot, keyed with OVERRIDE_SECRET (or ADMIN_TOKEN).
  */
-import type { Variant } from "./decide";
+import type { Variant } from "../contracts/decision";
 
 /** Header and cookie that carry an override token. */
 export const OVERRIDE_HEADER = "x-rollout-override";

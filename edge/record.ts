@@ -3,36 +3,11 @@
  * line. Writes go through a small sink interface so that tests can record them (locally the real
  * Analytics Engine binding drops every write).
  */
-import type { Decision } from "./decide";
+import type { Decision } from "../contracts/decision";
+import type { MetricsSink, RequestRecord } from "../contracts/metrics-sink";
 
 /** Analytics Engine accepts at most this many data points per invocation. */
 export const MAX_DATA_POINTS_PER_INVOCATION = 25;
-
-/** Everything known about one proxied request once its response headers are back. */
-export interface RequestRecord {
-  decision: Decision;
-  method: string;
-  host: string;
-  path: string;
-  /** The matched path prefix, or "" when no rollout matched. */
-  pathPrefix: string;
-  status: number;
-  latencyMs: number;
-  colo: string;
-  country: string;
-  /** Response size from Content-Length, when the origin sent one. */
-  responseBytes: number | null;
-  configVersion: number | null;
-  /** Set when the snapshot in use could not be refreshed. */
-  stale: boolean;
-  /** Set when the new origin failed and the request was retried on legacy. */
-  retriedOnLegacy: boolean;
-  error?: string;
-}
-
-export interface MetricsSink {
-  write(record: RequestRecord): void;
-}
 
 /** One data point per request; at most {@link MAX_DATA_POINTS_PER_INVOCATION}; never throws. */
 export class AnalyticsEngineSink implements MetricsSink {
@@ -66,14 +41,6 @@ export function toDataPoint(record: RequestRecord): AnalyticsEngineDataPoint {
     ],
     doubles: [record.latencyMs, record.status, record.responseBytes ?? -1],
   };
-}
-
-/** Keeps data points in memory, for tests. */
-export class RecordingSink implements MetricsSink {
-  readonly records: RequestRecord[] = [];
-  write(record: RequestRecord): void {
-    this.records.push(record);
-  }
 }
 
 /** The structured line `wrangler tail --format json` shows for each request. */

@@ -12,7 +12,7 @@
  */
 import type { VarProblem } from "../contracts/vars";
 import { compileSnapshot, type RouterTable } from "./match";
-import type { ConfigSource } from "./config-source";
+import type { ConfigSource } from "../contracts/config-source";
 
 export type CacheRead =
   | { kind: "table"; table: RouterTable; stale: boolean }

@@ -3,7 +3,7 @@
  * Object, and the Durable Object's rolling windows of fixed slots. Plain data and pure functions
  * (`now` is always passed in); the accumulator is mutated in place because the hot path feeds it.
  */
-import type { Variant } from "../../edge/decide";
+import type { Variant } from "../../contracts/decision";
 import { emptyHistogram, merge, quantile, record, revive, type Histogram } from "../../contracts/histogram";
 
 /** Isolates flush at most this often (and never once per request). */

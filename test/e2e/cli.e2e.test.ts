@@ -26,7 +26,7 @@ interface Run {
 
 function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const env: Record<string, string | undefined> = { ...process.env, EDGE_ROUTER_URL: router.url, EDGE_ROUTER_TOKEN: router.adminToken, NO_COLOR: "1", EDGE_ROUTER_ACTOR: "", ...options.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, EDGE_ROUTER_URL: router.url, EDGE_ROUTER_TOKEN: router.adminToken, NO_COLOR: "1", EDGE_ROUTER_ACTOR: "", ...options.env };
     delete env.FORCE_COLOR; // vitest sets it; plain text is what these assertions read
     const child = execFile(NODE, [BIN, ...args], { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),

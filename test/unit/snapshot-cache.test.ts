@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { SnapshotReply } from "../../control/rollout-state";
-import type { ConfigSource } from "../../edge/config-source";
+import type { SnapshotReply } from "../../contracts/config-source";
+import type { ConfigSource } from "../../contracts/config-source";
 import { RolloutConfigSchema, type ConfigSnapshot } from "../../contracts/rollout";
 import { SnapshotCache } from "../../edge/snapshot-cache";
 

@@ -1,11 +1,13 @@
 import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RolloutState, type SnapshotReply } from "../../control/rollout-state";
-import type { ConfigSource } from "../../edge/config-source";
+import { RolloutState } from "../../control/rollout-state";
+import type { SnapshotReply } from "../../contracts/config-source";
+import type { ConfigSource } from "../../contracts/config-source";
 import { readEnvConfig } from "../../contracts/vars";
 import { handleProxy, type ProxyDeps } from "../../edge/handler";
-import { RecordingSink, toDataPoint } from "../../edge/record";
+import { toDataPoint } from "../../edge/record";
+import { RecordingSink } from "../support/recording-sink";
 import { SnapshotCache } from "../../edge/snapshot-cache";
 import { adminJson, resetDefault } from "./helpers";
 
@@ -17,7 +19,7 @@ class SwitchableSource implements ConfigSource {
     this.calls++;
     if (this.down) throw new Error("Durable Object unreachable (test)");
     const stub = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName("global"));
-    return stub.getSnapshot(knownVersion) as Promise<SnapshotReply>;
+    return stub.getSnapshot(knownVersion);
   }
 }
 
@@ -75,7 +77,7 @@ describe("misconfiguration", () => {
     const id = env.ROLLOUT_STATE.idFromName("misconfigured-test");
     const stub = env.ROLLOUT_STATE.get(id);
     const reply = await runInDurableObject(stub, async (_instance: RolloutState, state) => {
-      const broken = new RolloutState(state, { ...env, LEGACY_ORIGIN: undefined, NEW_ORIGIN: "ftp://files.example" });
+      const broken = new RolloutState(state, { ...env, LEGACY_ORIGIN: "", NEW_ORIGIN: "ftp://files.example" });
       return broken.getSnapshot(-1);
     });
     expect(reply).toMatchObject({ status: "unconfigured" });
