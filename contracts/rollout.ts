@@ -2,9 +2,9 @@
  * Rollout configuration: the zod schemas are the single source of truth; every TypeScript
  * type for config and admin payloads is inferred from them. No I/O.
  */
-import { GuardSchema } from "../control/policy/guard";
+import { GuardSchema } from "./guard";
 import { Percent } from "./percent";
-import { StagesSchema } from "../control/policy/stages";
+import { StagesSchema } from "./stages";
 import * as z from "./zod";
 
 export { Percent };

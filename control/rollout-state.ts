@@ -7,7 +7,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { SnapshotReply } from "../contracts/config-source";
 import { readEnvConfig, type VarProblem } from "../contracts/vars";
 import { evaluateGuard, type Verdict } from "./policy/guard";
-import { addFlush, prune, RETENTION_MS, series, summarize, type HealthFlush, type HealthSummary, type HealthWindows, type Slot } from "./policy/health";
+import type { HealthFlush } from "../contracts/health";
+import { addFlush, prune, RETENTION_MS, series, summarize, type HealthSummary, type HealthWindows, type Slot } from "./policy/health-windows";
 import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
 import {
   applyCommand,

@@ -6,7 +6,7 @@ import { createAdminApp } from "../admin/app";
 import { DurableObjectConfigSource } from "./config-source";
 import { readEnvConfig, type EnvConfig } from "../contracts/vars";
 import { handleProxy } from "./handler";
-import { FLUSH_INTERVAL_MS, newAccumulator, recordOutcome, shouldFlush, takeFlush, type HealthAccumulator } from "../control/policy/health";
+import { HealthBatcher } from "./health-batcher";
 import { STATE_OBJECT_NAME } from "../contracts/env";
 import type { RequestRecord } from "../contracts/metrics-sink";
 import { AnalyticsEngineSink } from "./record";
@@ -19,11 +19,7 @@ interface IsolateState {
   cache: SnapshotCache;
   startedAt: string;
   proxied: number;
-  health: HealthAccumulator;
-  flushes: number;
-  flushFailures: number;
-  /** A delayed flush is pending (waitUntil of some request). */
-  flushScheduled: boolean;
+  health: HealthBatcher;
   envConfig: EnvConfig;
   admin: ReturnType<typeof createAdminApp>;
 }
@@ -45,10 +41,11 @@ function isolateState(env: Env): IsolateState {
       envConfig,
       startedAt: new Date().toISOString(),
       proxied: 0,
-      health: newAccumulator(Date.now()),
-      flushes: 0,
-      flushFailures: 0,
-      flushScheduled: false,
+      health: new HealthBatcher(
+        (flush) => env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME)).recordHealth(flush),
+        Date.now,
+        (line) => console.error(JSON.stringify(line)),
+      ),
       admin: createAdminApp({
         prefix: envConfig.adminPrefix,
         // An admin write refreshes this isolate's snapshot at once; other isolates follow within the
@@ -59,8 +56,8 @@ function isolateState(env: Env): IsolateState {
           proxiedRequests: created.proxied,
           configRefreshes: cache.stats.refreshes,
           configRefreshFailures: cache.stats.failures,
-          healthFlushes: created.flushes,
-          healthFlushFailures: created.flushFailures,
+          healthFlushes: created.health.stats.flushes,
+          healthFlushFailures: created.health.stats.flushFailures,
           configVersion: cache.version,
           freshnessMs: cache.freshnessMs,
         }),
@@ -77,44 +74,17 @@ export function snapshotCacheFor(env: Env): SnapshotCache {
   return isolateState(env).cache;
 }
 
-/**
- * Counts a proxied request towards its variant's health and, at most once a second, flushes the
- * isolate's counters to the Durable Object in the background. A failed flush is dropped.
- */
-function countHealth(state: IsolateState, env: Env, record: RequestRecord, ctx: ExecutionContext): void {
+/** Counts a proxied request towards its variant's health (batched; flushed in the background). */
+function countHealth(health: HealthBatcher, record: RequestRecord, ctx: ExecutionContext): void {
   const id = record.decision.rolloutId;
   if (!id) return;
-  const latencyMs = record.latencyMs;
+  const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
   if (record.retriedOnLegacy) {
     // New failed to connect and legacy answered: a failure of new, and a request served by legacy.
-    recordOutcome(state.health, id, "new", { status: 0, latencyMs });
-    recordOutcome(state.health, id, "legacy", { status: record.status, latencyMs });
+    health.count(id, "new", { status: 0, latencyMs: record.latencyMs }, waitUntil);
+    health.count(id, "legacy", { status: record.status, latencyMs: record.latencyMs }, waitUntil);
   } else {
-    recordOutcome(state.health, id, record.decision.variant, { status: record.status, latencyMs });
-  }
-  if (shouldFlush(state.health, Date.now())) {
-    ctx.waitUntil(flushHealth(state, env));
-  } else if (!state.flushScheduled) {
-    // Counts must not wait for the next request: flush them when the second is up, after this
-    // response has gone (one pending flush per isolate).
-    state.flushScheduled = true;
-    const delay = Math.max(0, state.health.lastFlushAt + FLUSH_INTERVAL_MS - Date.now());
-    ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, delay)).then(() => flushHealth(state, env)));
-  }
-}
-
-/** Sends the isolate's health counters to the Durable Object; a failure drops them (never retried). */
-async function flushHealth(state: IsolateState, env: Env): Promise<void> {
-  state.flushScheduled = false;
-  const flush = takeFlush(state.health, Date.now());
-  if (!flush) return;
-  state.flushes++;
-  const stub = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
-  try {
-    await stub.recordHealth(flush);
-  } catch (error) {
-    state.flushFailures++;
-    console.error(JSON.stringify({ event: "health-flush-dropped", error: error instanceof Error ? error.message : String(error) }));
+    health.count(id, record.decision.variant, { status: record.status, latencyMs: record.latencyMs }, waitUntil);
   }
 }
 
@@ -138,7 +108,7 @@ export default {
       clock: Date.now,
       randomId: () => crypto.randomUUID(),
       waitUntil: (promise) => ctx.waitUntil(promise),
-      health: (record) => countHealth(state, env, record, ctx),
+      health: (record) => countHealth(state.health, record, ctx),
     }, url);
   },
 } satisfies ExportedHandler<Env>;

@@ -4,7 +4,7 @@
  * commands to apply out.
  */
 import { evaluateGuard, type Verdict } from "./guard";
-import { RETENTION_MS, summarize, type HealthWindows } from "./health";
+import { RETENTION_MS, summarize, type HealthWindows } from "./health-windows";
 import type { GlobalKill, StoredRollout } from "../../contracts/rollout";
 import { currentStageIndex, planStage, type StagePlan } from "./stages";
 import type { Command, ControlState } from "./commands";

@@ -3,28 +3,9 @@
  * scheduler that says whether a rollout moves to its next stage now, or why it waits.
  */
 import type { Verdict } from "./guard";
-import { Percent } from "../../contracts/percent";
-import * as z from "../../contracts/zod";
+import type { Stage } from "../../contracts/stages";
 
-/** Longest hold: 30 days. */
-export const MAX_HOLD_SECONDS = 30 * 24 * 3600;
-
-export const StageSchema = z.strictObject({
-  percent: Percent,
-  /** How long to stay at this stage (with a healthy guard) before moving on. */
-  holdSeconds: z.number().check(z.int("must be a whole number of seconds"), z.gte(0), z.lte(MAX_HOLD_SECONDS, "must be at most 30 days")),
-});
-
-/**
- * @example [{ "percent": 10, "holdSeconds": 600 }, { "percent": 25, "holdSeconds": 600 }, { "percent": 50, "holdSeconds": 1800 }, { "percent": 100, "holdSeconds": 0 }]
- */
-export const StagesSchema = z.array(StageSchema).check(
-  z.minLength(1, "needs at least one stage"),
-  z.maxLength(20, "at most 20 stages"),
-  z.refine((stages) => stages.every((s, i) => i === 0 || s.percent > stages[i - 1]!.percent), "percentages must increase from stage to stage"),
-);
-
-export type Stage = z.infer<typeof StageSchema>;
+export type { Stage } from "../../contracts/stages";
 
 /** The stage a percentage is at: the last stage at or below it, or -1 below the first. */
 export function currentStageIndex(stages: readonly Stage[], percent: number): number {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { applyCommand, EMPTY_STATE, type ControlState } from "../../control/policy/commands";
 import { evaluateRollouts, rolloutStatus, stageView } from "../../control/policy/schedule";
-import { evaluateGuard, GuardSchema } from "../../control/policy/guard";
-import { addFlush, newAccumulator, recordOutcome, summarize, takeFlush, type HealthSummary, type HealthWindows, type VariantSummary } from "../../control/policy/health";
-import { planStage, StagesSchema } from "../../control/policy/stages";
+import { evaluateGuard } from "../../control/policy/guard";
+import { GuardSchema } from "../../contracts/guard";
+import { addFlush, summarize, type HealthSummary, type HealthWindows, type VariantSummary } from "../../control/policy/health-windows";
+import { newAccumulator, recordOutcome, takeFlush } from "../../edge/health-batcher";
+import { planStage } from "../../control/policy/stages";
+import { StagesSchema } from "../../contracts/stages";
 
 const variant = (requests: number, errorRate: number, p95: number, p99 = p95 * 1.3): VariantSummary => ({
   requests,

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { emptyHistogram, merge, quantile, record, revive } from "../../contracts/histogram";
-import { addFlush, newAccumulator, prune, recordOutcome, RETENTION_MS, series, SLOT_MS, summarize, takeFlush, type HealthWindows } from "../../control/policy/health";
+import { addFlush, prune, RETENTION_MS, series, SLOT_MS, summarize, type HealthWindows } from "../../control/policy/health-windows";
+import { newAccumulator, recordOutcome, takeFlush } from "../../edge/health-batcher";
 
 /** Seeded PRNG so that a failure replays. */
 function rng(seed: number) {

@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RolloutState } from "../../control/rollout-state";
-import { newAccumulator, recordOutcome, takeFlush } from "../../control/policy/health";
+import { newAccumulator, recordOutcome, takeFlush } from "../../edge/health-batcher";
 import { STATE_OBJECT_NAME } from "../../contracts/env";
 import { admin, adminJson } from "./helpers";
 

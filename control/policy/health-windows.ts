@@ -1,99 +1,14 @@
 /**
- * Per-variant health: what each isolate counts per request, what it flushes to the Durable
- * Object, and the Durable Object's rolling windows of fixed slots. Plain data and pure functions
- * (`now` is always passed in); the accumulator is mutated in place because the hot path feeds it.
+ * The control plane's rolling health windows: per rollout, fixed 10 s slots of merged isolate
+ * flushes, kept for an hour, and the summaries guards and operators read. Pure (`now` passed in).
  */
-import type { Variant } from "../../contracts/decision";
-import { emptyHistogram, merge, quantile, record, revive, type Histogram } from "../../contracts/histogram";
+import { emptyVariantStats, mergeVariantStats, type HealthFlush, type RolloutStats, type VariantStats } from "../../contracts/health";
+import { quantile, revive } from "../../contracts/histogram";
 
-/** Isolates flush at most this often (and never once per request). */
-export const FLUSH_INTERVAL_MS = 1000;
 /** Width of one slot of the Durable Object's rolling window. */
 export const SLOT_MS = 10_000;
 /** How much history the Durable Object keeps per rollout. */
 export const RETENTION_MS = 60 * 60 * 1000;
-
-export interface VariantStats {
-  requests: number;
-  /** 5xx from the origin, connection failures, timeouts. */
-  errors: number;
-  /** 4xx: counted apart, not errors. */
-  clientErrors: number;
-  latency: Histogram;
-}
-
-export type RolloutStats = Record<Variant, VariantStats>;
-
-export function emptyVariantStats(): VariantStats {
-  return { requests: 0, errors: 0, clientErrors: 0, latency: emptyHistogram() };
-}
-
-function emptyRolloutStats(): RolloutStats {
-  return { legacy: emptyVariantStats(), new: emptyVariantStats() };
-}
-
-export function mergeVariantStats(a: VariantStats, b: VariantStats): VariantStats {
-  return {
-    requests: a.requests + b.requests,
-    errors: a.errors + b.errors,
-    clientErrors: a.clientErrors + b.clientErrors,
-    latency: merge(revive(a.latency), revive(b.latency)),
-  };
-}
-
-/** How one request ended, as health counts it. */
-export interface Outcome {
-  /** HTTP status, or 0 when no origin answered (connection failure, timeout). */
-  status: number;
-  latencyMs: number;
-}
-
-export function isError(status: number): boolean {
-  return status === 0 || status >= 500;
-}
-
-/** What an isolate sends to the Durable Object. */
-export interface HealthFlush {
-  rollouts: Record<string, RolloutStats>;
-}
-
-/** The isolate's counters since its last flush. */
-export interface HealthAccumulator {
-  rollouts: Map<string, RolloutStats>;
-  lastFlushAt: number;
-}
-
-export function newAccumulator(now: number): HealthAccumulator {
-  return { rollouts: new Map(), lastFlushAt: now };
-}
-
-/** Counts one request (hot path: a map lookup, three additions and a histogram bucket). */
-export function recordOutcome(acc: HealthAccumulator, rolloutId: string, variant: Variant, outcome: Outcome): void {
-  let stats = acc.rollouts.get(rolloutId);
-  if (!stats) {
-    stats = emptyRolloutStats();
-    acc.rollouts.set(rolloutId, stats);
-  }
-  const v = stats[variant];
-  v.requests++;
-  if (isError(outcome.status)) v.errors++;
-  else if (outcome.status >= 400) v.clientErrors++;
-  record(v.latency, outcome.latencyMs);
-}
-
-/** Whether an isolate may flush now: something to send and a second since the last flush. */
-export function shouldFlush(acc: HealthAccumulator, now: number): boolean {
-  return acc.rollouts.size > 0 && now - acc.lastFlushAt >= FLUSH_INTERVAL_MS;
-}
-
-/** The payload to flush, resetting the accumulator; `undefined` when it is not time yet. */
-export function takeFlush(acc: HealthAccumulator, now: number): HealthFlush | undefined {
-  if (!shouldFlush(acc, now)) return undefined;
-  const rollouts = Object.fromEntries(acc.rollouts);
-  acc.rollouts = new Map();
-  acc.lastFlushAt = now;
-  return { rollouts };
-}
 
 /** One slot of the rolling window: the stats of the requests flushed during [start, start + SLOT_MS). */
 export interface Slot {

@@ -1,0 +1,35 @@
+/**
+ * A rollout's guard: limits on the new variant's health over a window, and what a breach does.
+ * The schema is the contract; control/policy/guard.ts evaluates it.
+ */
+import * as z from "./zod";
+
+const Rate = z.number().check(z.gte(0, "must be a fraction from 0 to 1 (0.05 = 5%)"), z.lte(1, "must be a fraction from 0 to 1 (0.05 = 5%)"));
+const Millis = z.number().check(z.gt(0, "must be a positive number of milliseconds"), z.lte(600_000, "must be at most 600,000 ms"));
+
+/**
+ * When the new variant counts as unhealthy. Every limit is optional; `minRequests` guards against
+ * deciding on too little data.
+ *
+ * @example { "windowSeconds": 60, "minRequests": 200, "maxErrorRate": 0.05, "maxErrorRateDelta": 0.01, "maxP95DeltaMs": 100, "action": "kill" }
+ */
+export const GuardSchema = z.strictObject({
+  /** The window the limits are measured over. @default 60 */
+  windowSeconds: z._default(z.number().check(z.int("must be a whole number of seconds"), z.gte(10, "must be at least 10 s"), z.lte(3600, "must be at most 3600 s (the health history kept)")), 60),
+  /** Fewer requests than this in a variant's window: verdict inconclusive, never a breach. @default 100 */
+  minRequests: z._default(z.number().check(z.int(), z.gte(1), z.lte(1_000_000)), 100),
+  /** Largest acceptable error rate of new (5xx, connection failures, timeouts). */
+  maxErrorRate: z.optional(Rate),
+  /** Largest acceptable error rate of new minus that of legacy. */
+  maxErrorRateDelta: z.optional(Rate),
+  maxP95Ms: z.optional(Millis),
+  maxP99Ms: z.optional(Millis),
+  /** Largest acceptable p95 of new minus that of legacy. */
+  maxP95DeltaMs: z.optional(Millis),
+  /** What a breach does: `kill` (everyone to legacy) or `pause` (stop advancing stages). @default "kill" */
+  action: z._default(z.enum(["kill", "pause"]), "kill"),
+});
+
+export type GuardConfig = z.infer<typeof GuardSchema>;
+
+export type LimitName = "maxErrorRate" | "maxErrorRateDelta" | "maxP95Ms" | "maxP99Ms" | "maxP95DeltaMs";

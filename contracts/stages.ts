@@ -1,0 +1,26 @@
+/**
+ * A rollout's stages: an ordered plan of percentages with hold times (10 → 25 → 50 → 75 → 100).
+ * The schema is the contract; control/policy/stages.ts plans the moves.
+ */
+import { Percent } from "./percent";
+import * as z from "./zod";
+
+/** Longest hold: 30 days. */
+export const MAX_HOLD_SECONDS = 30 * 24 * 3600;
+
+export const StageSchema = z.strictObject({
+  percent: Percent,
+  /** How long to stay at this stage (with a healthy guard) before moving on. */
+  holdSeconds: z.number().check(z.int("must be a whole number of seconds"), z.gte(0), z.lte(MAX_HOLD_SECONDS, "must be at most 30 days")),
+});
+
+/**
+ * @example [{ "percent": 10, "holdSeconds": 600 }, { "percent": 25, "holdSeconds": 600 }, { "percent": 50, "holdSeconds": 1800 }, { "percent": 100, "holdSeconds": 0 }]
+ */
+export const StagesSchema = z.array(StageSchema).check(
+  z.minLength(1, "needs at least one stage"),
+  z.maxLength(20, "at most 20 stages"),
+  z.refine((stages) => stages.every((s, i) => i === 0 || s.percent > stages[i - 1]!.percent), "percentages must increase from stage to stage"),
+);
+
+export type Stage = z.infer<typeof StageSchema>;
