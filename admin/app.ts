@@ -4,10 +4,9 @@
  * with ETag/If-Match. Every write goes to the one Durable Object, which validates it again.
  */
 import { Hono, type Context } from "hono";
-import { ActorSchema, AuditQuerySchema, OverrideBodySchema } from "./api-schemas";
+import { ActorSchema, AnalyticsQuerySchema, AuditQuerySchema, HealthQuerySchema, OverrideBodySchema, type RolloutRecord, type RolloutView } from "../contracts/admin-wire";
 import type { Command, CommandError } from "../control/policy/commands";
 import { toFieldIssues, type FieldIssue } from "../contracts/field-issues";
-import type { RolloutRecord, WriteReply } from "../control/rollout-state";
 import { RolloutId } from "../contracts/rollout";
 import { DEFAULT_ADMIN_PREFIX } from "../contracts/vars";
 import { bearerToken, isAdminToken } from "../contracts/secrets";
@@ -17,7 +16,6 @@ import { problemResponse } from "../contracts/problem";
 import { dashboardHeaders, renderDashboard } from "./dashboard";
 import { openApiDocument } from "./openapi";
 import { runAnalytics } from "./analytics";
-import { AnalyticsQuerySchema, HealthQuerySchema } from "./api-schemas";
 
 /** Largest admin request body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -36,7 +34,7 @@ export interface AdminOptions {
 }
 
 /** A rollout as the admin API shows it. */
-export function rolloutView(stored: RolloutRecord) {
+export function rolloutView(stored: RolloutRecord): RolloutView {
   return {
     id: stored.config.id,
     status: stored.status,

@@ -4,8 +4,8 @@
  * described here and the other way round.
  */
 import * as z from "../contracts/zod";
-import { KillBodySchema, ResumeBodySchema, RolloutConfigSchema } from "../contracts/rollout";
-import { AnalyticsQuerySchema, AuditQuerySchema, HealthQuerySchema, OverrideBodySchema, RolloutBodySchema, RolloutPatchSchema } from "./api-schemas";
+import { RolloutConfigSchema } from "../contracts/rollout";
+import { KillBodySchema, ResumeBodySchema, AnalyticsQuerySchema, AuditQuerySchema, HealthQuerySchema, OverrideBodySchema, RolloutBodySchema, RolloutPatchSchema } from "../contracts/admin-wire";
 
 type Schema = z.ZodMiniType;
 

@@ -2,29 +2,11 @@
  * The router's admin API, as the tool uses it: every failure becomes a one-line message (plus one
  * line per field error) and the exit code of its kind (./exit.ts). The only module that does HTTP.
  */
-import type { rolloutView } from "../admin/app";
-import type { HealthReport } from "../control/rollout-state";
+import type { HealthReport, RolloutList, RolloutView, WriteResult as WriteReply } from "../contracts/admin-wire";
 import type { FieldIssue } from "../contracts/field-issues";
-import type { GlobalKill } from "../contracts/rollout";
 import { CliError, EXIT } from "./exit";
 
-/** A rollout as `GET /rollouts/:id` shows it. */
-export type RolloutView = ReturnType<typeof rolloutView>;
-
-/** `GET /rollouts`. */
-export interface RolloutList {
-  version: number;
-  globalKill: GlobalKill;
-  rollouts: RolloutView[];
-}
-
-/** The answer to every write. */
-export interface WriteReply {
-  version: number;
-  changed: boolean;
-  rollout?: RolloutView;
-  globalKill: GlobalKill;
-}
+export type { RolloutList, RolloutView, WriteReply };
 
 /**
  * `GET /rollouts/:id/health`. Only `windowSeconds`, the variants and the verdict are guaranteed;

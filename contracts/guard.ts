@@ -33,3 +33,25 @@ export const GuardSchema = z.strictObject({
 export type GuardConfig = z.infer<typeof GuardSchema>;
 
 export type LimitName = "maxErrorRate" | "maxErrorRateDelta" | "maxP95Ms" | "maxP99Ms" | "maxP95DeltaMs";
+
+/** One limit that was exceeded. */
+export interface Breach {
+  limit: LimitName;
+  threshold: number;
+  /** The new variant's measured value (for deltas: new minus legacy). */
+  value: number;
+  /** Legacy's value of the same metric, for comparison. */
+  baseline: number | null;
+  sentence: string;
+}
+
+export interface Verdict {
+  status: "healthy" | "breach" | "inconclusive" | "no-guard";
+  /** One line an operator reads: what was measured, against what, on how much data. */
+  summary: string;
+  windowSeconds: number;
+  samples: { legacy: number; new: number };
+  breaches: Breach[];
+  /** Limits that could not be checked (e.g. deltas without enough legacy traffic). */
+  skipped: LimitName[];
+}

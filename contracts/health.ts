@@ -49,3 +49,22 @@ export function isError(status: number): boolean {
 export interface HealthFlush {
   rollouts: Record<string, RolloutStats>;
 }
+
+/** One variant over a window, as operators read it. */
+export interface VariantSummary {
+  requests: number;
+  errors: number;
+  clientErrors: number;
+  /** errors / requests, or null without requests. */
+  errorRate: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface HealthSummary {
+  /** The window actually covered, in seconds (whole slots, the current one included). */
+  windowSeconds: number;
+  legacy: VariantSummary;
+  new: VariantSummary;
+}

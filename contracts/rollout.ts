@@ -142,11 +142,3 @@ export interface ConfigSnapshot {
   globalKill: GlobalKill;
   rollouts: StoredRollout[];
 }
-
-const Reason = z.optional(z.string().check(z.trim(), z.maxLength(500)));
-
-/** Body of `POST .../kill` and `POST /kill`: why (goes into the audit log). */
-export const KillBodySchema = z.strictObject({ reason: Reason });
-
-/** Body of `POST .../resume` and `POST /resume`. */
-export const ResumeBodySchema = z.strictObject({ reason: Reason });

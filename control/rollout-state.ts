@@ -6,21 +6,22 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SnapshotReply } from "../contracts/config-source";
 import { readEnvConfig, type VarProblem } from "../contracts/vars";
-import { evaluateGuard, type Verdict } from "./policy/guard";
+import type { HealthReport, RolloutRecord, RolloutStatus, StageView } from "../contracts/admin-wire";
+import type { AuditEntry, AuditRecord } from "../contracts/audit";
+import { evaluateGuard } from "./policy/guard";
 import type { HealthFlush } from "../contracts/health";
-import { addFlush, prune, RETENTION_MS, series, summarize, type HealthSummary, type HealthWindows, type Slot } from "./policy/health-windows";
+import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows, type Slot } from "./policy/health-windows";
 import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
 import {
   applyCommand,
   EMPTY_STATE,
   seedState,
   toSnapshot,
-  type AuditEntry,
   type Command,
   type CommandError,
   type ControlState,
 } from "./policy/commands";
-import { evaluateRollouts, GUARD_INTERVAL_MS, isWatched, rolloutStatus, stageView, type RolloutStatus, type StageView } from "./policy/schedule";
+import { evaluateRollouts, GUARD_INTERVAL_MS, isWatched, rolloutStatus, stageView } from "./policy/schedule";
 
 /** Slots in a health report's chart series: the last five minutes, whatever the summary's window. */
 export const SERIES_SLOTS = 30;
@@ -37,26 +38,6 @@ export interface AuditQuery {
   rolloutId?: string;
   /** Only entries with a sequence number below this (for paging). */
   before?: number;
-}
-
-export interface AuditRecord extends AuditEntry {
-  seq: number;
-}
-
-/** A stored rollout with what the control plane derives about it now. */
-export interface RolloutRecord extends StoredRollout {
-  status: RolloutStatus;
-  stage: StageView | null;
-}
-
-/** `GET /rollouts/:id/health`: both variants side by side, the guard's verdict, and a chart series. */
-export interface HealthReport extends HealthSummary {
-  rollout: string;
-  now: string;
-  status: RolloutStatus;
-  verdict: Verdict;
-  stage: StageView | null;
-  series: ReturnType<typeof series>;
 }
 
 export class RolloutState extends DurableObject<Env> {

@@ -10,8 +10,6 @@ import type { Variant } from "../contracts/decision";
 /** Header and cookie that carry an override token. */
 export const OVERRIDE_HEADER = "x-rollout-override";
 export const OVERRIDE_COOKIE = "edge_rollout_override";
-/** Longest an override may live. */
-export const MAX_OVERRIDE_TTL_SECONDS = 7 * 24 * 3600;
 
 const encoder = new TextEncoder();
 const keyCache = new Map<string, Promise<CryptoKey>>();

@@ -3,10 +3,10 @@
  * next state and its audit entry, or a precise error. No `this`, no I/O, no clock (`now` is
  * passed in). The Durable Object only loads state, calls this, and saves the result.
  */
+import type { AuditAction, AuditEntry } from "../../contracts/audit";
 import { toFieldIssues, type FieldIssue } from "../../contracts/field-issues";
+import { KillBodySchema, ResumeBodySchema } from "../../contracts/admin-wire";
 import {
-  KillBodySchema,
-  ResumeBodySchema,
   RolloutConfigSchema,
   RolloutId,
   type ConfigSnapshot,
@@ -27,32 +27,6 @@ export const EMPTY_STATE: ControlState = {
   globalKill: { killed: false, reason: null, at: null, by: null },
   rollouts: new Map(),
 };
-
-export type AuditAction =
-  | "seed"
-  | "create"
-  | "replace"
-  | "patch"
-  | "delete"
-  | "kill"
-  | "resume"
-  | "kill-all"
-  | "resume-all"
-  | "pause"
-  | "continue"
-  | "promote"
-  | "advance";
-
-export interface AuditEntry {
-  at: string;
-  actor: string;
-  action: AuditAction;
-  rolloutId: string | null;
-  version: number;
-  before: unknown;
-  after: unknown;
-  reason: string | null;
-}
 
 export type CommandError =
   | { kind: "invalid"; detail: string; issues: FieldIssue[] }

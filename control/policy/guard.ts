@@ -2,33 +2,10 @@
  * Guards: limits on the new variant's health over a window, and the verdict with the numbers
  * behind it. Pure: the caller passes in the summary of the window.
  */
-import type { HealthSummary, VariantSummary } from "./health-windows";
-import type { GuardConfig, LimitName } from "../../contracts/guard";
+import type { Breach, GuardConfig, LimitName, Verdict } from "../../contracts/guard";
+import type { HealthSummary, VariantSummary } from "../../contracts/health";
 
-export type { GuardConfig, LimitName } from "../../contracts/guard";
-
-
-/** One limit that was exceeded. */
-export interface Breach {
-  limit: LimitName;
-  threshold: number;
-  /** The new variant's measured value (for deltas: new minus legacy). */
-  value: number;
-  /** Legacy's value of the same metric, for comparison. */
-  baseline: number | null;
-  sentence: string;
-}
-
-export interface Verdict {
-  status: "healthy" | "breach" | "inconclusive" | "no-guard";
-  /** One line an operator reads: what was measured, against what, on how much data. */
-  summary: string;
-  windowSeconds: number;
-  samples: { legacy: number; new: number };
-  breaches: Breach[];
-  /** Limits that could not be checked (e.g. deltas without enough legacy traffic). */
-  skipped: LimitName[];
-}
+export type { Breach, GuardConfig, LimitName, Verdict } from "../../contracts/guard";
 
 const pct = (x: number) => `${(x * 100).toFixed(x !== 0 && Math.abs(x) < 0.01 ? 2 : 1)}%`;
 const ms = (x: number) => `${Math.round(x)} ms`;

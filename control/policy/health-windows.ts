@@ -2,7 +2,8 @@
  * The control plane's rolling health windows: per rollout, fixed 10 s slots of merged isolate
  * flushes, kept for an hour, and the summaries guards and operators read. Pure (`now` passed in).
  */
-import { emptyVariantStats, mergeVariantStats, type HealthFlush, type RolloutStats, type VariantStats } from "../../contracts/health";
+import type { HealthPoint } from "../../contracts/admin-wire";
+import { emptyVariantStats, mergeVariantStats, type HealthFlush, type HealthSummary, type RolloutStats, type VariantStats, type VariantSummary } from "../../contracts/health";
 import { quantile, revive } from "../../contracts/histogram";
 
 /** Width of one slot of the Durable Object's rolling window. */
@@ -58,25 +59,6 @@ export function prune(windows: HealthWindows, now: number): HealthWindows {
   return next;
 }
 
-/** One variant over a window, as operators read it. */
-export interface VariantSummary {
-  requests: number;
-  errors: number;
-  clientErrors: number;
-  /** errors / requests, or null without requests. */
-  errorRate: number | null;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
-export interface HealthSummary {
-  /** The window actually covered, in seconds (whole slots, the current one included). */
-  windowSeconds: number;
-  legacy: VariantSummary;
-  new: VariantSummary;
-}
-
 function summarizeVariant(v: VariantStats): VariantSummary {
   const h = revive(v.latency);
   return {
@@ -105,7 +87,7 @@ export function summarize(windows: HealthWindows, rolloutId: string, windowSecon
 }
 
 /** Per-slot points for a chart: the last `count` slots, empty ones included. */
-export function series(windows: HealthWindows, rolloutId: string, count: number, now: number): Array<{ at: string; legacy: VariantSummary; new: VariantSummary }> {
+export function series(windows: HealthWindows, rolloutId: string, count: number, now: number): HealthPoint[] {
   const bySlot = new Map((windows[rolloutId] ?? []).map((s) => [s.start, s]));
   const out = [];
   for (let i = count - 1; i >= 0; i--) {

@@ -3,7 +3,9 @@
  * status and stage read. Pure: state, health windows and `now` in; verdicts, plans and the
  * commands to apply out.
  */
-import { evaluateGuard, type Verdict } from "./guard";
+import type { RolloutStatus, StageView } from "../../contracts/admin-wire";
+import type { Verdict } from "../../contracts/guard";
+import { evaluateGuard } from "./guard";
 import { RETENTION_MS, summarize, type HealthWindows } from "./health-windows";
 import type { GlobalKill, StoredRollout } from "../../contracts/rollout";
 import { currentStageIndex, planStage, type StagePlan } from "./stages";
@@ -11,8 +13,6 @@ import type { Command, ControlState } from "./commands";
 
 /** How often the alarm evaluates guards and stages while any rollout has one. */
 export const GUARD_INTERVAL_MS = 5000;
-
-export type RolloutStatus = "live" | "paused" | "killed" | "complete";
 
 export function rolloutStatus(r: StoredRollout, globalKill: GlobalKill): RolloutStatus {
   if (r.config.killed || globalKill.killed) return "killed";
@@ -25,20 +25,6 @@ export function rolloutStatus(r: StoredRollout, globalKill: GlobalKill): Rollout
 /** Whether the alarm has anything to watch on this rollout. */
 export function isWatched(r: StoredRollout): boolean {
   return !!(r.config.guard || r.config.stages);
-}
-
-export interface StageView {
-  /** Index of the current stage (-1 = below the first). */
-  index: number;
-  count: number;
-  percent: number;
-  holdSeconds: number;
-  enteredAt: string;
-  nextPercent: number | null;
-  /** When the hold ends (the move still needs a healthy guard). */
-  nextDueAt: string | null;
-  /** Why it is not moving, or what it will do next. */
-  waiting: string | null;
 }
 
 function percentSince(r: StoredRollout): number {

@@ -2,7 +2,7 @@
  * Stages: an ordered plan of percentages with hold times (10 → 25 → 50 → 75 → 100), and the pure
  * scheduler that says whether a rollout moves to its next stage now, or why it waits.
  */
-import type { Verdict } from "./guard";
+import type { Verdict } from "../../contracts/guard";
 import type { Stage } from "../../contracts/stages";
 
 export type { Stage } from "../../contracts/stages";

@@ -3,7 +3,8 @@ import { applyCommand, EMPTY_STATE, type ControlState } from "../../control/poli
 import { evaluateRollouts, rolloutStatus, stageView } from "../../control/policy/schedule";
 import { evaluateGuard } from "../../control/policy/guard";
 import { GuardSchema } from "../../contracts/guard";
-import { addFlush, summarize, type HealthSummary, type HealthWindows, type VariantSummary } from "../../control/policy/health-windows";
+import { addFlush, summarize, type HealthWindows } from "../../control/policy/health-windows";
+import type { HealthSummary, VariantSummary } from "../../contracts/health";
 import { newAccumulator, recordOutcome, takeFlush } from "../../edge/health-batcher";
 import { planStage } from "../../control/policy/stages";
 import { StagesSchema } from "../../contracts/stages";

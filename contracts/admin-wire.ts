@@ -1,0 +1,133 @@
+/**
+ * The admin API's wire format, shared by the API (admin/), the CLI (cli/), the dashboard and the
+ * OpenAPI document: zod schemas of what the API accepts (besides the rollout config itself, in
+ * ./rollout.ts), and the types of what it answers.
+ */
+import type { AuditRecord } from "./audit";
+import type { GlobalKill, StoredRollout, RolloutConfig } from "./rollout";
+import { RolloutConfigSchema, RolloutId } from "./rollout";
+import type { Verdict } from "./guard";
+import type { HealthSummary, VariantSummary } from "./health";
+import type { VarProblem } from "./vars";
+import * as z from "./zod";
+
+/** Longest a QA override token may live. */
+export const MAX_OVERRIDE_TTL_SECONDS = 7 * 24 * 3600;
+
+// ---- What the API accepts -------------------------------------------------------------------
+
+const Reason = z.optional(z.string().check(z.trim(), z.maxLength(500)));
+
+/** Body of `POST .../kill` and `POST /kill`: why (goes into the audit log). */
+export const KillBodySchema = z.strictObject({ reason: Reason });
+
+/** Body of `POST .../resume` and `POST /resume`. */
+export const ResumeBodySchema = z.strictObject({ reason: Reason });
+
+export const AuditQuerySchema = z.strictObject({
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 100),
+  rollout: z.optional(RolloutId),
+  before: z.optional(z.coerce.number().check(z.int(), z.gte(1))),
+});
+
+export const OverrideBodySchema = z.strictObject({
+  variant: z.enum(["new", "legacy"]),
+  ttlSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(MAX_OVERRIDE_TTL_SECONDS)), 3600),
+});
+
+/** Who makes a change, for the audit log (`X-Actor`). */
+export const ActorSchema = z.string().check(z.regex(/^[\w.@+-][\w .@+-]{0,99}$/));
+
+/** A PATCH body: a JSON merge patch (RFC 7396) over the rollout config, validated after merging. */
+export const RolloutPatchSchema = z.record(z.string(), z.unknown());
+
+/** A PUT body: the rollout config; `id` may be left out (the URL names it) or must equal the URL's. */
+export const RolloutBodySchema = z.extend(z.omit(RolloutConfigSchema, { id: true }), { id: z.optional(RolloutId) });
+
+export const AnalyticsQuerySchema = z.strictObject({
+  /** How far back, in minutes (default one hour, at most a week). */
+  minutes: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(7 * 24 * 60)), 60),
+});
+
+export const HealthQuerySchema = z.strictObject({
+  /** Seconds of history to summarise (rounded up to whole 10 s slots; at most the hour kept). */
+  window: z._default(z.coerce.number().check(z.int(), z.gte(10), z.lte(3600)), 60),
+});
+
+// ---- What the API answers -------------------------------------------------------------------
+
+/** How a rollout stands now. */
+export type RolloutStatus = "live" | "paused" | "killed" | "complete";
+
+export interface StageView {
+  /** Index of the current stage (-1 = below the first). */
+  index: number;
+  count: number;
+  percent: number;
+  holdSeconds: number;
+  enteredAt: string;
+  nextPercent: number | null;
+  /** When the hold ends (the move still needs a healthy guard). */
+  nextDueAt: string | null;
+  /** Why it is not moving, or what it will do next. */
+  waiting: string | null;
+}
+
+/** A stored rollout with what the control plane derives about it now. */
+export interface RolloutRecord extends StoredRollout {
+  status: RolloutStatus;
+  stage: StageView | null;
+}
+
+/** `GET /rollouts/:id/health`: both variants side by side, the guard's verdict, and a chart series. */
+export interface HealthReport extends HealthSummary {
+  rollout: string;
+  now: string;
+  status: RolloutStatus;
+  verdict: Verdict;
+  stage: StageView | null;
+  series: HealthPoint[];
+}
+
+/** One point of a health chart: one 10 s slot. */
+export interface HealthPoint {
+  at: string;
+  legacy: VariantSummary;
+  new: VariantSummary;
+}
+
+/** A rollout as the admin API shows it (`GET /rollouts/:id`, and inside lists and write results). */
+export interface RolloutView {
+  id: string;
+  status: RolloutStatus;
+  version: number;
+  updatedAt: string;
+  updatedBy: string;
+  killReason: string | null;
+  percentSince: string;
+  paused: boolean;
+  pauseReason: string | null;
+  stage: StageView | null;
+  config: RolloutConfig;
+}
+
+/** `GET /rollouts`. */
+export interface RolloutList {
+  version: number;
+  globalKill: GlobalKill;
+  rollouts: RolloutView[];
+  problems?: VarProblem[];
+}
+
+/** The answer to every write. */
+export interface WriteResult {
+  version: number;
+  changed: boolean;
+  rollout?: RolloutView;
+  globalKill: GlobalKill;
+}
+
+/** `GET /audit`. */
+export interface AuditPage {
+  entries: AuditRecord[];
+}
