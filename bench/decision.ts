@@ -15,14 +15,17 @@ const N = Number(process.env.DECISIONS ?? 1_000_000);
 // would be V8 "cons strings", flattened on first read: a cost no real request has).
 const users = Array.from({ length: N }, (_, i) => Buffer.from(`user-${i.toString(36)}-${(i * 2654435761) >>> 0}`).toString("latin1"));
 
-function time(name: string, fn: (user: string) => unknown): { name: string; nsPerDecision: number; inNew: number } {
+/** What a timed evaluator is: a bare hash (the floor), ours, or a third-party SDK. */
+type Kind = "floor" | "ours" | "sdk";
+
+function time(id: string, kind: Kind, name: string, fn: (user: string) => unknown): { id: string; kind: Kind; name: string; nsPerDecision: number; inNew: number } {
   // Warm up the JIT on a slice, then time the whole run.
   let inNew = 0;
   for (let i = 0; i < Math.min(50_000, N); i++) fn(users[i]!);
   const start = process.hrtime.bigint();
   for (let i = 0; i < N; i++) if (fn(users[i]!)) inNew++;
   const ns = Number(process.hrtime.bigint() - start);
-  return { name, nsPerDecision: ns / N, inNew };
+  return { id, kind, name, nsPerDecision: ns / N, inNew };
 }
 
 async function main() {
@@ -69,7 +72,13 @@ async function main() {
     return (h >>> 0) % 10_000 < 2500;
   };
 
-  const results = [time("floor: FNV-1a 32 loop", fnvFloor), time("floor: murmur3 bucket (edge-router's hash)", murmurFloor), time("edge-router match + identify + decide", ours), time("@growthbook/growthbook isOn", gbFn), time("unleash-client isEnabled", unleashFn)];
+  const results = [
+    time("fnv1a", "floor", "floor: FNV-1a 32 loop", fnvFloor),
+    time("murmur3", "floor", "floor: murmur3 bucket (edge-router's hash)", murmurFloor),
+    time("edge-router", "ours", "edge-router match + identify + decide", ours),
+    time("growthbook", "sdk", "@growthbook/growthbook isOn", gbFn),
+    time("unleash", "sdk", "unleash-client isEnabled", unleashFn),
+  ];
   unleash.destroy();
   const versions = {
     node: process.version,

@@ -1,0 +1,61 @@
+// 2. Decision cost in Node: edge-router's match + identify + decide against unleash-client and
+// GrowthBook evaluating the same 25% rollout offline, and bare hashes as floors. The workload is
+// bench/decision.ts, bundled with esbuild and run in a child Node process.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { fmt, ratio, target } from "./lib/report.mjs";
+
+export const title = "Decision cost";
+export const needs = [];
+
+/** Our decision may cost at most this multiple of the bare murmur3 bucket (the hash it needs anyway). */
+const MAX_VS_MURMUR3 = 1.5;
+/** Our decision must be at least this many times faster than the fastest SDK. */
+const MIN_VS_FASTEST_SDK = 3;
+
+/** Bundles decision.ts (TypeScript, imports from edge/ and contracts/) into .bench/decision.mjs. */
+async function bundle(ctx) {
+  const { build } = await import("esbuild");
+  const out = join(ctx.work, "decision.mjs");
+  await build({
+    entryPoints: [join(ctx.root, "bench", "decision.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: out,
+    logLevel: "error",
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  });
+  return out;
+}
+
+/** @param {import("./lib/context.mjs").BenchContext} ctx @returns {Promise<import("./lib/report.mjs").BenchResult>} */
+export async function run(ctx) {
+  const script = await bundle(ctx);
+  const r = spawnSync(process.execPath, [script], { encoding: "utf8", env: { ...process.env, DECISIONS: String(ctx.decisions) } });
+  if (r.status !== 0) throw new Error(`decision bench failed: ${r.stderr}`);
+  const raw = JSON.parse(r.stdout.trim().split("\n").pop());
+  const byId = (id) => raw.results.find((x) => x.id === id);
+  const ours = byId("edge-router");
+  const murmur = byId("murmur3");
+  const fastestSdk = raw.results.filter((x) => x.kind === "sdk").sort((a, b) => a.nsPerDecision - b.nsPerDecision)[0];
+  for (const x of raw.results) ctx.log(`${x.name}: ${fmt(x.nsPerDecision, 1)} ns`);
+  const rows = raw.results.map((x) => ({
+    evaluator: x.name,
+    "ns per decision": fmt(x.nsPerDecision, 1),
+    "vs edge-router": ratio(x.nsPerDecision, ours.nsPerDecision),
+    "vs murmur3 floor": ratio(x.nsPerDecision, murmur.nsPerDecision),
+    'share in "new"': `${fmt((x.inNew / raw.decisions) * 100, 2)}%`,
+  }));
+  const vsMurmur = ours.nsPerDecision / murmur.nsPerDecision;
+  const vsSdk = fastestSdk.nsPerDecision / ours.nsPerDecision;
+  return {
+    method: `${fmt(raw.decisions)} distinct user ids, in Node ${raw.versions.node}, one rollout at 25%; each evaluator is timed over all ids after a JIT warm-up on the first 50,000. The SDKs run offline (bootstrapped in memory), evaluated per user as they would be per request: unleash-client ${raw.versions["unleash-client"]}, @growthbook/growthbook ${raw.versions["@growthbook/growthbook"]}.`,
+    rows,
+    targets: [
+      target(`decision ≤ ${MAX_VS_MURMUR3}× the bare murmur3 bucket`, `${fmt(vsMurmur, 2)}× (${fmt(ours.nsPerDecision, 1)} vs ${fmt(murmur.nsPerDecision, 1)} ns)`, vsMurmur <= MAX_VS_MURMUR3),
+      target(`decision ≥ ${MIN_VS_FASTEST_SDK}× faster than the fastest SDK`, `${fmt(vsSdk, 2)}× (${fastestSdk.name}, ${fmt(fastestSdk.nsPerDecision, 1)} ns)`, vsSdk >= MIN_VS_FASTEST_SDK),
+    ],
+    raw,
+  };
+}

@@ -1,0 +1,121 @@
+// Markdown for the generated part of BENCHMARKS.md: only what this run measured. The hand-written
+// analysis lives outside the markers and is never touched.
+
+/** Opening marker of the generated part of BENCHMARKS.md. */
+export const START = "<!-- bench:generated:start -->";
+/** Closing marker of the generated part of BENCHMARKS.md. */
+export const END = "<!-- bench:generated:end -->";
+
+/**
+ * @typedef {{ target: string, measured: string, met: boolean | null }} Target met null: not measured
+ * @typedef {{ rows: Record<string, string>[], targets: Target[], raw: unknown, method?: string, notes?: string[] }} BenchResult
+ * @typedef {{ name: string, title: string, seconds: number, result?: BenchResult, error?: string }} Section
+ */
+
+/**
+ * A number with thousands separators and a fixed number of decimals; "—" when missing.
+ * @param {number | null | undefined} n
+ * @param {number} [digits] @default 0
+ * @example fmt(61260.4) // "61,260"
+ */
+export function fmt(n, digits = 0) {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
+  return Number(n).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/**
+ * `a / b` as "0.75×"; "—" when either is missing.
+ * @param {number | null | undefined} a
+ * @param {number | null | undefined} b
+ * @param {number} [digits] @default 2
+ */
+export function ratio(a, b, digits = 2) {
+  if (a === null || a === undefined || !b) return "—";
+  return `${fmt(a / b, digits)}×`;
+}
+
+/**
+ * A target row. `met` is decided by the caller from this run's numbers; null when not measured.
+ * @param {string} target @param {string} measured @param {boolean | null} met
+ * @returns {Target}
+ */
+export function target(target, measured, met) {
+  return { target, measured, met };
+}
+
+const NUMERIC = /^(—|[−+-]?[\d,.]+( ?(×|%|ms|µs|KB|s))?)$/;
+
+/**
+ * A Markdown table from rows keyed by column header (the first row's keys, in order); columns
+ * whose cells are all numbers are right-aligned.
+ * @param {Record<string, string>[]} rows
+ * @returns {string}
+ */
+export function renderTable(rows) {
+  if (!rows.length) return "";
+  const columns = Object.keys(rows[0]);
+  const align = columns.map((c) => (rows.every((r) => NUMERIC.test(String(r[c] ?? ""))) ? "---:" : "---"));
+  const line = (cells) => `| ${cells.join(" | ")} |`;
+  return [line(columns), line(align), ...rows.map((r) => line(columns.map((c) => r[c] ?? "")))].join("\n");
+}
+
+/** @param {boolean | null} met */
+function verdict(met) {
+  if (met === null) return "not measured";
+  return met ? "met" : "**missed**";
+}
+
+/**
+ * @param {Section} section
+ * @param {number} index 1-based
+ * @returns {string}
+ */
+export function renderSection(section, index) {
+  const head = `### ${index}. ${section.title}`;
+  if (!section.result) return `${head}\n\n**Failed in this run:** ${section.error}`;
+  const { method, rows, notes = [] } = section.result;
+  return [head, method, renderTable(rows), notes.map((n) => `- ${n}`).join("\n")].filter(Boolean).join("\n\n");
+}
+
+/**
+ * @param {{ command: string, date: string, quick: boolean, only: string[] | null, profile: Record<string, number> }} run
+ * @param {{ cpuModel: string, cores: number, memGiB: number, kernel: string, loadAverage: number, versions: Record<string, string> }} machine
+ * @param {Section[]} sections
+ * @returns {string} the block between and including the markers
+ */
+export function renderGenerated(run, machine, sections) {
+  const targets = sections.flatMap((s) => s.result?.targets ?? []);
+  const versions = Object.entries(machine.versions).map(([k, v]) => `${k} ${v}`).join(", ");
+  const kind = run.quick
+    ? `**Quick run** (\`--quick\`): ${run.profile.warmupSeconds} s warm-up and ${run.profile.durationSeconds} s of load per contender, ${run.profile.kills} kills, ${fmt(run.profile.decisions)} decisions. Indicative only; \`npm run bench\` gives the figures to compare.`
+    : `Full run: ${run.profile.warmupSeconds} s warm-up and ${run.profile.durationSeconds} s of load per contender, ${run.profile.kills} kills, ${fmt(run.profile.decisions)} decisions.`;
+  const subset = run.only ? ` **Subset:** only ${run.only.join(", ")}.` : "";
+  return [
+    `${START}\n<!-- Rewritten by every \`npm run bench\` (bench/run.mjs). Edit outside the markers. -->`,
+    "## Results (generated)",
+    `Produced by \`${run.command}\` on ${run.date}. ${kind}${subset}`,
+    `Machine: ${machine.cores} × ${machine.cpuModel}, ${machine.memGiB} GiB, ${machine.kernel}; 1-minute load average ${fmt(machine.loadAverage, 2)} before the run. Versions: ${versions}.`,
+    ...sections.map((s, i) => renderSection(s, i + 1)),
+    "### Targets",
+    targets.length ? renderTable(targets.map((t) => ({ target: t.target, "this run": t.measured, result: verdict(t.met) }))) : "(no target measured)",
+    END,
+  ].join("\n\n");
+}
+
+/**
+ * Replaces the generated part of `text` with `generated`, leaving everything outside the markers
+ * as it was. A file without markers gets the block after its first heading (or becomes it).
+ * @param {string} text current BENCHMARKS.md ("" when absent)
+ * @param {string} generated output of renderGenerated
+ * @returns {string}
+ */
+export function replaceGenerated(text, generated) {
+  const start = text.indexOf(START);
+  const end = text.indexOf(END);
+  if (start !== -1 && end > start) return text.slice(0, start) + generated + text.slice(end + END.length);
+  if (start !== -1 || end !== -1) throw new Error(`BENCHMARKS.md has only one of the markers ${START} / ${END}: fix it by hand.`);
+  const heading = text.match(/^# .*\n/m);
+  if (!heading) return `# Benchmarks\n\n${generated}\n${text ? `\n${text}` : ""}`;
+  const at = /** @type {number} */ (heading.index) + heading[0].length;
+  return `${text.slice(0, at)}\n${generated}\n${text.slice(at)}`;
+}
