@@ -4,6 +4,7 @@
  * (status, headers, streamed body, Set-Cookie, redirects not followed).
  */
 import type { Variant } from "../contracts/decision";
+import type { ProxyError } from "./problems";
 
 /** Our token in the `CDN-Loop` header (RFC 8586): a request that already carries it is a loop. */
 export const LOOP_TOKEN = "edge-router";
@@ -132,3 +133,43 @@ export function mutableResponse(response: Response): Response {
   }
   return new Response(response.body, response);
 }
+
+/** How forwarding ended: an origin answered (maybe legacy, after new failed), or none did. */
+export type ForwardOutcome =
+  | { kind: "answered"; response: Response; retriedOnLegacy: boolean; error?: string }
+  | { kind: "failed"; error: ProxyError; message: string };
+
+export interface FallbackPlan {
+  /** The chosen origin. */
+  origin: URL;
+  /** Legacy, when a failed connection to new may be retried there; otherwise undefined. */
+  retryOn: URL | undefined;
+  rolloutId: string | null;
+  variant: Variant;
+  timeoutMs: number | undefined;
+}
+
+/**
+ * Forwards to the chosen origin; a connection failure on new is retried once on legacy when the
+ * plan allows it. A timeout is never retried: the origin may have acted on the request.
+ */
+export async function forwardWithFallback(request: Request, url: URL, plan: FallbackPlan, ctx: ForwardContext, fetcher?: typeof fetch): Promise<ForwardOutcome> {
+  try {
+    return { kind: "answered", response: await forward(request, url, plan.origin, ctx, fetcher, plan.timeoutMs), retriedOnLegacy: false };
+  } catch (e) {
+    const timedOut = e instanceof OriginTimeout;
+    const message = `${plan.variant} origin ${timedOut ? "timed out" : "unreachable"}: ${errorText(e)}`;
+    if (timedOut) return { kind: "failed", error: { kind: "origin-timeout", rollout: plan.rolloutId, variant: plan.variant, timeoutMs: plan.timeoutMs! }, message };
+    if (plan.retryOn) {
+      try {
+        const response = await forward(request, url, plan.retryOn, { ...ctx, variant: "legacy" }, fetcher, plan.timeoutMs);
+        return { kind: "answered", response, retriedOnLegacy: true, error: message };
+      } catch (e2) {
+        return { kind: "failed", error: { kind: "origin-unreachable", rollout: plan.rolloutId, variant: plan.variant }, message: `${message}; legacy retry failed: ${errorText(e2)}` };
+      }
+    }
+    return { kind: "failed", error: { kind: "origin-unreachable", rollout: plan.rolloutId, variant: plan.variant }, message };
+  }
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));

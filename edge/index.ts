@@ -103,7 +103,7 @@ export default {
       envConfig: state.envConfig,
       sink: new AnalyticsEngineSink(env.ANALYTICS),
       adminToken: env.ADMIN_TOKEN || undefined,
-      overrideSecret: env.OVERRIDE_SECRET || undefined,
+      overrideSecret: env.OVERRIDE_SECRET || env.ADMIN_TOKEN || undefined,
       log: (line) => console.log(JSON.stringify(line)),
       clock: Date.now,
       randomId: () => crypto.randomUUID(),

@@ -1,0 +1,54 @@
+/**
+ * Steps 1-3 of the request path: match the request to a rollout, identify the user, decide the
+ * variant. Everything here reads the request and the compiled table; nothing waits on I/O except
+ * the verification of a signed override.
+ */
+import type { Decision } from "../contracts/decision";
+import { readCookie } from "./cookies";
+import { decide, identify, NO_CONFIG_DECISION, NO_ROLLOUT_DECISION } from "./decide";
+import { matchRollout, type CompiledRollout, type RouterTable } from "./match";
+import { OVERRIDE_COOKIE, OVERRIDE_HEADER, verifyOverride } from "./override";
+
+/** Where a request goes and why. */
+export interface Route {
+  decision: Decision;
+  rollout: CompiledRollout | undefined;
+  /** The matched path prefix, or "" when no rollout matched. */
+  pathPrefix: string;
+  configVersion: number | null;
+  /** The snapshot in use could not be refreshed. */
+  stale: boolean;
+  /** An anonymous id issued for this request (to be set as a cookie). */
+  newAnonymousId: string | undefined;
+}
+
+export interface RouteDeps {
+  /** HMAC key of override tokens; unset = overrides are off. */
+  overrideSecret: string | undefined;
+  clock: () => number;
+  randomId: () => string;
+}
+
+/** Fail safe: the isolate never reached the control plane, so everyone goes to legacy. */
+export const FAIL_SAFE_ROUTE: Route = { decision: NO_CONFIG_DECISION, rollout: undefined, pathPrefix: "", configVersion: null, stale: true, newAnonymousId: undefined };
+
+/** 1. match → 2. identify → 3. decide, on a compiled snapshot. */
+export async function routeRequest(request: Request, url: URL, table: RouterTable, stale: boolean, deps: RouteDeps): Promise<Route> {
+  const match = matchRollout(table, url.hostname, url.pathname);
+  if (!match) return { decision: NO_ROLLOUT_DECISION, rollout: undefined, pathPrefix: "", configVersion: table.version, stale, newAnonymousId: undefined };
+  const rollout = match.rollout;
+  let newAnonymousId: string | undefined;
+  let identity = identify(rollout, request.headers);
+  if (!identity) {
+    newAnonymousId = deps.randomId();
+    identity = { userId: newAnonymousId, source: "new-anonymous" };
+  }
+  const decision = decide(table, rollout, identity, await readOverride(request, rollout.id, deps));
+  return { decision, rollout, pathPrefix: match.prefix, configVersion: table.version, stale, newAnonymousId };
+}
+
+async function readOverride(request: Request, rolloutId: string, deps: RouteDeps) {
+  const token = request.headers.get(OVERRIDE_HEADER) ?? readCookie(request.headers.get("cookie"), OVERRIDE_COOKIE);
+  if (!deps.overrideSecret || !token) return undefined;
+  return verifyOverride(deps.overrideSecret, token, rolloutId, Math.floor(deps.clock() / 1000));
+}
