@@ -45,9 +45,43 @@ const MATCH: Comparison = { kind: "match" };
 // Hash of zero bytes (the FNV-1a 64 offset basis): a missing body is an empty one.
 const EMPTY_BODY: CapturedBody = { length: 0, prefixHash: "cbf29ce484222325", truncated: false, bytes: new Uint8Array(0) };
 
-/** A JSON text of `value`, cut to {@link MAX_VALUE_CHARS} without splitting a surrogate pair. */
+/**
+ * Appends JSON text of `value` to `parts`, object keys sorted (the same value always reads the
+ * same), stopping once more than {@link MAX_VALUE_CHARS} are written: a difference at the root
+ * of a 1 MiB body costs no more than one at a leaf, and the recursion stays shallow.
+ */
+function writeJson(value: unknown, parts: string[], size: { n: number }): void {
+  const put = (text: string) => {
+    parts.push(text);
+    size.n += text.length;
+  };
+  if (Array.isArray(value)) {
+    put("[");
+    for (let i = 0; i < value.length && size.n <= MAX_VALUE_CHARS; i++) {
+      if (i > 0) put(",");
+      writeJson(value[i], parts, size);
+    }
+    put("]");
+  } else if (value !== null && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    put("{");
+    for (let i = 0; i < keys.length && size.n <= MAX_VALUE_CHARS; i++) {
+      put((i > 0 ? "," : "") + JSON.stringify(keys[i]!.slice(0, MAX_VALUE_CHARS)) + ":");
+      writeJson(record[keys[i]!], parts, size);
+    }
+    put("}");
+  } else {
+    // Longer strings are cut anyway: only their first characters need escaping.
+    put(JSON.stringify(typeof value === "string" ? value.slice(0, MAX_VALUE_CHARS + 1) : value) ?? "null");
+  }
+}
+
+/** A JSON text of `value` (keys sorted), cut to {@link MAX_VALUE_CHARS} without splitting a surrogate pair. */
 export function excerpt(value: unknown): string {
-  const text = JSON.stringify(value) ?? "null";
+  const parts: string[] = [];
+  writeJson(value, parts, { n: 0 });
+  const text = parts.join("");
   if (text.length <= MAX_VALUE_CHARS) return text;
   let end = MAX_VALUE_CHARS - 1;
   const last = text.charCodeAt(end - 1);
@@ -64,14 +98,16 @@ interface IgnoreNode {
 function ignoreTree(ignore: readonly string[]): IgnoreNode {
   const root: IgnoreNode = { all: false, children: new Map() };
   for (const pointer of ignore) {
+    // An invalid pointer (refused by the schema anyway) must not turn into "ignore everything".
+    const tokens = parsePointer(pointer);
+    if (!tokens) continue;
     let node = root;
-    for (const token of parsePointer(pointer) ?? []) {
+    for (const token of tokens) {
       let next = node.children.get(token);
       if (!next) node.children.set(token, (next = { all: false, children: new Map() }));
       node = next;
     }
-    // An invalid pointer (refused by the schema anyway) must not turn into "ignore everything".
-    if (parsePointer(pointer)) node.all = true;
+    node.all = true;
   }
   return root;
 }
@@ -188,8 +224,9 @@ export function compareResponses(legacy: CapturedResponse, next: CapturedRespons
     return { kind: "status", pointer: null, legacyValue: excerpt(legacy.status), newValue: excerpt(next.status) };
   }
   for (const name of compare.headers) {
-    const a = legacy.headers[name];
-    const b = next.headers[name];
+    // Own properties only: a header named "constructor" must not find Object.prototype's.
+    const a = Object.hasOwn(legacy.headers, name) ? legacy.headers[name] : undefined;
+    const b = Object.hasOwn(next.headers, name) ? next.headers[name] : undefined;
     if (a !== b) {
       return { kind: "header", pointer: formatPointer(["headers", name]), legacyValue: a === undefined ? null : excerpt(a), newValue: b === undefined ? null : excerpt(b) };
     }
