@@ -13,7 +13,7 @@ import { bearerToken, isAdminToken } from "../contracts/secrets";
 import { STATE_OBJECT_NAME } from "../contracts/env";
 import { OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../edge/override";
 import { problemResponse } from "../contracts/problem";
-import { dashboardHeaders, renderDashboard } from "./dashboard";
+import { dashboardHeaders, renderDashboard } from "./dashboard/page";
 import { openApiDocument } from "./openapi";
 import { runAnalytics } from "./analytics";
 
