@@ -159,6 +159,7 @@ export function createAdminApp(options: AdminOptions = {}) {
       changed: reply.changed,
       ...(reply.rollout ? { rollout: rolloutView(reply.rollout) } : {}),
       globalKill: reply.globalKill,
+      ...(reply.notices.length ? { notices: reply.notices } : {}),
     };
     const headers: Record<string, string> = {};
     if (reply.rollout) headers.etag = etag(reply.rollout.version);

@@ -125,6 +125,8 @@ export interface WriteResult {
   changed: boolean;
   rollout?: RolloutView;
   globalKill: GlobalKill;
+  /** What the write did differently from what was asked, e.g. a kill kept by a replace. */
+  notices?: string[];
 }
 
 /** `GET /audit`. */

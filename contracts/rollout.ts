@@ -121,8 +121,13 @@ export interface StoredRollout {
   updatedBy: string;
   /** Why it was last killed, while it is killed. */
   killReason: string | null;
-  /** When `percent` last changed: a stage's hold counts from here. */
+  /** When `percent` last changed (or a kill was resumed): a stage's hold counts from here. */
   percentSince?: string;
+  /**
+   * Guards judge only traffic since this time: the later of the last percentage change, resume
+   * and continue. Absent in rollouts stored before it existed: then `percentSince` stands in.
+   */
+  guardSince?: string;
   /** Stages stopped advancing (by an operator or a guard with action "pause"). */
   paused?: boolean;
   pauseReason?: string | null;

@@ -30,7 +30,7 @@ export const SERIES_SLOTS = 30;
 export const AUDIT_RETENTION = 10_000;
 
 export type WriteReply =
-  | { ok: true; changed: boolean; created: boolean; version: number; rollout: RolloutRecord | null; globalKill: GlobalKill }
+  | { ok: true; changed: boolean; created: boolean; version: number; rollout: RolloutRecord | null; globalKill: GlobalKill; notices: string[] }
   | { ok: false; error: CommandError };
 
 export interface AuditQuery {
@@ -215,7 +215,7 @@ export class RolloutState extends DurableObject<Env> {
     if (!outcome.ok) return outcome;
     if (outcome.changed) this.save(outcome.state, outcome.audit);
     const created = outcome.changed && outcome.audit.action === "create";
-    return { ok: true, changed: outcome.changed, created, version: this.state.version, rollout: outcome.rollout && this.record(outcome.rollout), globalKill: this.state.globalKill };
+    return { ok: true, changed: outcome.changed, created, version: this.state.version, rollout: outcome.rollout && this.record(outcome.rollout), globalKill: this.state.globalKill, notices: outcome.notices ?? [] };
   }
 
   async listRollouts(): Promise<{ version: number; globalKill: GlobalKill; rollouts: RolloutRecord[]; problems?: VarProblem[] }> {

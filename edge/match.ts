@@ -4,6 +4,7 @@
  */
 import type { ConfigSnapshot, GlobalKill, RolloutConfig, StickinessSource, StoredRollout } from "../contracts/rollout";
 import { saltState, thresholdOf, type HashState } from "../contracts/hash";
+import { normalizePrefix } from "../contracts/paths";
 
 /** A rollout ready for the hot path: everything precomputed. */
 export interface CompiledRollout {
@@ -92,11 +93,6 @@ export function compileSnapshot(snapshot: ConfigSnapshot): RouterTable {
     .map(([suffix, entries]) => ({ suffix, entries }))
     .sort((a, b) => b.suffix.length - a.suffix.length);
   return { version: snapshot.version, globalKill: snapshot.globalKill, rollouts, byHost, byWildcard, anyHost };
-}
-
-/** `/api/` and `/api` mean the same prefix: whole path segments. */
-function normalizePrefix(prefix: string): string {
-  return prefix.length > 1 && prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
 }
 
 /** Whether `path` lies under `prefix` on a segment boundary. */

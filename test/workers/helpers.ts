@@ -44,9 +44,13 @@ export async function echo(path: string, init: RequestInit & { user?: string } =
   return res.json<Echo>();
 }
 
-/** Replaces the `default` rollout with a known config (the tests share one Durable Object per file). */
+/**
+ * Replaces the `default` rollout with a known config (the tests share one Durable Object per file).
+ * A replace never clears a kill, so any kill is resumed first.
+ */
 export async function resetDefault(overrides: Partial<RolloutConfigInput> = {}): Promise<number> {
   await admin("POST", "/resume");
+  if (overrides.killed !== true) await admin("POST", "/rollouts/default/resume");
   const { status, body } = await adminJson("PUT", "/rollouts/default", {
     origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN },
     percent: 0,
