@@ -1,0 +1,118 @@
+/**
+ * What every admin route shares: reading a JSON body safely, If-Match and ETags, the rollout id in
+ * the URL, and turning the control plane's CommandError into problem+json in one exhaustive switch.
+ */
+import type { Context } from "hono";
+import type { RolloutRecord, RolloutView } from "../contracts/admin-wire";
+import { STATE_OBJECT_NAME } from "../contracts/env";
+import { toFieldIssues, type FieldIssue } from "../contracts/field-issues";
+import { problemResponse } from "../contracts/problem";
+import { RolloutId } from "../contracts/rollout";
+import type { CommandError } from "../control/policy/commands";
+
+/** Largest admin request body accepted. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** What the admin app keeps per request. */
+export type AdminEnv = { Bindings: Env; Variables: { actor: string } };
+export type AdminContext = Context<AdminEnv>;
+
+/** The control plane's one Durable Object. */
+export function stateStub(env: Env) {
+  return env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
+}
+
+/** A rollout as the admin API shows it. */
+export function rolloutView(stored: RolloutRecord): RolloutView {
+  return {
+    id: stored.config.id,
+    status: stored.status,
+    version: stored.version,
+    updatedAt: stored.updatedAt,
+    updatedBy: stored.updatedBy,
+    killReason: stored.killReason,
+    percentSince: stored.percentSince ?? stored.updatedAt,
+    paused: stored.paused ?? false,
+    pauseReason: stored.pauseReason ?? null,
+    stage: stored.stage,
+    config: stored.config,
+  };
+}
+
+export const etag = (version: number) => `"${version}"`;
+
+/** `If-Match: "7"` (or `7`, `W/"7"`) → 7; `*` → undefined; absent → undefined; garbage → error. */
+export function parseIfMatch(header: string | undefined): { ok: true; version: number | undefined } | { ok: false; detail: string } {
+  if (header === undefined || header.trim() === "*") return { ok: true, version: undefined };
+  const match = header.trim().match(/^(?:W\/)?"?(\d{1,15})"?$/);
+  if (!match) return { ok: false, detail: `If-Match must be a rollout version as returned in ETag, e.g. "7"; got ${header}` };
+  return { ok: true, version: Number(match[1]) };
+}
+
+/** The request's If-Match, or a 400 problem. */
+export function ifMatch(c: AdminContext): { ok: true; version: number | undefined } | { ok: false; response: Response } {
+  const parsed = parseIfMatch(c.req.header("if-match"));
+  if (!parsed.ok) return { ok: false, response: problemResponse(400, "invalid-if-match", "Invalid If-Match", parsed.detail) };
+  return parsed;
+}
+
+export function invalidBody(detail: string, issues: FieldIssue[]): Response {
+  return problemResponse(422, "invalid-body", "Invalid request body", detail, { errors: issues });
+}
+
+/** A 422 when the rollout id in the URL is not a valid id. */
+export function checkId(id: string): Response | undefined {
+  const parsed = RolloutId.safeParse(id);
+  if (parsed.success) return undefined;
+  return invalidBody("The rollout id in the URL is invalid.", toFieldIssues(parsed.error).map((i) => ({ ...i, pointer: "/id" })));
+}
+
+export function commandProblem(error: CommandError): Response {
+  switch (error.kind) {
+    case "invalid":
+      return invalidBody(error.detail, error.issues);
+    case "not-found":
+      return problemResponse(404, "rollout-not-found", "Rollout not found", `No rollout has the id "${error.rolloutId}".`, { rollout: error.rolloutId });
+    case "version-mismatch":
+      return problemResponse(
+        412,
+        "version-mismatch",
+        "Version mismatch",
+        `If-Match named version ${error.expected} but the current version is ${error.current}: someone else changed it. Read it again and retry.`,
+        { expected: error.expected, current: error.current },
+        { etag: etag(error.current) },
+      );
+    case "conflict":
+      return problemResponse(409, "overlapping-rollouts", "Overlapping rollouts", error.detail);
+    case "invalid-state":
+      return problemResponse(409, "invalid-state", "Not possible in the rollout's current state", error.detail);
+  }
+}
+
+/** A query string checked against `schema`, or a 400 problem naming the bad parameters. */
+export function invalidQuery(what: string, error: Parameters<typeof toFieldIssues>[0]): Response {
+  return problemResponse(400, "invalid-query", "Invalid query", `The ${what} query is invalid.`, { errors: toFieldIssues(error).map((i) => ({ ...i, pointer: `?${i.pointer.slice(1)}` })) });
+}
+
+const tooLarge = () => problemResponse(413, "body-too-large", "Body too large", `Admin request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+
+/** Reads a JSON body: absent is `undefined` when `optional`, malformed is a 400/413/415 problem. */
+export async function readJson(c: AdminContext, optional: boolean): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
+  const type = c.req.header("content-type");
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > MAX_BODY_BYTES) return { ok: false, response: tooLarge() };
+  if (type && !/^application\/([\w.-]+\+)?json\b/i.test(type)) {
+    return { ok: false, response: problemResponse(415, "unsupported-media-type", "Unsupported media type", `Send JSON (Content-Type: application/json), not ${type}.`) };
+  }
+  const text = await c.req.text();
+  if (text.length > MAX_BODY_BYTES) return { ok: false, response: tooLarge() };
+  if (text.trim() === "") {
+    if (optional) return { ok: true, body: undefined };
+    return { ok: false, response: problemResponse(400, "missing-body", "Missing body", "This endpoint needs a JSON body.") };
+  }
+  try {
+    return { ok: true, body: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, response: problemResponse(400, "malformed-json", "Malformed JSON", `The body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`) };
+  }
+}

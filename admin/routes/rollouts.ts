@@ -1,0 +1,45 @@
+/** `/rollouts`: list, read, create/replace, patch, delete, the per-rollout actions, and health. */
+import { Hono } from "hono";
+import { HealthQuerySchema } from "../../contracts/admin-wire";
+import { checkId, commandProblem, etag, invalidQuery, rolloutView, stateStub, type AdminEnv } from "../http";
+import { writeRollout, type OnWrite } from "../write";
+
+export function rolloutRoutes(onWrite: OnWrite): Hono<AdminEnv> {
+  const api = new Hono<AdminEnv>();
+
+  api.get("/rollouts", async (c) => {
+    const list = await stateStub(c.env).listRollouts();
+    return c.json({ version: list.version, globalKill: list.globalKill, rollouts: list.rollouts.map(rolloutView), ...(list.problems ? { problems: list.problems } : {}) });
+  });
+
+  api.get("/rollouts/:id", async (c) => {
+    const id = c.req.param("id");
+    const bad = checkId(id);
+    if (bad) return bad;
+    const stored = await stateStub(c.env).getRollout(id);
+    if (!stored) return commandProblem({ kind: "not-found", rolloutId: id });
+    const tag = etag(stored.version);
+    if (c.req.header("if-none-match") === tag) return c.body(null, 304, { etag: tag });
+    return c.json(rolloutView(stored), 200, { etag: tag });
+  });
+
+  api.put("/rollouts/:id", (c) => writeRollout(c, "required", (id, body, ifMatch) => ({ type: "put", id, body, ifMatch }), onWrite));
+  api.patch("/rollouts/:id", (c) => writeRollout(c, "required", (id, patch, ifMatch) => ({ type: "patch", id, patch, ifMatch }), onWrite));
+  api.delete("/rollouts/:id", (c) => writeRollout(c, "none", (id, _body, ifMatch) => ({ type: "delete", id, ifMatch }), onWrite));
+  for (const action of ["kill", "resume", "pause", "continue", "promote"] as const) {
+    api.post(`/rollouts/:id/${action}`, (c) => writeRollout(c, "optional", (id, body, ifMatch) => ({ type: action, id, body, ifMatch }), onWrite));
+  }
+
+  api.get("/rollouts/:id/health", async (c) => {
+    const id = c.req.param("id");
+    const bad = checkId(id);
+    if (bad) return bad;
+    const query = HealthQuerySchema.safeParse(c.req.query());
+    if (!query.success) return invalidQuery("health", query.error);
+    const report = await stateStub(c.env).getHealth(id, query.data.window);
+    if (!report) return commandProblem({ kind: "not-found", rolloutId: id });
+    return c.json(report);
+  });
+
+  return api;
+}
