@@ -73,9 +73,10 @@ export function greatCircleKm(a: LatLon, b: LatLon): number {
 /**
  * Modelled round-trip time in milliseconds between two points: propagation there and back along
  * a fibre path {@link ROUTE_INFLATION} times the great circle, plus {@link FIXED_OVERHEAD_MS}.
- * Symmetric, and non-decreasing with distance. It is a median, not a per-route truth: routes that
- * detour (Europe–Japan, South America–Asia, Africa–South America) take up to twice as long; see
- * the validation table in `simulate/data/README.md`.
+ * Symmetric, and increasing with distance. It is a typical value, not a per-route truth: routes
+ * that detour (Europe–Japan, South America–Asia, Africa–South America) measure up to three times
+ * the model, straight submarine routes (transpacific, transatlantic) a third below it; see the
+ * validation tables in `simulate/data/README.md`.
  * @example rttMs(london, frankfurt) // ≈ 13.6; IBM Cloud measured 13
  */
 export function rttMs(a: LatLon, b: LatLon): number {
