@@ -14,7 +14,6 @@ import { openApiDocument } from "./openapi";
 import { operationRoutes } from "./routes/operations";
 import { rolloutRoutes } from "./routes/rollouts";
 
-
 export interface AdminOptions {
   /** Called after every successful write, so this isolate's snapshot refreshes at once. */
   onWrite?: () => void;

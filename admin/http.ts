@@ -64,7 +64,10 @@ export function invalidBody(detail: string, issues: FieldIssue[]): Response {
 export function checkId(id: string): Response | undefined {
   const parsed = RolloutId.safeParse(id);
   if (parsed.success) return undefined;
-  return invalidBody("The rollout id in the URL is invalid.", toFieldIssues(parsed.error).map((i) => ({ ...i, pointer: "/id" })));
+  return invalidBody(
+    "The rollout id in the URL is invalid.",
+    toFieldIssues(parsed.error).map((i) => ({ ...i, pointer: "/id" })),
+  );
 }
 
 export function commandProblem(error: CommandError): Response {
@@ -91,7 +94,9 @@ export function commandProblem(error: CommandError): Response {
 
 /** A query string checked against `schema`, or a 400 problem naming the bad parameters. */
 export function invalidQuery(what: string, error: Parameters<typeof toFieldIssues>[0]): Response {
-  return problemResponse(400, "invalid-query", "Invalid query", `The ${what} query is invalid.`, { errors: toFieldIssues(error).map((i) => ({ ...i, pointer: `?${i.pointer.slice(1)}` })) });
+  return problemResponse(400, "invalid-query", "Invalid query", `The ${what} query is invalid.`, {
+    errors: toFieldIssues(error).map((i) => ({ ...i, pointer: `?${i.pointer.slice(1)}` })),
+  });
 }
 
 const tooLarge = () => problemResponse(413, "body-too-large", "Body too large", `Admin request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
@@ -113,6 +118,9 @@ export async function readJson(c: AdminContext, optional: boolean): Promise<{ ok
   try {
     return { ok: true, body: JSON.parse(text) };
   } catch (error) {
-    return { ok: false, response: problemResponse(400, "malformed-json", "Malformed JSON", `The body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`) };
+    return {
+      ok: false,
+      response: problemResponse(400, "malformed-json", "Malformed JSON", `The body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`),
+    };
   }
 }

@@ -5,7 +5,16 @@
  */
 import * as z from "../contracts/zod";
 import { RolloutConfigSchema } from "../contracts/rollout";
-import { KillBodySchema, ResumeBodySchema, AnalyticsQuerySchema, AuditQuerySchema, HealthQuerySchema, OverrideBodySchema, RolloutBodySchema, RolloutPatchSchema } from "../contracts/admin-wire";
+import {
+  KillBodySchema,
+  ResumeBodySchema,
+  AnalyticsQuerySchema,
+  AuditQuerySchema,
+  HealthQuerySchema,
+  OverrideBodySchema,
+  RolloutBodySchema,
+  RolloutPatchSchema,
+} from "../contracts/admin-wire";
 
 type Schema = z.ZodMiniType;
 
@@ -22,17 +31,37 @@ export interface Endpoint {
   responses: Record<number, string>;
 }
 
-const WRITE_ERRORS = { 400: "Unreadable request (malformed JSON, bad If-Match, bad X-Actor)", 401: "Missing or wrong admin token", 412: "If-Match names an old version", 415: "Body is not JSON", 422: "Invalid body: field-level errors in `errors`" };
+const WRITE_ERRORS = {
+  400: "Unreadable request (malformed JSON, bad If-Match, bad X-Actor)",
+  401: "Missing or wrong admin token",
+  412: "If-Match names an old version",
+  415: "Body is not JSON",
+  422: "Invalid body: field-level errors in `errors`",
+};
 
 /** Every admin endpoint. */
 export const ENDPOINTS: Endpoint[] = [
-  { method: "get", path: "/rollouts", summary: "List rollouts, the config version and the global kill switch", responses: { 200: "The rollouts", 401: "Missing or wrong admin token" } },
-  { method: "get", path: "/rollouts/{id}", summary: "Read one rollout (ETag = its version; If-None-Match → 304)", responses: { 200: "The rollout", 304: "Not modified", 401: "Missing or wrong admin token", 404: "Unknown rollout" } },
+  {
+    method: "get",
+    path: "/rollouts",
+    summary: "List rollouts, the config version and the global kill switch",
+    responses: { 200: "The rollouts", 401: "Missing or wrong admin token" },
+  },
+  {
+    method: "get",
+    path: "/rollouts/{id}",
+    summary: "Read one rollout (ETag = its version; If-None-Match → 304)",
+    responses: { 200: "The rollout", 304: "Not modified", 401: "Missing or wrong admin token", 404: "Unknown rollout" },
+  },
   {
     method: "put",
     path: "/rollouts/{id}",
     summary: "Create or replace a rollout",
-    body: { schema: RolloutBodySchema, required: true, example: { match: { pathPrefixes: ["/checkout"] }, origins: { legacy: "https://old.example", new: "https://new.example" }, percent: 10 } },
+    body: {
+      schema: RolloutBodySchema,
+      required: true,
+      example: { match: { pathPrefixes: ["/checkout"] }, origins: { legacy: "https://old.example", new: "https://new.example" }, percent: 10 },
+    },
     ifMatch: true,
     responses: { 200: "Replaced", 201: "Created", ...WRITE_ERRORS, 409: "Another rollout claims the same host and path prefix" },
   },
@@ -45,12 +74,53 @@ export const ENDPOINTS: Endpoint[] = [
     ifMatch: true,
     responses: { 200: "Changed (or `changed: false`)", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "Overlapping rollouts" },
   },
-  { method: "delete", path: "/rollouts/{id}", summary: "Delete a rollout", ifMatch: true, responses: { 200: "Deleted", 401: "Missing or wrong admin token", 404: "Unknown rollout", 412: "If-Match names an old version" } },
-  { method: "post", path: "/rollouts/{id}/kill", summary: "Kill switch: every user of this rollout to legacy", body: { schema: KillBodySchema, required: false, example: { reason: "5xx spike on new" } }, ifMatch: true, responses: { 200: "Killed (or already killed)", ...WRITE_ERRORS, 404: "Unknown rollout" } },
-  { method: "post", path: "/rollouts/{id}/resume", summary: "Turn this rollout's kill switch off", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Resumed", ...WRITE_ERRORS, 404: "Unknown rollout" } },
-  { method: "post", path: "/rollouts/{id}/pause", summary: "Stop advancing through stages (the percentage stays)", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Paused", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "The rollout has no stages (invalid-state)" } },
-  { method: "post", path: "/rollouts/{id}/continue", summary: "Resume advancing through stages", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Continued", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "The rollout has no stages" } },
-  { method: "post", path: "/rollouts/{id}/promote", summary: "Move to the next stage now", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Promoted", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "No stages, at the last stage, or killed" } },
+  {
+    method: "delete",
+    path: "/rollouts/{id}",
+    summary: "Delete a rollout",
+    ifMatch: true,
+    responses: { 200: "Deleted", 401: "Missing or wrong admin token", 404: "Unknown rollout", 412: "If-Match names an old version" },
+  },
+  {
+    method: "post",
+    path: "/rollouts/{id}/kill",
+    summary: "Kill switch: every user of this rollout to legacy",
+    body: { schema: KillBodySchema, required: false, example: { reason: "5xx spike on new" } },
+    ifMatch: true,
+    responses: { 200: "Killed (or already killed)", ...WRITE_ERRORS, 404: "Unknown rollout" },
+  },
+  {
+    method: "post",
+    path: "/rollouts/{id}/resume",
+    summary: "Turn this rollout's kill switch off",
+    body: { schema: ResumeBodySchema, required: false },
+    ifMatch: true,
+    responses: { 200: "Resumed", ...WRITE_ERRORS, 404: "Unknown rollout" },
+  },
+  {
+    method: "post",
+    path: "/rollouts/{id}/pause",
+    summary: "Stop advancing through stages (the percentage stays)",
+    body: { schema: ResumeBodySchema, required: false },
+    ifMatch: true,
+    responses: { 200: "Paused", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "The rollout has no stages (invalid-state)" },
+  },
+  {
+    method: "post",
+    path: "/rollouts/{id}/continue",
+    summary: "Resume advancing through stages",
+    body: { schema: ResumeBodySchema, required: false },
+    ifMatch: true,
+    responses: { 200: "Continued", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "The rollout has no stages" },
+  },
+  {
+    method: "post",
+    path: "/rollouts/{id}/promote",
+    summary: "Move to the next stage now",
+    body: { schema: ResumeBodySchema, required: false },
+    ifMatch: true,
+    responses: { 200: "Promoted", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "No stages, at the last stage, or killed" },
+  },
   {
     method: "get",
     path: "/rollouts/{id}/health",
@@ -58,19 +128,57 @@ export const ENDPOINTS: Endpoint[] = [
     query: HealthQuerySchema,
     responses: { 200: "The health report", 400: "Invalid query", 401: "Missing or wrong admin token", 404: "Unknown rollout" },
   },
-  { method: "post", path: "/kill", summary: "Global kill switch: every rollout to legacy", body: { schema: KillBodySchema, required: false, example: { reason: "incident 4711" } }, ifMatch: true, responses: { 200: "Killed", ...WRITE_ERRORS } },
-  { method: "post", path: "/resume", summary: "Turn the global kill switch off (per-rollout kills stay)", body: { schema: ResumeBodySchema, required: false }, ifMatch: true, responses: { 200: "Resumed", ...WRITE_ERRORS } },
-  { method: "post", path: "/rollouts/{id}/override-token", summary: "Issue a signed QA override token for one variant of this rollout", body: { schema: OverrideBodySchema, required: false, example: { variant: "new", ttlSeconds: 3600 } }, responses: { 200: "The token, and how to send it", 401: "Missing or wrong admin token", 404: "Unknown rollout", 422: "Invalid body" } },
-  { method: "get", path: "/audit", summary: "The audit log, newest first", query: AuditQuerySchema, responses: { 200: "Entries", 400: "Invalid query", 401: "Missing or wrong admin token" } },
+  {
+    method: "post",
+    path: "/kill",
+    summary: "Global kill switch: every rollout to legacy",
+    body: { schema: KillBodySchema, required: false, example: { reason: "incident 4711" } },
+    ifMatch: true,
+    responses: { 200: "Killed", ...WRITE_ERRORS },
+  },
+  {
+    method: "post",
+    path: "/resume",
+    summary: "Turn the global kill switch off (per-rollout kills stay)",
+    body: { schema: ResumeBodySchema, required: false },
+    ifMatch: true,
+    responses: { 200: "Resumed", ...WRITE_ERRORS },
+  },
+  {
+    method: "post",
+    path: "/rollouts/{id}/override-token",
+    summary: "Issue a signed QA override token for one variant of this rollout",
+    body: { schema: OverrideBodySchema, required: false, example: { variant: "new", ttlSeconds: 3600 } },
+    responses: { 200: "The token, and how to send it", 401: "Missing or wrong admin token", 404: "Unknown rollout", 422: "Invalid body" },
+  },
+  {
+    method: "get",
+    path: "/audit",
+    summary: "The audit log, newest first",
+    query: AuditQuerySchema,
+    responses: { 200: "Entries", 400: "Invalid query", 401: "Missing or wrong admin token" },
+  },
   {
     method: "get",
     path: "/rollouts/{id}/analytics",
     summary: "Error rate per minute, latency percentiles and requests by colo per variant, from Analytics Engine",
     description: "Runs the queries of docs/analytics.md through the Analytics Engine SQL API. Needs CF_ACCOUNT_ID and CF_API_TOKEN (501 otherwise).",
     query: AnalyticsQuerySchema,
-    responses: { 200: "Rows per query", 400: "Invalid query", 401: "Missing or wrong admin token", 404: "Unknown rollout", 501: "CF_ACCOUNT_ID or CF_API_TOKEN not configured", 502: "The SQL API failed" },
+    responses: {
+      200: "Rows per query",
+      400: "Invalid query",
+      401: "Missing or wrong admin token",
+      404: "Unknown rollout",
+      501: "CF_ACCOUNT_ID or CF_API_TOKEN not configured",
+      502: "The SQL API failed",
+    },
   },
-  { method: "get", path: "/stats", summary: "Counters of the isolate that answers: proxied requests, config refreshes", responses: { 200: "Counters", 401: "Missing or wrong admin token" } },
+  {
+    method: "get",
+    path: "/stats",
+    summary: "Counters of the isolate that answers: proxied requests, config refreshes",
+    responses: { 200: "Counters", 401: "Missing or wrong admin token" },
+  },
   { method: "get", path: "/openapi.json", summary: "This document", responses: { 200: "OpenAPI 3.1" } },
 ];
 
@@ -94,8 +202,22 @@ export function openApiDocument(apiPrefix: string): Record<string, unknown> {
   for (const e of ENDPOINTS) {
     const parameters: unknown[] = [];
     if (e.path.includes("{id}")) parameters.push({ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,63}$" } });
-    if (e.ifMatch) parameters.push({ name: "If-Match", in: "header", required: false, description: 'The version you read (ETag), e.g. "7": the write fails with 412 if it changed since.', schema: { type: "string" } });
-    if (e.method !== "get") parameters.push({ name: "X-Actor", in: "header", required: false, description: "Who makes the change, for the audit log (default `admin`).", schema: { type: "string", maxLength: 100 } });
+    if (e.ifMatch)
+      parameters.push({
+        name: "If-Match",
+        in: "header",
+        required: false,
+        description: 'The version you read (ETag), e.g. "7": the write fails with 412 if it changed since.',
+        schema: { type: "string" },
+      });
+    if (e.method !== "get")
+      parameters.push({
+        name: "X-Actor",
+        in: "header",
+        required: false,
+        description: "Who makes the change, for the audit log (default `admin`).",
+        schema: { type: "string", maxLength: 100 },
+      });
     if (e.query) parameters.push(...queryParameters(e.query));
     const responses: Record<string, unknown> = {};
     for (const [status, description] of Object.entries(e.responses)) {

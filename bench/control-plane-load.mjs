@@ -35,11 +35,21 @@ export async function run(ctx) {
   return {
     method: `One router isolate (1 rollout at 25%, bare workerd) under \`wrk -c${ctx.connections}\` for ${raw.seconds} s: ${fmt(raw.requests)} proxied requests at ${fmt(raw.rps)} requests/s, counted by the isolate itself (\`GET /__admin/api/stats\` before and ${FLUSH_WAIT_MS / 1000} s after the load). Both kinds of call are paced per isolate and per unit of time, not per request, so the figure per 1,000 requests falls as traffic rises.`,
     rows: [
-      { "Durable Object calls": "config refreshes (`getSnapshot`, at most one per freshness window)", count: fmt(raw.refreshes), "per 1,000 requests": fmt(per1000(raw.refreshes), 2) },
+      {
+        "Durable Object calls": "config refreshes (`getSnapshot`, at most one per freshness window)",
+        count: fmt(raw.refreshes),
+        "per 1,000 requests": fmt(per1000(raw.refreshes), 2),
+      },
       { "Durable Object calls": "health flushes (`recordHealth`, at most one per second)", count: fmt(raw.flushes), "per 1,000 requests": fmt(per1000(raw.flushes), 2) },
       { "Durable Object calls": "total", count: fmt(total), "per 1,000 requests": fmt(per1000(total), 2) },
     ],
-    targets: [target(`≤ ${MAX_CALLS_PER_1000} Durable Object calls per 1,000 requests`, `${fmt(per1000(total), 2)} (at ${fmt(raw.rps)} requests/s)`, raw.requests > 0 && /** @type {number} */ (per1000(total)) <= MAX_CALLS_PER_1000)],
+    targets: [
+      target(
+        `≤ ${MAX_CALLS_PER_1000} Durable Object calls per 1,000 requests`,
+        `${fmt(per1000(total), 2)} (at ${fmt(raw.rps)} requests/s)`,
+        raw.requests > 0 && /** @type {number} */ (per1000(total)) <= MAX_CALLS_PER_1000,
+      ),
+    ],
     raw,
   };
 }

@@ -31,8 +31,17 @@ function time(id: string, kind: Kind, name: string, fn: (user: string) => unknow
 async function main() {
   // edge-router: one rollout at 25%, as the hot path sees it.
   const config = RolloutConfigSchema.parse({ id: "checkout", origins: { legacy: "https://l.example", new: "https://n.example" }, percent: 25 });
-  const table = compileSnapshot({ version: 1, globalKill: { killed: false, reason: null, at: null, by: null }, rollouts: [{ config, version: 1, updatedAt: "", updatedBy: "", killReason: null }] });
-  const headers = { value: "", get(name: string) { return name === "x-user-id" ? this.value : null; } };
+  const table = compileSnapshot({
+    version: 1,
+    globalKill: { killed: false, reason: null, at: null, by: null },
+    rollouts: [{ config, version: 1, updatedAt: "", updatedBy: "", killReason: null }],
+  });
+  const headers = {
+    value: "",
+    get(name: string) {
+      return name === "x-user-id" ? this.value : null;
+    },
+  };
   const ours = (user: string) => {
     headers.value = user;
     const match = matchRollout(table, "shop.example.com", "/checkout/cart");
@@ -50,7 +59,13 @@ async function main() {
     skipInstanceCountWarning: true,
     storageProvider: new InMemStorageProvider(),
     bootstrap: {
-      data: [{ name: "checkout", enabled: true, strategies: [{ name: "flexibleRollout", parameters: { rollout: "25", stickiness: "userId", groupId: "checkout" }, constraints: [] }] } as never],
+      data: [
+        {
+          name: "checkout",
+          enabled: true,
+          strategies: [{ name: "flexibleRollout", parameters: { rollout: "25", stickiness: "userId", groupId: "checkout" }, constraints: [] }],
+        } as never,
+      ],
     },
   });
   unleash.on("error", () => {});

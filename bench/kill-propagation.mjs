@@ -63,7 +63,14 @@ export async function run(ctx) {
   ctx.log(`kill propagation: median ${fmt(raw.medianMs)} ms, max ${fmt(raw.maxMs)} ms`);
   return {
     method: `${raw.kills} kills under steady load (${LOOPS} concurrent request loops from Node, bare workerd), each after a resume at 50%. Measured from the kill's HTTP acknowledgement to the start of the last request that still reached new. Admin writes do **not** refresh the proxying isolate at once (\`ADMIN_WRITES_REFRESH_LOCALLY=false\`), so the change arrives through the freshness window, as in every isolate but the one that took the admin request.`,
-    rows: [{ median: `${fmt(raw.medianMs)} ms`, p95: `${fmt(raw.p95Ms)} ms`, max: `${fmt(raw.maxMs)} ms`, [`requests started > ${LATE_MS / 1000} s after the ack that reached new`]: fmt(raw.reachedNewLate) }],
+    rows: [
+      {
+        median: `${fmt(raw.medianMs)} ms`,
+        p95: `${fmt(raw.p95Ms)} ms`,
+        max: `${fmt(raw.maxMs)} ms`,
+        [`requests started > ${LATE_MS / 1000} s after the ack that reached new`]: fmt(raw.reachedNewLate),
+      },
+    ],
     notes: [`Per kill (ms): ${samples.map((s) => fmt(s)).join(", ")}.`],
     targets: [
       target(`kill propagation median ≤ ${MAX_MEDIAN_MS} ms`, `${fmt(raw.medianMs)} ms`, raw.medianMs <= MAX_MEDIAN_MS),

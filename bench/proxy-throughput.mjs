@@ -63,8 +63,16 @@ function targets(thin, router, label) {
   const rps = router.rps / thin.rps;
   const cpu = router.cpuUsPerRequest !== null && thin.cpuUsPerRequest ? router.cpuUsPerRequest / thin.cpuUsPerRequest : null;
   return [
-    target(`router requests/s ≥ ${MIN_RPS_RATIO}× the thinnest worker's, ${label}`, `${ratio(router.rps, thin.rps)} (${fmt(router.rps)} vs ${fmt(thin.rps)})${dirty}`, clean && rps >= MIN_RPS_RATIO),
-    target(`router CPU per request ≤ ${MAX_CPU_RATIO}× the thinnest worker's, ${label}`, `${ratio(router.cpuUsPerRequest, thin.cpuUsPerRequest)} (${fmt(router.cpuUsPerRequest, 1)} vs ${fmt(thin.cpuUsPerRequest, 1)} µs)${dirty}`, cpu === null ? null : clean && cpu <= MAX_CPU_RATIO),
+    target(
+      `router requests/s ≥ ${MIN_RPS_RATIO}× the thinnest worker's, ${label}`,
+      `${ratio(router.rps, thin.rps)} (${fmt(router.rps)} vs ${fmt(thin.rps)})${dirty}`,
+      clean && rps >= MIN_RPS_RATIO,
+    ),
+    target(
+      `router CPU per request ≤ ${MAX_CPU_RATIO}× the thinnest worker's, ${label}`,
+      `${ratio(router.cpuUsPerRequest, thin.cpuUsPerRequest)} (${fmt(router.cpuUsPerRequest, 1)} vs ${fmt(thin.cpuUsPerRequest, 1)} µs)${dirty}`,
+      cpu === null ? null : clean && cpu <= MAX_CPU_RATIO,
+    ),
   ];
 }
 

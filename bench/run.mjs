@@ -35,7 +35,10 @@ function parseArgs(argv) {
     if (arg === "--quick") quick = true;
     else if (arg === "--only" || arg.startsWith("--only=")) {
       const value = arg === "--only" ? argv[++i] : arg.slice("--only=".length);
-      only = (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+      only = (value ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
       const unknown = only.filter((n) => !BENCHMARKS.includes(n));
       if (!only.length || unknown.length) throw new Error(`--only takes names from: ${BENCHMARKS.join(", ")}${unknown.length ? ` (unknown: ${unknown.join(", ")})` : ""}`);
     } else throw new Error(`unknown option ${arg}; options: --quick, --only <${BENCHMARKS.join(",")}>`);
@@ -70,7 +73,13 @@ async function main() {
   try {
     const sections = await runAll(ctx, modules);
     const command = `npm run bench${quick || only ? " --" : ""}${quick ? " --quick" : ""}${only ? ` --only ${names.join(",")}` : ""}`;
-    const run = { command, date: `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`, quick, only: only ? names : null, profile: quick ? PROFILES.quick : PROFILES.full };
+    const run = {
+      command,
+      date: `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+      quick,
+      only: only ? names : null,
+      profile: quick ? PROFILES.quick : PROFILES.full,
+    };
     const generated = renderGenerated(run, machineFacts(ctx, loadAverage), sections);
     writeFileSync(join(ctx.work, "report.md"), `${generated}\n`);
     writeFileSync(join(ctx.work, "results.json"), `${JSON.stringify({ run, sections }, null, 2)}\n`);

@@ -44,7 +44,11 @@ export async function run(ctx) {
   const size = ctx.bundle();
   const origins = await ctx.origins();
   const router = await medianStartMs(ctx, "router", { bundle: size.path, bindings: routerBindings(origins) });
-  const thin = await medianStartMs(ctx, "thin", { bundle: join(ctx.root, "bench", "thin-worker.js"), bindings: { LEGACY_ORIGIN: origins.legacy, NEW_ORIGIN: origins.new }, durable: false });
+  const thin = await medianStartMs(ctx, "thin", {
+    bundle: join(ctx.root, "bench", "thin-worker.js"),
+    bindings: { LEGACY_ORIGIN: origins.legacy, NEW_ORIGIN: origins.new },
+    durable: false,
+  });
   ctx.log("startup profile (wrangler check startup)");
   const startup = startupProfile(ctx);
   const kb = size.gzipBytes / 1024;
@@ -54,7 +58,10 @@ export async function run(ctx) {
     rows: [
       row("bundle, minified", `${fmt(size.rawBytes / 1024, 1)} KB`),
       row("bundle, gzipped", `${fmt(kb, 1)} KB`),
-      row("startup CPU (`wrangler check startup`, local profile)", startup ? `${fmt(startup.activeMs, 1)} ms active in a ${fmt(startup.windowMs, 1)} ms window` : "(not available)"),
+      row(
+        "startup CPU (`wrangler check startup`, local profile)",
+        startup ? `${fmt(startup.activeMs, 1)} ms active in a ${fmt(startup.windowMs, 1)} ms window` : "(not available)",
+      ),
       row("workerd start to first proxied response, router", `${fmt(router.medianMs)} ms`),
       row("workerd start to first proxied response, thinnest worker", `${fmt(thin.medianMs)} ms`),
     ],

@@ -147,7 +147,10 @@ export class AdminClient {
     }
     if (res.ok) {
       if (!shape(parsed)) {
-        throw new CliError(EXIT.failed, `${this.url} answered ${method} ${path} with something that is not the edge-router admin API (${res.headers.get("content-type") ?? "no content type"}): is the URL the router?`);
+        throw new CliError(
+          EXIT.failed,
+          `${this.url} answered ${method} ${path} with something that is not the edge-router admin API (${res.headers.get("content-type") ?? "no content type"}): is the URL the router?`,
+        );
       }
       return { body: parsed, etag: res.headers.get("etag") };
     }
@@ -161,7 +164,10 @@ export class AdminClient {
     const fields = problem?.errors?.length ? "\n" + problem.errors.map((e) => `  ${e.pointer || "(body)"}: ${e.message}`).join("\n") : "";
     if (!type) {
       // Not our problem format: something else answers at this URL (another server, a proxy, a login page).
-      return new CliError(status === 401 ? EXIT.unauthorized : EXIT.failed, `${this.url} answered ${method} ${path} with HTTP ${status} and no edge-router problem: is EDGE_ROUTER_URL the router?`);
+      return new CliError(
+        status === 401 ? EXIT.unauthorized : EXIT.failed,
+        `${this.url} answered ${method} ${path} with HTTP ${status} and no edge-router problem: is EDGE_ROUTER_URL the router?`,
+      );
     }
     switch (status) {
       case 401:

@@ -24,7 +24,10 @@ function mergeKeys(before: string[], after: string[]): string[] {
   const keys = [...after];
   before.forEach((key, i) => {
     if (keys.includes(key)) return;
-    const previous = before.slice(0, i).reverse().find((k) => keys.includes(k));
+    const previous = before
+      .slice(0, i)
+      .reverse()
+      .find((k) => keys.includes(k));
     keys.splice(previous === undefined ? 0 : keys.indexOf(previous) + 1, 0, key);
   });
   return keys;

@@ -1,4 +1,5 @@
 /** Small text helpers for the tool's output: colours, aligned tables, numbers, times. No I/O. */
+import { stripVTControlCharacters } from "node:util";
 
 export interface Colors {
   enabled: boolean;
@@ -34,9 +35,7 @@ export function pickColors(isTTY: boolean, env: Record<string, string | undefine
   return isTTY ? ANSI_COLORS : NO_COLORS;
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*m/g;
-export const visibleLength = (s: string) => s.replace(ANSI, "").length;
+export const visibleLength = (s: string) => stripVTControlCharacters(s).length;
 export const padEnd = (s: string, width: number) => s + " ".repeat(Math.max(0, width - visibleLength(s)));
 export const padStart = (s: string, width: number) => " ".repeat(Math.max(0, width - visibleLength(s))) + s;
 

@@ -3,22 +3,7 @@
  * that both the argument parser (./args.ts) and the help (./help.ts) read.
  */
 
-export type OptionName =
-  | "url"
-  | "token"
-  | "actor"
-  | "json"
-  | "no-color"
-  | "help"
-  | "reason"
-  | "all"
-  | "dry-run"
-  | "window"
-  | "interval"
-  | "count"
-  | "file"
-  | "rollout"
-  | "errors";
+export type OptionName = "url" | "token" | "actor" | "json" | "no-color" | "help" | "reason" | "all" | "dry-run" | "window" | "interval" | "count" | "file" | "rollout" | "errors";
 
 export interface OptionSpec {
   /** Takes a value (`--reason "..."` or `--reason=...`), or is a flag. */
@@ -29,7 +14,7 @@ export interface OptionSpec {
 export const OPTIONS: Record<OptionName, OptionSpec> = {
   url: { value: "URL", help: "router URL, e.g. http://127.0.0.1:8787 (default: $EDGE_ROUTER_URL)" },
   token: { value: "TOKEN", help: "the router's ADMIN_TOKEN (default: $EDGE_ROUTER_TOKEN)" },
-  actor: { value: "NAME", help: "who makes the change, for the audit log (X-Actor; default: $EDGE_ROUTER_ACTOR, else the router says \"admin\")" },
+  actor: { value: "NAME", help: 'who makes the change, for the audit log (X-Actor; default: $EDGE_ROUTER_ACTOR, else the router says "admin")' },
   json: { help: "print JSON for scripts instead of text" },
   "no-color": { help: "no colours (also: NO_COLOR=1; FORCE_COLOR=1 forces them)" },
   help: { help: "show help" },
@@ -143,11 +128,11 @@ export const COMMANDS: CommandSpec[] = [
     max: 1,
     summary: "config as code: validate, diff against the live config, apply with If-Match",
     details:
-      "The file holds one rollout config, an array of them, or { \"rollouts\": [...] }. Every config is validated\n" +
+      'The file holds one rollout config, an array of them, or { "rollouts": [...] }. Every config is validated\n' +
       "locally with the router's own schema first: on any error nothing is sent. Then each rollout is read,\n" +
       "its differences printed, and written with PUT and If-Match of the version read (creates: must not exist\n" +
       "yet). Rollouts left out of the file are not touched. A rollout's kill switch is kept as it is unless the\n" +
-      "file sets \"killed\" explicitly (use kill/resume, so that the audit log says why).",
+      'file sets "killed" explicitly (use kill/resume, so that the audit log says why).',
     options: [...REMOTE, "dry-run"],
     examples: ["edge-router apply rollouts.json --dry-run", "edge-router apply rollouts.json --actor ci"],
   },

@@ -135,20 +135,8 @@ export function formatTailLine(entry: TailEntry, c: Colors, now: Date): string {
   const statusText = padStart(l.status > 0 ? String(l.status) : "ERR", 3);
   const status = l.status >= 500 || !(l.status > 0) ? c.bold(c.red(statusText)) : l.status >= 400 ? c.yellow(statusText) : statusText;
   const latency = padStart(`${Math.round(Number(l.latencyMs) || 0)} ms`, 8);
-  const notes = [
-    l.retriedOnLegacy ? c.yellow("retried-on-legacy") : "",
-    l.stale ? c.yellow("stale-config") : "",
-    l.error ? c.red(`error: ${l.error}`) : "",
-  ].filter(Boolean);
-  return [
-    c.dim(clock(entry.at ?? now)),
-    padEnd(l.rollout ?? "(none)", 16),
-    variant,
-    reason,
-    bucket,
-    status,
-    latency,
-    `${l.method ?? ""} ${l.path ?? ""}`.trim(),
-    ...notes,
-  ].join("  ").trimEnd();
+  const notes = [l.retriedOnLegacy ? c.yellow("retried-on-legacy") : "", l.stale ? c.yellow("stale-config") : "", l.error ? c.red(`error: ${l.error}`) : ""].filter(Boolean);
+  return [c.dim(clock(entry.at ?? now)), padEnd(l.rollout ?? "(none)", 16), variant, reason, bucket, status, latency, `${l.method ?? ""} ${l.path ?? ""}`.trim(), ...notes]
+    .join("  ")
+    .trimEnd();
 }

@@ -1,19 +1,6 @@
 /** The audit log: who changed what, when and why. Written by the control plane, read by the admin API, dashboard and CLI. */
 
-export type AuditAction =
-  | "seed"
-  | "create"
-  | "replace"
-  | "patch"
-  | "delete"
-  | "kill"
-  | "resume"
-  | "kill-all"
-  | "resume-all"
-  | "pause"
-  | "continue"
-  | "promote"
-  | "advance";
+export type AuditAction = "seed" | "create" | "replace" | "patch" | "delete" | "kill" | "resume" | "kill-all" | "resume-all" | "pause" | "continue" | "promote" | "advance";
 
 export interface AuditEntry {
   at: string;

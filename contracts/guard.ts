@@ -15,7 +15,10 @@ const Millis = z.number().check(z.gt(0, "must be a positive number of millisecon
  */
 export const GuardSchema = z.strictObject({
   /** The window the limits are measured over. @default 60 */
-  windowSeconds: z._default(z.number().check(z.int("must be a whole number of seconds"), z.gte(10, "must be at least 10 s"), z.lte(3600, "must be at most 3600 s (the health history kept)")), 60),
+  windowSeconds: z._default(
+    z.number().check(z.int("must be a whole number of seconds"), z.gte(10, "must be at least 10 s"), z.lte(3600, "must be at most 3600 s (the health history kept)")),
+    60,
+  ),
   /** Fewer requests than this in a variant's window: verdict inconclusive, never a breach. @default 100 */
   minRequests: z._default(z.number().check(z.int(), z.gte(1), z.lte(1_000_000)), 100),
   /** Largest acceptable error rate of new (5xx, connection failures, timeouts). */

@@ -73,10 +73,9 @@ export const WebhookSchema = z.strictObject({
   id: z.string().check(z.regex(SLUG, "must be a slug: lowercase letters, digits and '-', 1-64 characters, not starting with '-'")),
   url: WebhookUrl,
   events: Events,
-  secret: z.string().check(
-    z.minLength(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`),
-    z.maxLength(MAX_SECRET_LENGTH, `must be at most ${MAX_SECRET_LENGTH} characters`),
-  ),
+  secret: z
+    .string()
+    .check(z.minLength(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`), z.maxLength(MAX_SECRET_LENGTH, `must be at most ${MAX_SECRET_LENGTH} characters`)),
 });
 
 /**
@@ -91,7 +90,8 @@ export const NotificationsSchema = z.strictObject({
       z.maxLength(MAX_WEBHOOKS, `at most ${MAX_WEBHOOKS} webhooks`),
       z.superRefine((hooks, ctx) => {
         hooks.forEach((hook, i) => {
-          if (hooks.findIndex((h) => h.id === hook.id) !== i) ctx.issues.push({ code: "custom", message: `duplicates the id ${JSON.stringify(hook.id)} of an earlier webhook`, input: hook.id, path: [i, "id"] });
+          if (hooks.findIndex((h) => h.id === hook.id) !== i)
+            ctx.issues.push({ code: "custom", message: `duplicates the id ${JSON.stringify(hook.id)} of an earlier webhook`, input: hook.id, path: [i, "id"] });
         });
       }),
     ),

@@ -24,9 +24,9 @@ function needsWork(path: string): boolean {
 }
 
 function decodeSafe(path: string): string {
-  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (escaped, hex: string) => {
     const ch = String.fromCharCode(parseInt(hex, 16));
-    return UNRESERVED.test(ch) || ch === "/" ? ch : escape.toUpperCase();
+    return UNRESERVED.test(ch) || ch === "/" ? ch : escaped.toUpperCase();
   });
 }
 

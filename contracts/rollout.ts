@@ -40,10 +40,7 @@ const Hostname = z
   .string()
   .check(
     z.maxLength(253),
-    z.regex(
-      /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
-      "must be a lowercase hostname without port, optionally starting with '*.'",
-    ),
+    z.regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be a lowercase hostname without port, optionally starting with '*.'"),
   );
 
 const PathPrefix = z.string().check(z.maxLength(1024), z.regex(/^\/[^\s?#]*$/, "must start with '/' and contain no spaces, '?' or '#'"));

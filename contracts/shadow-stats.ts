@@ -14,9 +14,7 @@ export type MismatchKind = "status" | "header" | "body";
  * The first difference between legacy's answer and the mirror's (edge/shadow/compare.ts), or a
  * match. Values are JSON texts cut to 200 characters; `pointer` is an RFC 6901 pointer or `null`.
  */
-export type Comparison =
-  | { kind: "match" }
-  | { kind: MismatchKind; pointer: string | null; legacyValue: string | null; newValue: string | null };
+export type Comparison = { kind: "match" } | { kind: MismatchKind; pointer: string | null; legacyValue: string | null; newValue: string | null };
 
 /** Counts for one rollout and matched path prefix. `mirrored` = matched + mismatched + errors. */
 export interface ShadowCounts {

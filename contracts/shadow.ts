@@ -37,15 +37,9 @@ const Method = z.string().check(
 );
 
 /** HTTP header names are tokens (RFC 9110 §5.1), case-insensitive; stored lowercase. */
-const HeaderName = z.string().check(
-  z.trim(),
-  z.toLowerCase(),
-  z.regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)"),
-);
+const HeaderName = z.string().check(z.trim(), z.toLowerCase(), z.regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)"));
 
-const IgnorePointer = z.string().check(
-  z.refine(isPointer, "must be a JSON Pointer (RFC 6901) such as /meta/requestId: empty or starting with '/', with '~' only as ~0 or ~1"),
-);
+const IgnorePointer = z.string().check(z.refine(isPointer, "must be a JSON Pointer (RFC 6901) such as /meta/requestId: empty or starting with '/', with '~' only as ~0 or ~1"));
 
 /** What counts as "the same answer". */
 export const ShadowCompareSchema = z.strictObject({

@@ -42,7 +42,10 @@ export const MAX_FRESHNESS_MS = 750;
 function readOrigin(vars: EnvVars, name: "LEGACY_ORIGIN" | "NEW_ORIGIN", problems: VarProblem[]): string | undefined {
   const value = vars[name]?.trim();
   if (!value) {
-    problems.push({ variable: name, message: `${name} is not set: set it to the absolute http(s) URL of the ${name === "LEGACY_ORIGIN" ? "current" : "new"} backend (wrangler.toml [vars] or --var ${name}:https://...)` });
+    problems.push({
+      variable: name,
+      message: `${name} is not set: set it to the absolute http(s) URL of the ${name === "LEGACY_ORIGIN" ? "current" : "new"} backend (wrangler.toml [vars] or --var ${name}:https://...)`,
+    });
     return undefined;
   }
   const problem = originUrlProblem(value);
@@ -74,7 +77,10 @@ export function readEnvConfig(vars: EnvVars): EnvConfig {
   if (rawFreshness) {
     const value = Number(rawFreshness);
     if (!Number.isInteger(value) || value < 0 || value > MAX_FRESHNESS_MS) {
-      problems.push({ variable: "CONFIG_FRESHNESS_MS", message: `CONFIG_FRESHNESS_MS must be a whole number of milliseconds from 0 to ${MAX_FRESHNESS_MS}, got ${JSON.stringify(rawFreshness)}; using ${DEFAULT_FRESHNESS_MS}` });
+      problems.push({
+        variable: "CONFIG_FRESHNESS_MS",
+        message: `CONFIG_FRESHNESS_MS must be a whole number of milliseconds from 0 to ${MAX_FRESHNESS_MS}, got ${JSON.stringify(rawFreshness)}; using ${DEFAULT_FRESHNESS_MS}`,
+      });
     } else {
       freshnessMs = value;
     }
@@ -84,7 +90,11 @@ export function readEnvConfig(vars: EnvVars): EnvConfig {
   const rawPrefix = vars.ADMIN_PATH_PREFIX?.trim();
   if (rawPrefix) {
     if (/^(\/[A-Za-z0-9._~-]+)+$/.test(rawPrefix)) adminPrefix = rawPrefix;
-    else problems.push({ variable: "ADMIN_PATH_PREFIX", message: `ADMIN_PATH_PREFIX must be a path like /__admin (segments of letters, digits and . _ ~ -, no trailing slash), got ${JSON.stringify(rawPrefix)}; using ${DEFAULT_ADMIN_PREFIX}` });
+    else
+      problems.push({
+        variable: "ADMIN_PATH_PREFIX",
+        message: `ADMIN_PATH_PREFIX must be a path like /__admin (segments of letters, digits and . _ ~ -, no trailing slash), got ${JSON.stringify(rawPrefix)}; using ${DEFAULT_ADMIN_PREFIX}`,
+      });
   }
 
   const seed =

@@ -6,21 +6,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SnapshotReply } from "../contracts/config-source";
 import { readEnvConfig, type VarProblem } from "../contracts/vars";
-import type { HealthReport, RolloutRecord, RolloutStatus, StageView } from "../contracts/admin-wire";
+import type { HealthReport, RolloutRecord } from "../contracts/admin-wire";
 import type { AuditEntry, AuditRecord } from "../contracts/audit";
 import { evaluateGuard } from "./policy/guard";
 import type { HealthFlush } from "../contracts/health";
 import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows, type Slot } from "./policy/health-windows";
 import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
-import {
-  applyCommand,
-  EMPTY_STATE,
-  seedState,
-  toSnapshot,
-  type Command,
-  type CommandError,
-  type ControlState,
-} from "./policy/commands";
+import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type CommandError, type ControlState } from "./policy/commands";
 import { evaluateRollouts, GUARD_INTERVAL_MS, isWatched, rolloutStatus, stageView } from "./policy/schedule";
 
 /** Slots in a health report's chart series: the last five minutes, whatever the summary's window. */
@@ -66,7 +58,12 @@ export class RolloutState extends DurableObject<Env> {
 
   private load(): ControlState {
     const sql = this.ctx.storage.sql;
-    const meta = new Map(sql.exec<{ key: string; value: string }>(`SELECT key, value FROM meta`).toArray().map((r) => [r.key, r.value]));
+    const meta = new Map(
+      sql
+        .exec<{ key: string; value: string }>(`SELECT key, value FROM meta`)
+        .toArray()
+        .map((r) => [r.key, r.value]),
+    );
     const rollouts = new Map<string, StoredRollout>();
     for (const row of sql.exec<{ id: string; record: string }>(`SELECT id, record FROM rollouts`)) {
       rollouts.set(row.id, JSON.parse(row.record) as StoredRollout);
@@ -81,8 +78,13 @@ export class RolloutState extends DurableObject<Env> {
   private loadWindows(): HealthWindows {
     const windows: HealthWindows = {};
     const since = Date.now() - RETENTION_MS;
-    for (const row of this.ctx.storage.sql.exec<{ rollout_id: string; slot: number; stats: string }>(`SELECT rollout_id, slot, stats FROM health_slots WHERE slot > ? ORDER BY slot`, since)) {
-      (windows[row.rollout_id] ??= []).push({ start: row.slot, stats: JSON.parse(row.stats) as Slot["stats"] });
+    for (const row of this.ctx.storage.sql.exec<{ rollout_id: string; slot: number; stats: string }>(
+      `SELECT rollout_id, slot, stats FROM health_slots WHERE slot > ? ORDER BY slot`,
+      since,
+    )) {
+      const slots = windows[row.rollout_id] ?? [];
+      slots.push({ start: row.slot, stats: JSON.parse(row.stats) as Slot["stats"] });
+      windows[row.rollout_id] = slots;
     }
     return windows;
   }
@@ -154,7 +156,17 @@ export class RolloutState extends DurableObject<Env> {
       const key = `${verdict.status}|${plan?.action ?? ""}|${applied ?? ""}`;
       if (applied || this.lastLogged.get(rolloutId) !== key) {
         this.lastLogged.set(rolloutId, key);
-        console.log(JSON.stringify({ event: "guard", rollout: rolloutId, verdict: verdict.status, summary: verdict.summary, samples: verdict.samples, ...(plan ? { stage: plan.action, stageReason: plan.reason } : {}), ...(applied ? { action: applied, actor } : {}) }));
+        console.log(
+          JSON.stringify({
+            event: "guard",
+            rollout: rolloutId,
+            verdict: verdict.status,
+            summary: verdict.summary,
+            samples: verdict.samples,
+            ...(plan ? { stage: plan.action, stageReason: plan.reason } : {}),
+            ...(applied ? { action: applied, actor } : {}),
+          }),
+        );
       }
     }
     if ([...this.state.rollouts.values()].some((r) => isWatched(r) && !r.config.killed)) {
@@ -215,7 +227,15 @@ export class RolloutState extends DurableObject<Env> {
     if (!outcome.ok) return outcome;
     if (outcome.changed) this.save(outcome.state, outcome.audit);
     const created = outcome.changed && outcome.audit.action === "create";
-    return { ok: true, changed: outcome.changed, created, version: this.state.version, rollout: outcome.rollout && this.record(outcome.rollout), globalKill: this.state.globalKill, notices: outcome.notices ?? [] };
+    return {
+      ok: true,
+      changed: outcome.changed,
+      created,
+      version: this.state.version,
+      rollout: outcome.rollout && this.record(outcome.rollout),
+      globalKill: this.state.globalKill,
+      notices: outcome.notices ?? [],
+    };
   }
 
   async listRollouts(): Promise<{ version: number; globalKill: GlobalKill; rollouts: RolloutRecord[]; problems?: VarProblem[] }> {

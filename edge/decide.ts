@@ -12,7 +12,6 @@ export type { Decision, Identity, Reason, UserSource, Variant } from "../contrac
 /** The cookie in which the router keeps an anonymous id for users no stickiness source names. */
 export const ANONYMOUS_ID_COOKIE = "edge_rollout_uid";
 
-
 /** The request facts identification needs; a `Headers` object satisfies it. */
 export interface HeaderReader {
   get(name: string): string | null;
@@ -57,12 +56,7 @@ export const NO_CONFIG_DECISION: Decision = { ...NO_ROLLOUT_DECISION, reason: "n
  * 3. allowlist → the listed variant (legacy wins if a user is on both lists)
  * 4. bucket = hash(salt, user) mod 10,000; bucket < percent × 100 → new
  */
-export function decide(
-  table: RouterTable,
-  rollout: CompiledRollout | undefined,
-  identity: Identity,
-  override?: Variant,
-): Decision {
+export function decide(table: RouterTable, rollout: CompiledRollout | undefined, identity: Identity, override?: Variant): Decision {
   if (!rollout) return NO_ROLLOUT_DECISION;
   const rolloutId = rollout.id;
   // 1. Kill switch.

@@ -135,9 +135,7 @@ export function mutableResponse(response: Response): Response {
 }
 
 /** How forwarding ended: an origin answered (maybe legacy, after new failed), or none did. */
-export type ForwardOutcome =
-  | { kind: "answered"; response: Response; retriedOnLegacy: boolean; error?: string }
-  | { kind: "failed"; error: ProxyError; message: string };
+export type ForwardOutcome = { kind: "answered"; response: Response; retriedOnLegacy: boolean; error?: string } | { kind: "failed"; error: ProxyError; message: string };
 
 export interface FallbackPlan {
   /** The chosen origin. */
@@ -165,7 +163,11 @@ export async function forwardWithFallback(request: Request, url: URL, plan: Fall
         const response = await forward(request, url, plan.retryOn, { ...ctx, variant: "legacy" }, fetcher, plan.timeoutMs);
         return { kind: "answered", response, retriedOnLegacy: true, error: message };
       } catch (e2) {
-        return { kind: "failed", error: { kind: "origin-unreachable", rollout: plan.rolloutId, variant: plan.variant }, message: `${message}; legacy retry failed: ${errorText(e2)}` };
+        return {
+          kind: "failed",
+          error: { kind: "origin-unreachable", rollout: plan.rolloutId, variant: plan.variant },
+          message: `${message}; legacy retry failed: ${errorText(e2)}`,
+        };
       }
     }
     return { kind: "failed", error: { kind: "origin-unreachable", rollout: plan.rolloutId, variant: plan.variant }, message };

@@ -40,7 +40,11 @@ export async function handleProxy(request: Request, deps: ProxyDeps, url = new U
   if (isLoop(request.headers)) return proxyProblem({ kind: "loop" });
 
   const read = await deps.cache.read(started, deps.waitUntil);
-  if (read.kind === "unconfigured") return misconfigured(deps, read.problems.map((p) => p.message));
+  if (read.kind === "unconfigured")
+    return misconfigured(
+      deps,
+      read.problems.map((p) => p.message),
+    );
   let route: Route;
   if (read.kind === "unavailable") {
     route = FAIL_SAFE_ROUTE;

@@ -34,7 +34,9 @@ function isolateState(env: Env): IsolateState {
     const cache = new SnapshotCache(new DurableObjectConfigSource(env.ROLLOUT_STATE), {
       freshnessMs: envConfig.freshnessMs,
       onError: (error, servingVersion) =>
-        console.error(JSON.stringify({ event: "control-plane-unreachable", error, servingVersion, action: servingVersion === null ? "routing to legacy" : "serving last known config" })),
+        console.error(
+          JSON.stringify({ event: "control-plane-unreachable", error, servingVersion, action: servingVersion === null ? "routing to legacy" : "serving last known config" }),
+        ),
     });
     const created: IsolateState = {
       cache,
@@ -98,17 +100,21 @@ export default {
       return state.admin.fetch(request, env, ctx);
     }
     state.proxied++;
-    return handleProxy(request, {
-      cache: state.cache,
-      envConfig: state.envConfig,
-      sink: new AnalyticsEngineSink(env.ANALYTICS),
-      adminToken: env.ADMIN_TOKEN || undefined,
-      overrideSecret: env.OVERRIDE_SECRET || env.ADMIN_TOKEN || undefined,
-      log: (line) => console.log(JSON.stringify(line)),
-      clock: Date.now,
-      randomId: () => crypto.randomUUID(),
-      waitUntil: (promise) => ctx.waitUntil(promise),
-      health: (record) => countHealth(state.health, record, ctx),
-    }, url);
+    return handleProxy(
+      request,
+      {
+        cache: state.cache,
+        envConfig: state.envConfig,
+        sink: new AnalyticsEngineSink(env.ANALYTICS),
+        adminToken: env.ADMIN_TOKEN || undefined,
+        overrideSecret: env.OVERRIDE_SECRET || env.ADMIN_TOKEN || undefined,
+        log: (line) => console.log(JSON.stringify(line)),
+        clock: Date.now,
+        randomId: () => crypto.randomUUID(),
+        waitUntil: (promise) => ctx.waitUntil(promise),
+        health: (record) => countHealth(state.health, record, ctx),
+      },
+      url,
+    );
   },
 } satisfies ExportedHandler<Env>;

@@ -64,8 +64,7 @@ export function compileRollout(stored: StoredRollout): CompiledRollout {
   };
 }
 
-const byPrefixLengthDesc = (a: PrefixEntry, b: PrefixEntry) =>
-  b.prefix.length - a.prefix.length || (a.rollout.id < b.rollout.id ? -1 : 1);
+const byPrefixLengthDesc = (a: PrefixEntry, b: PrefixEntry) => b.prefix.length - a.prefix.length || (a.rollout.id < b.rollout.id ? -1 : 1);
 
 export function compileSnapshot(snapshot: ConfigSnapshot): RouterTable {
   const rollouts = new Map<string, CompiledRollout>();
@@ -89,16 +88,14 @@ export function compileSnapshot(snapshot: ConfigSnapshot): RouterTable {
   for (const list of byHost.values()) list.sort(byPrefixLengthDesc);
   for (const list of wildcards.values()) list.sort(byPrefixLengthDesc);
   anyHost.sort(byPrefixLengthDesc);
-  const byWildcard = [...wildcards.entries()]
-    .map(([suffix, entries]) => ({ suffix, entries }))
-    .sort((a, b) => b.suffix.length - a.suffix.length);
+  const byWildcard = [...wildcards.entries()].map(([suffix, entries]) => ({ suffix, entries })).sort((a, b) => b.suffix.length - a.suffix.length);
   return { version: snapshot.version, globalKill: snapshot.globalKill, rollouts, byHost, byWildcard, anyHost };
 }
 
 /** Whether `path` lies under `prefix` on a segment boundary. */
 export function pathHasPrefix(path: string, prefix: string): boolean {
   if (prefix === "/") return true;
-  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47 /* '/' */);
+  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47) /* '/' */;
 }
 
 function firstMatch(entries: readonly PrefixEntry[] | undefined, path: string): PrefixEntry | undefined {

@@ -24,7 +24,10 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 }
 
 function toBase64Url(bytes: ArrayBuffer): string {
-  return btoa(String.fromCharCode(...new Uint8Array(bytes))).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
 }
 
 function fromBase64Url(text: string): Uint8Array | undefined {
@@ -43,12 +46,7 @@ export async function signOverride(secret: string, rolloutId: string, variant: V
 }
 
 /** The variant a token grants for `rolloutId` at `nowSeconds`, or undefined if it grants nothing. */
-export async function verifyOverride(
-  secret: string,
-  token: string,
-  rolloutId: string,
-  nowSeconds: number,
-): Promise<Variant | undefined> {
+export async function verifyOverride(secret: string, token: string, rolloutId: string, nowSeconds: number): Promise<Variant | undefined> {
   const parts = token.split(".");
   if (parts.length !== 5 || parts[0] !== "v1" || parts[1] !== rolloutId) return undefined;
   const variant = parts[2];

@@ -18,12 +18,23 @@ export type ProxyError =
 export function proxyProblem(error: ProxyError): Response {
   switch (error.kind) {
     case "loop":
-      return problemResponse(508, "loop-detected", "Loop detected", "This request already passed through edge-router (CDN-Loop: edge-router): an origin points back at the router.");
+      return problemResponse(
+        508,
+        "loop-detected",
+        "Loop detected",
+        "This request already passed through edge-router (CDN-Loop: edge-router): an origin points back at the router.",
+      );
     case "misconfigured":
       return problemResponse(503, "router-misconfigured", "The router is not configured", error.problems.join(" "), { problems: error.problems });
     case "origin-unreachable":
-      return problemResponse(502, "origin-unreachable", "Origin unreachable", `The ${error.variant} origin could not be reached.`, { rollout: error.rollout, variant: error.variant });
+      return problemResponse(502, "origin-unreachable", "Origin unreachable", `The ${error.variant} origin could not be reached.`, {
+        rollout: error.rollout,
+        variant: error.variant,
+      });
     case "origin-timeout":
-      return problemResponse(504, "origin-timeout", "Origin timed out", `The ${error.variant} origin did not answer within ${error.timeoutMs} ms.`, { rollout: error.rollout, variant: error.variant });
+      return problemResponse(504, "origin-timeout", "Origin timed out", `The ${error.variant} origin did not answer within ${error.timeoutMs} ms.`, {
+        rollout: error.rollout,
+        variant: error.variant,
+      });
   }
 }

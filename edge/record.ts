@@ -30,15 +30,7 @@ export function toDataPoint(record: RequestRecord): AnalyticsEngineDataPoint {
   const d = record.decision;
   return {
     indexes: [(d.rolloutId ?? "(none)").slice(0, 96)],
-    blobs: [
-      d.variant,
-      d.reason,
-      record.method,
-      record.status === 0 ? "error" : `${Math.floor(record.status / 100)}xx`,
-      record.colo,
-      record.country,
-      record.pathPrefix,
-    ],
+    blobs: [d.variant, d.reason, record.method, record.status === 0 ? "error" : `${Math.floor(record.status / 100)}xx`, record.colo, record.country, record.pathPrefix],
     doubles: [record.latencyMs, record.status, record.responseBytes ?? -1],
   };
 }

@@ -14,10 +14,7 @@ import type { VarProblem } from "../contracts/vars";
 import { compileSnapshot, type RouterTable } from "./match";
 import type { ConfigSource } from "../contracts/config-source";
 
-export type CacheRead =
-  | { kind: "table"; table: RouterTable; stale: boolean }
-  | { kind: "unconfigured"; problems: VarProblem[] }
-  | { kind: "unavailable"; error: string };
+export type CacheRead = { kind: "table"; table: RouterTable; stale: boolean } | { kind: "unconfigured"; problems: VarProblem[] } | { kind: "unavailable"; error: string };
 
 export interface SnapshotCacheOptions {
   freshnessMs: number;

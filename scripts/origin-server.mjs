@@ -88,14 +88,14 @@ export async function startOrigin({ name, port = 0, host = "127.0.0.1", failEver
       return;
     }
     const rows = Object.entries(rollout)
-      .map(([k, v]) => `<tr><td><code>${escape(k)}</code></td><td><code>${escape(String(v))}</code></td></tr>`)
+      .map(([k, v]) => `<tr><td><code>${escapeHtml(k)}</code></td><td><code>${escapeHtml(String(v))}</code></td></tr>`)
       .join("");
     const color = name === "new" ? "#0a7d3b" : "#8a5a00";
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(name)} origin</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(name)} origin</title></head>
 <body style="font-family: system-ui, sans-serif; margin: 2rem">
-<h1 style="color: ${color}">You reached the <em>${escape(name)}</em> origin</h1>
-<p>${escape(req.method ?? "GET")} <code>${escape(url.pathname + url.search)}</code></p>
+<h1 style="color: ${color}">You reached the <em>${escapeHtml(name)}</em> origin</h1>
+<p>${escapeHtml(req.method ?? "GET")} <code>${escapeHtml(url.pathname + url.search)}</code></p>
 <h2>x-rollout-* headers received</h2>
 <table>${rows || "<tr><td>(none: this request did not come through edge-router)</td></tr>"}</table>
 </body></html>
@@ -126,7 +126,7 @@ export async function startOrigin({ name, port = 0, host = "127.0.0.1", failEver
 }
 
 /** @param {string} text */
-function escape(text) {
+function escapeHtml(text) {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

@@ -4,6 +4,7 @@
 // Ctrl-C (or SIGTERM) stops wrangler, workerd and the origins.
 //
 //   KEEP_STATE=1 npm start   keep the rollouts of the previous run (.wrangler/demo-state)
+import { stripVTControlCharacters } from "node:util";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -80,15 +81,22 @@ const wrangler = spawn(
   join(bin, "wrangler"),
   [
     "dev",
-    "--ip", HOST,
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", stateDir,
+    "--ip",
+    HOST,
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    stateDir,
     // wrangler's hotkeys would read the terminal from a background process group: Ctrl-C is ours.
     "--show-interactive-dev-session=false",
-    "--var", `LEGACY_ORIGIN:${legacy.url}`,
-    "--var", `NEW_ORIGIN:${next.url}`,
-    "--var", "INITIAL_PERCENT:10",
+    "--var",
+    `LEGACY_ORIGIN:${legacy.url}`,
+    "--var",
+    `NEW_ORIGIN:${next.url}`,
+    "--var",
+    "INITIAL_PERCENT:10",
   ],
   {
     cwd: root,
@@ -146,13 +154,12 @@ async function bannerWhenAnswering() {
   if (!stopping) banner();
 }
 
-const ANSI = /\x1b\[[0-9;]*m/g;
 let readyText = "";
 function forward(stream, out) {
   stream.on("data", (chunk) => {
     out.write(chunk);
     if (bannerShown || readyText === null) return;
-    readyText = (readyText + chunk.toString()).replace(ANSI, "").slice(-4096);
+    readyText = stripVTControlCharacters(readyText + chunk.toString()).slice(-4096);
     if (/Ready on http/.test(readyText)) {
       readyText = null;
       bannerWhenAnswering();

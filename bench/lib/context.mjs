@@ -41,7 +41,10 @@ export function createContext({ quick, tools, log }) {
     let value;
     let made = false;
     return () => {
-      if (!made) (value = make()), (made = true);
+      if (!made) {
+        value = make();
+        made = true;
+      }
       return value;
     };
   };

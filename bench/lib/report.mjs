@@ -85,7 +85,9 @@ export function renderSection(section, index) {
  */
 export function renderGenerated(run, machine, sections) {
   const targets = sections.flatMap((s) => s.result?.targets ?? []);
-  const versions = Object.entries(machine.versions).map(([k, v]) => `${k} ${v}`).join(", ");
+  const versions = Object.entries(machine.versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
   const kind = run.quick
     ? `**Quick run** (\`--quick\`): ${run.profile.warmupSeconds} s warm-up and ${run.profile.durationSeconds} s of load per contender, ${run.profile.kills} kills, ${fmt(run.profile.decisions)} decisions. Indicative only; \`npm run bench\` gives the figures to compare.`
     : `Full run: ${run.profile.warmupSeconds} s warm-up and ${run.profile.durationSeconds} s of load per contender, ${run.profile.kills} kills, ${fmt(run.profile.decisions)} decisions.`;

@@ -25,9 +25,17 @@ describe("replaceGenerated", () => {
 });
 
 describe("renderGenerated", () => {
-  const run = { command: "npm run bench -- --quick", date: "2026-11-28 06:00 UTC", quick: true, only: null, profile: { warmupSeconds: 1, durationSeconds: 4, kills: 5, decisions: 200_000 } };
+  const run = {
+    command: "npm run bench -- --quick",
+    date: "2026-11-28 06:00 UTC",
+    quick: true,
+    only: null,
+    profile: { warmupSeconds: 1, durationSeconds: 4, kills: 5, decisions: 200_000 },
+  };
   const machine = { cpuModel: "Test CPU", cores: 2, memGiB: 8, kernel: "Linux 6", loadAverage: 0.5, versions: { workerd: "2026-10-23" } };
-  const sections = [{ name: "x", title: "X", seconds: 1, result: { rows: [{ a: "1" }], targets: [target("t1", "2 ms", true), target("t2", "9 ms", false), target("t3", "—", null)], raw: null } }];
+  const sections = [
+    { name: "x", title: "X", seconds: 1, result: { rows: [{ a: "1" }], targets: [target("t1", "2 ms", true), target("t2", "9 ms", false), target("t3", "—", null)], raw: null } },
+  ];
 
   it("says a quick run is a quick run", () => {
     assert.match(renderGenerated(run, machine, sections), /\*\*Quick run\*\*/);
@@ -50,7 +58,10 @@ describe("renderGenerated", () => {
 
 describe("renderTable", () => {
   it("right-aligns numeric columns and left-aligns text ones", () => {
-    const table = renderTable([{ name: "thin", "requests/s": "6,606", ratio: "1.00×" }, { name: "router", "requests/s": "4,973", ratio: "—" }]);
+    const table = renderTable([
+      { name: "thin", "requests/s": "6,606", ratio: "1.00×" },
+      { name: "router", "requests/s": "4,973", ratio: "—" },
+    ]);
     assert.equal(table.split("\n")[1], "| --- | ---: | ---: |");
   });
 });

@@ -53,7 +53,11 @@ export function toolVersions(tools) {
   const versions = {};
   if (tools.wrk) {
     const out = spawnSync(tools.wrk, ["--version"], { encoding: "utf8" });
-    versions.wrk = `${out.stdout ?? ""}${out.stderr ?? ""}`.split("\n")[0].split(" [")[0].replace(/^wrk\s*/, "").trim();
+    versions.wrk = `${out.stdout ?? ""}${out.stderr ?? ""}`
+      .split("\n")[0]
+      .split(" [")[0]
+      .replace(/^wrk\s*/, "")
+      .trim();
   }
   if (tools.nginx) {
     const out = spawnSync(tools.nginx, ["-v"], { encoding: "utf8" });

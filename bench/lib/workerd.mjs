@@ -59,8 +59,12 @@ const main :Workerd.Worker = (
   bindings = [
 ${bindingLines.join("\n")}
   ],
-  ${durable ? `durableObjectNamespaces = [ (className = "RolloutState", uniqueKey = "edge-router-RolloutState", enableSql = true) ],
-  durableObjectStorage = (localDisk = "do-disk"),` : ""}
+  ${
+    durable
+      ? `durableObjectNamespaces = [ (className = "RolloutState", uniqueKey = "edge-router-RolloutState", enableSql = true) ],
+  durableObjectStorage = (localDisk = "do-disk"),`
+      : ""
+  }
   globalOutbound = "internet",
 );
 `;

@@ -8,7 +8,7 @@ import { isRolloutView, type RolloutView } from "../client";
 import { readConfigFile, type FileRollout } from "../config-file";
 import type { Context } from "../context";
 import { describeConfig, diffConfig } from "../diff";
-import { CliError, EXIT } from "../exit";
+import { CliError } from "../exit";
 
 export interface Plan {
   id: string;

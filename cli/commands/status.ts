@@ -19,7 +19,9 @@ export function colorStatus(status: string, c: Colors): string {
 }
 
 export function globalKillBanner(g: GlobalKill, c: Colors): string {
-  return c.bold(c.red(`GLOBAL KILL SWITCH ON: every rollout goes to legacy${g.reason ? ` (${JSON.stringify(g.reason)}` : " (no reason given"}, by ${g.by ?? "?"} at ${utc(g.at)})`));
+  return c.bold(
+    c.red(`GLOBAL KILL SWITCH ON: every rollout goes to legacy${g.reason ? ` (${JSON.stringify(g.reason)}` : " (no reason given"}, by ${g.by ?? "?"} at ${utc(g.at)})`),
+  );
 }
 
 /** The stage column: "2/4", "0/4" before the first stage, "-" without stages. */
@@ -47,7 +49,16 @@ export function formatStatusTable(list: RolloutList, c: Colors, now: Date): stri
     lines.push(
       table(
         ["ID", "STATUS", "PERCENT", "STAGE", "VERSION", "UPDATED (UTC)", "BY", "NOTE"],
-        list.rollouts.map((r) => [r.id, colorStatus(r.status, c), `${r.config.percent}%`, stageCell(r), String(r.version), utc(r.updatedAt), r.updatedBy, noteCell(r, list.globalKill, now)]),
+        list.rollouts.map((r) => [
+          r.id,
+          colorStatus(r.status, c),
+          `${r.config.percent}%`,
+          stageCell(r),
+          String(r.version),
+          utc(r.updatedAt),
+          r.updatedBy,
+          noteCell(r, list.globalKill, now),
+        ]),
         [2, 4],
       ),
     );

@@ -86,7 +86,15 @@ export async function watch(ctx: Context): Promise<void> {
         if (!(error instanceof CliError) || (error.code !== EXIT.unreachable && error.code !== EXIT.failed) || frame === 0) throw error;
         text = `${c.bold(id)}  ${c.dim(`${clock(io.now()).slice(0, 8)} UTC`)}\n\n${c.red(error.message)}\nretrying every ${interval} s`;
       }
-      if (redraw) io.write(HOME + text.split("\n").map((l) => l + CLEAR_LINE).join("\n") + `\n\n${c.dim("Ctrl-C to stop")}${CLEAR_LINE}\n${CLEAR_BELOW}`);
+      if (redraw)
+        io.write(
+          HOME +
+            text
+              .split("\n")
+              .map((l) => l + CLEAR_LINE)
+              .join("\n") +
+            `\n\n${c.dim("Ctrl-C to stop")}${CLEAR_LINE}\n${CLEAR_BELOW}`,
+        );
       else io.out(text + "\n");
     }
   } finally {

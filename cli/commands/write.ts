@@ -24,7 +24,10 @@ export function parsePercent(raw: string): number {
 const versionOf = (reply: WriteReply) => reply.rollout?.version ?? reply.version;
 
 function print(ctx: Context, reply: WriteReply, text: string[]): void {
-  if (ctx.settings.json) return ctx.io.out(JSON.stringify(reply, null, 2));
+  if (ctx.settings.json) {
+    ctx.io.out(JSON.stringify(reply, null, 2));
+    return;
+  }
   for (const line of text) if (line) ctx.io.out(line);
 }
 
@@ -81,7 +84,9 @@ export async function resume(ctx: Context): Promise<void> {
   if (id === undefined) {
     const { body: reply } = await client.send("POST", "/resume", { body: reasonBody(ctx), feature: "the global kill switch" });
     return print(ctx, reply, [
-      reply.changed ? `global kill switch off, version ${reply.version}; rollouts killed one by one stay killed (see edge-router status)` : `the global kill switch was already off (version ${reply.version})`,
+      reply.changed
+        ? `global kill switch off, version ${reply.version}; rollouts killed one by one stay killed (see edge-router status)`
+        : `the global kill switch was already off (version ${reply.version})`,
     ]);
   }
   const { body: reply } = await client.send("POST", `${path(id)}/resume`, { body: reasonBody(ctx), feature: "resume" });
@@ -112,5 +117,7 @@ export async function promote(ctx: Context): Promise<void> {
   const { body: before } = await client.get(path(id), isRolloutView);
   const { body: reply } = await client.send("POST", `${path(id)}/promote`, { body: reasonBody(ctx), ifMatch: before.version, feature: "promote", subject: `rollout "${id}"` });
   const r = reply.rollout;
-  print(ctx, reply, [`${id}: promoted ${before.config.percent}% → ${r?.config.percent}%, version ${versionOf(reply)}${r ? ` (${r.status}${r.stage?.waiting && r.status !== "complete" ? `; ${r.stage.waiting}` : ""})` : ""}`]);
+  print(ctx, reply, [
+    `${id}: promoted ${before.config.percent}% → ${r?.config.percent}%, version ${versionOf(reply)}${r ? ` (${r.status}${r.stage?.waiting && r.status !== "complete" ? `; ${r.stage.waiting}` : ""})` : ""}`,
+  ]);
 }

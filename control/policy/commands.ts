@@ -89,8 +89,10 @@ const patch: Handler<Extract<Command, { type: "patch" }>> = (state, command, ctx
   const previous = state.rollouts.get(command.id);
   if (!previous) return { ok: false, error: { kind: "not-found", rolloutId: command.id } };
   const body = command.patch;
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return invalid("a PATCH body must be a JSON object (a JSON merge patch)", [{ pointer: "", message: "expected an object" }]);
-  if ("id" in body && (body as { id: unknown }).id !== command.id) return invalid("a rollout's id cannot be changed", [{ pointer: "/id", message: "cannot be changed; create a new rollout instead" }]);
+  if (body === null || typeof body !== "object" || Array.isArray(body))
+    return invalid("a PATCH body must be a JSON object (a JSON merge patch)", [{ pointer: "", message: "expected an object" }]);
+  if ("id" in body && (body as { id: unknown }).id !== command.id)
+    return invalid("a rollout's id cannot be changed", [{ pointer: "/id", message: "cannot be changed; create a new rollout instead" }]);
   const valid = validateConfig(command.id, mergePatch(previous.config, body));
   if (!valid.ok) return valid.outcome;
   const stale = checkVersion(previous.version, command.ifMatch);
@@ -212,7 +214,11 @@ const HANDLERS: Handlers = {
 export function applyCommand(state: ControlState, command: Command, ctx: CommandContext): CommandOutcome {
   if ("id" in command) {
     const id = RolloutId.safeParse(command.id);
-    if (!id.success) return invalid("the rollout id in the URL is invalid", toFieldIssues(id.error).map((i) => ({ ...i, pointer: "/id" })));
+    if (!id.success)
+      return invalid(
+        "the rollout id in the URL is invalid",
+        toFieldIssues(id.error).map((i) => ({ ...i, pointer: "/id" })),
+      );
   }
   return (HANDLERS[command.type] as Handler<Command>)(state, command, ctx);
 }
@@ -225,7 +231,16 @@ export function seedState(state: ControlState, config: RolloutConfig, now: Date)
   const rollouts = new Map(state.rollouts).set(config.id, rollout);
   return {
     state: { ...state, version, rollouts },
-    audit: { at, actor: "seed", action: "seed", rolloutId: config.id, version, before: null, after: auditDiff(null, config).after, reason: "first start: seeded from LEGACY_ORIGIN, NEW_ORIGIN and INITIAL_PERCENT" },
+    audit: {
+      at,
+      actor: "seed",
+      action: "seed",
+      rolloutId: config.id,
+      version,
+      before: null,
+      after: auditDiff(null, config).after,
+      reason: "first start: seeded from LEGACY_ORIGIN, NEW_ORIGIN and INITIAL_PERCENT",
+    },
   };
 }
 

@@ -35,20 +35,57 @@ export function evaluateGuard(guard: GuardConfig | undefined, summary: HealthSum
     if (value > threshold) breaches.push({ limit, threshold, value, baseline, sentence: sentence(value) });
   };
 
-  check("maxErrorRate", nw.errorRate, guard.maxErrorRate, lg.errorRate, (v) => `new error rate ${pct(v)} over ${w} (n=${n(nw.requests)}) exceeds maxErrorRate ${pct(guard.maxErrorRate!)} (${legacyNote(pct(lg.errorRate ?? 0))})`);
-  check("maxP95Ms", nw.p95, guard.maxP95Ms, lg.p95, (v) => `new p95 ${ms(v)} over ${w} (n=${n(nw.requests)}) exceeds maxP95Ms ${ms(guard.maxP95Ms!)} (${legacyNote(lg.p95 === null ? "-" : ms(lg.p95))})`);
-  check("maxP99Ms", nw.p99, guard.maxP99Ms, lg.p99, (v) => `new p99 ${ms(v)} over ${w} (n=${n(nw.requests)}) exceeds maxP99Ms ${ms(guard.maxP99Ms!)} (${legacyNote(lg.p99 === null ? "-" : ms(lg.p99))})`);
+  check(
+    "maxErrorRate",
+    nw.errorRate,
+    guard.maxErrorRate,
+    lg.errorRate,
+    (v) => `new error rate ${pct(v)} over ${w} (n=${n(nw.requests)}) exceeds maxErrorRate ${pct(guard.maxErrorRate!)} (${legacyNote(pct(lg.errorRate ?? 0))})`,
+  );
+  check(
+    "maxP95Ms",
+    nw.p95,
+    guard.maxP95Ms,
+    lg.p95,
+    (v) => `new p95 ${ms(v)} over ${w} (n=${n(nw.requests)}) exceeds maxP95Ms ${ms(guard.maxP95Ms!)} (${legacyNote(lg.p95 === null ? "-" : ms(lg.p95))})`,
+  );
+  check(
+    "maxP99Ms",
+    nw.p99,
+    guard.maxP99Ms,
+    lg.p99,
+    (v) => `new p99 ${ms(v)} over ${w} (n=${n(nw.requests)}) exceeds maxP99Ms ${ms(guard.maxP99Ms!)} (${legacyNote(lg.p99 === null ? "-" : ms(lg.p99))})`,
+  );
   const errorDelta = legacyEnough && nw.errorRate !== null && lg.errorRate !== null ? nw.errorRate - lg.errorRate : null;
-  check("maxErrorRateDelta", errorDelta, guard.maxErrorRateDelta, lg.errorRate, (v) => `new error rate ${pct(nw.errorRate!)} is ${pct(v)} above legacy's ${pct(lg.errorRate!)} over ${w} (n=${n(nw.requests)} new, ${n(lg.requests)} legacy); maxErrorRateDelta is ${pct(guard.maxErrorRateDelta!)}`);
+  check(
+    "maxErrorRateDelta",
+    errorDelta,
+    guard.maxErrorRateDelta,
+    lg.errorRate,
+    (v) =>
+      `new error rate ${pct(nw.errorRate!)} is ${pct(v)} above legacy's ${pct(lg.errorRate!)} over ${w} (n=${n(nw.requests)} new, ${n(lg.requests)} legacy); maxErrorRateDelta is ${pct(guard.maxErrorRateDelta!)}`,
+  );
   const p95Delta = legacyEnough && nw.p95 !== null && lg.p95 !== null ? nw.p95 - lg.p95 : null;
-  check("maxP95DeltaMs", p95Delta, guard.maxP95DeltaMs, lg.p95, (v) => `new p95 ${ms(nw.p95!)} is ${ms(v)} slower than legacy's ${ms(lg.p95!)} over ${w} (n=${n(nw.requests)} new, ${n(lg.requests)} legacy); maxP95DeltaMs is ${ms(guard.maxP95DeltaMs!)}`);
+  check(
+    "maxP95DeltaMs",
+    p95Delta,
+    guard.maxP95DeltaMs,
+    lg.p95,
+    (v) =>
+      `new p95 ${ms(nw.p95!)} is ${ms(v)} slower than legacy's ${ms(lg.p95!)} over ${w} (n=${n(nw.requests)} new, ${n(lg.requests)} legacy); maxP95DeltaMs is ${ms(guard.maxP95DeltaMs!)}`,
+  );
 
   if (breaches.length) {
     return { ...base, status: "breach", breaches, skipped, summary: breaches.map((b) => b.sentence).join("; ") + "." };
   }
   const checked = (["maxErrorRate", "maxErrorRateDelta", "maxP95Ms", "maxP99Ms", "maxP95DeltaMs"] as const).filter((l) => guard[l] !== undefined && !skipped.includes(l));
   if (checked.length === 0 && skipped.length > 0) {
-    return { ...base, status: "inconclusive", skipped, summary: `Not enough legacy traffic to compare against: ${n(lg.requests)} of ${n(guard.minRequests)} requests needed in ${w}.` };
+    return {
+      ...base,
+      status: "inconclusive",
+      skipped,
+      summary: `Not enough legacy traffic to compare against: ${n(lg.requests)} of ${n(guard.minRequests)} requests needed in ${w}.`,
+    };
   }
   const facts = [`new error rate ${pct(nw.errorRate ?? 0)}`, nw.p95 !== null ? `p95 ${ms(nw.p95)}` : null, `n=${n(nw.requests)}`].filter(Boolean).join(", ");
   const legacyFacts = lg.requests ? `legacy ${pct(lg.errorRate ?? 0)}${lg.p95 !== null ? `, p95 ${ms(lg.p95)}` : ""}, n=${n(lg.requests)}` : "no legacy traffic";

@@ -87,7 +87,13 @@ const encoder = new TextEncoder();
  * after checking the signature in constant time; the delivery id stays the same across retries
  * so it can also drop duplicates.
  */
-export async function deliveryHeaders(input: { secret: string; body: string; timestampSeconds: number; deliveryId: string; event: NotificationEvent }): Promise<Record<string, string>> {
+export async function deliveryHeaders(input: {
+  secret: string;
+  body: string;
+  timestampSeconds: number;
+  deliveryId: string;
+  event: NotificationEvent;
+}): Promise<Record<string, string>> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(input.secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${input.timestampSeconds}.${input.body}`));
   const hex = Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -125,7 +131,20 @@ export function plan(webhooks: readonly Webhook[], payload: NotificationPayload,
   const body = JSON.stringify(payload);
   return webhooks
     .filter((h) => h.events.includes(payload.event))
-    .map((h) => ({ id: newId(), webhookId: h.id, url: h.url, event: payload.event, body, createdAt: now, attempts: 0, nextAttemptAt: now, status: "pending", lastStatus: null, lastError: null, deliveredAt: null }));
+    .map((h) => ({
+      id: newId(),
+      webhookId: h.id,
+      url: h.url,
+      event: payload.event,
+      body,
+      createdAt: now,
+      attempts: 0,
+      nextAttemptAt: now,
+      status: "pending",
+      lastStatus: null,
+      lastError: null,
+      deliveredAt: null,
+    }));
 }
 
 /** Pending deliveries whose next attempt is at or before `now`, longest waiting first (at most `limit`). */

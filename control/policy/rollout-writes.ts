@@ -94,7 +94,15 @@ function withRollout(state: ControlState, rollout: StoredRollout): ControlState 
  * `action`. Refuses an overlap with another rollout; a config equal to the current one changes
  * nothing and keeps the version.
  */
-export function storeConfig(state: ControlState, config: RolloutConfig, previous: StoredRollout | undefined, ctx: CommandContext, action: AuditAction, reason: string | null = null, notices: string[] = []): CommandOutcome {
+export function storeConfig(
+  state: ControlState,
+  config: RolloutConfig,
+  previous: StoredRollout | undefined,
+  ctx: CommandContext,
+  action: AuditAction,
+  reason: string | null = null,
+  notices: string[] = [],
+): CommandOutcome {
   const overlap = findOverlap(config, state.rollouts.values());
   if (overlap) return { ok: false, error: { kind: "conflict", detail: overlap } };
   if (previous && JSON.stringify(previous.config) === JSON.stringify(config)) return { ok: true, changed: false, state, rollout: previous, notices };
@@ -119,7 +127,14 @@ export function storeConfig(state: ControlState, config: RolloutConfig, previous
 }
 
 /** A change to what the control plane tracks about a rollout (not its config), audited. */
-export function replaceMeta(state: ControlState, previous: StoredRollout, meta: Partial<Omit<StoredRollout, "config" | "version">>, ctx: CommandContext, action: AuditAction, reason: string | null): CommandOutcome {
+export function replaceMeta(
+  state: ControlState,
+  previous: StoredRollout,
+  meta: Partial<Omit<StoredRollout, "config" | "version">>,
+  ctx: CommandContext,
+  action: AuditAction,
+  reason: string | null,
+): CommandOutcome {
   const version = state.version + 1;
   const rollout: StoredRollout = { ...previous, ...meta, version, updatedAt: ctx.now.toISOString(), updatedBy: ctx.actor };
   const keys = Object.keys(meta) as Array<keyof StoredRollout>;

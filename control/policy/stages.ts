@@ -56,5 +56,13 @@ export function planStage(stages: readonly Stage[], state: ScheduleState, verdic
     if (verdict.status === "inconclusive") return { action: "wait", reason: `hold done, guard inconclusive: ${verdict.summary}`, dueAt };
     if (verdict.status === "breach") return { action: "wait", reason: `guard breach: ${verdict.summary}`, dueAt };
   }
-  return { action: "advance", toIndex: nextIndex, percent: next.percent, reason: current >= 0 ? `held ${stages[current]!.percent}% for ${seconds(now - state.percentSince)}${state.guarded && verdict ? `, guard ${verdict.status}` : ""}` : "starting the first stage" };
+  return {
+    action: "advance",
+    toIndex: nextIndex,
+    percent: next.percent,
+    reason:
+      current >= 0
+        ? `held ${stages[current]!.percent}% for ${seconds(now - state.percentSince)}${state.guarded && verdict ? `, guard ${verdict.status}` : ""}`
+        : "starting the first stage",
+  };
 }

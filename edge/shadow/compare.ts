@@ -104,7 +104,10 @@ function ignoreTree(ignore: readonly string[]): IgnoreNode {
     let node = root;
     for (const token of tokens) {
       let next = node.children.get(token);
-      if (!next) node.children.set(token, (next = { all: false, children: new Map() }));
+      if (!next) {
+        next = { all: false, children: new Map() };
+        node.children.set(token, next);
+      }
       node = next;
     }
     node.all = true;

@@ -56,6 +56,7 @@ async function until(user: string, origin: "legacy" | "new"): Promise<string> {
  * A forwarding proxy in front of the real router. `intercept` may act before a request is
  * forwarded (e.g. make a concurrent change) or answer it itself (e.g. as an older router would).
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: an interceptor that answers nothing lets the request through
 async function proxy(intercept: (method: string, path: string) => Promise<{ status: number; body: unknown } | void>): Promise<{ url: string; close: () => void }> {
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -64,7 +65,10 @@ async function proxy(intercept: (method: string, path: string) => Promise<{ stat
     if (own) return res.writeHead(own.status, { "content-type": "application/problem+json" }).end(JSON.stringify(own.body));
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== "host" && k !== "content-length")) as Record<string, string>;
     const upstream = await fetch(router.url + req.url, { method: req.method, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
-    res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json", ...(upstream.headers.get("etag") ? { etag: upstream.headers.get("etag")! } : {}) });
+    res.writeHead(upstream.status, {
+      "content-type": upstream.headers.get("content-type") ?? "application/json",
+      ...(upstream.headers.get("etag") ? { etag: upstream.headers.get("etag")! } : {}),
+    });
     res.end(Buffer.from(await upstream.arrayBuffer()));
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -112,7 +116,9 @@ describe("edge-router CLI against a real router", () => {
     expect((await cli(["resume", "default"])).stdout).toMatch(/^default: resumed, version \d+: 100% of users on new again$/m);
     expect(await until("u1", "new")).toBe("new");
 
-    expect((await cli(["kill", "--all", "--reason", "incident 4711"])).stdout).toMatch(/^GLOBAL KILL SWITCH ON: every rollout goes to legacy \("incident 4711", by admin at .*\); version \d+$/m);
+    expect((await cli(["kill", "--all", "--reason", "incident 4711"])).stdout).toMatch(
+      /^GLOBAL KILL SWITCH ON: every rollout goes to legacy \("incident 4711", by admin at .*\); version \d+$/m,
+    );
     expect(await until("u1", "legacy")).toBe("legacy");
     const status = await cli(["status"]);
     expect(status.stdout.split("\n")[0]).toMatch(/^GLOBAL KILL SWITCH ON/);
@@ -187,7 +193,10 @@ describe("edge-router CLI against a real router", () => {
       ].join("\n"),
     );
     writeFileSync(join(dir, "broken.json"), "{ nope");
-    expect(await cli(["apply", join(dir, "broken.json")])).toMatchObject({ code: 2, stderr: expect.stringMatching(/broken\.json is invalid; nothing was changed:\n {2}not valid JSON/) });
+    expect(await cli(["apply", join(dir, "broken.json")])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/broken\.json is invalid; nothing was changed:\n {2}not valid JSON/),
+    });
     expect((await cli(["apply", join(dir, "missing.json")])).stderr).toMatch(/cannot read .*missing\.json: no such file/);
     expect(await (await router.admin("GET", "/rollouts")).text()).toBe(before);
   });
@@ -225,7 +234,8 @@ describe("edge-router CLI against a real router", () => {
 
   it("says so when the router is too old for a command (404 for the endpoint)", async () => {
     const old = await proxy(async (method, path) => {
-      if (/\/(promote|health)(\?|$)/.test(path)) return { status: 404, body: { type: "urn:edge-router:not-found", title: "Not found", status: 404, detail: `No admin endpoint ${method} ${path.split("?")[0]}.` } };
+      if (/\/(promote|health)(\?|$)/.test(path))
+        return { status: 404, body: { type: "urn:edge-router:not-found", title: "Not found", status: 404, detail: `No admin endpoint ${method} ${path.split("?")[0]}.` } };
     });
     try {
       const promote = await cli(["promote", "checkout"], { env: { EDGE_ROUTER_URL: old.url } });
@@ -249,9 +259,21 @@ describe("edge-router CLI against a real router", () => {
   });
 
   it("formats wrangler tail output read from stdin, one line per request, skipping the rest", async () => {
-    const line = (o: Record<string, unknown>) => JSON.stringify({ event: "proxy", rollout: "default", bucket: null, threshold: null, method: "GET", path: "/", latencyMs: 3, ...o });
+    const line = (o: Record<string, unknown>) =>
+      JSON.stringify({ event: "proxy", rollout: "default", bucket: null, threshold: null, method: "GET", path: "/", latencyMs: 3, ...o });
     const event = (message: string, timestamp: number) =>
-      JSON.stringify({ outcome: "ok", scriptName: "edge-router", exceptions: [], logs: [{ message: [message], level: "log", timestamp }], eventTimestamp: timestamp, event: { request: { url: "http://x/" } } }, null, 4);
+      JSON.stringify(
+        {
+          outcome: "ok",
+          scriptName: "edge-router",
+          exceptions: [],
+          logs: [{ message: [message], level: "log", timestamp }],
+          eventTimestamp: timestamp,
+          event: { request: { url: "http://x/" } },
+        },
+        null,
+        4,
+      );
     const input = [
       event(line({ variant: "new", reason: "bucket", bucket: 698, threshold: 1000, status: 200, latencyMs: 23, path: "/cart" }), Date.parse("2026-11-22T12:00:01.250Z")),
       "Connected to edge-router, waiting for logs...",

@@ -17,8 +17,20 @@ let page: Page;
 beforeAll(async () => {
   router = await startRouter({ initialPercent: 40 });
   // Some traffic, so that the health table and the chart have something to show.
-  await router.admin("PATCH", "/rollouts/default", { description: "New checkout backend", stages: [{ percent: 40, holdSeconds: 600 }, { percent: 75, holdSeconds: 600 }, { percent: 100, holdSeconds: 0 }], guard: { windowSeconds: 60, minRequests: 20, maxErrorRate: 0.05 } });
-  await Promise.all(Array.from({ length: 8 }, async (_, w) => { for (let i = 0; i < 15; i++) await hit(router, `dash-${w}-${i}`); }));
+  await router.admin("PATCH", "/rollouts/default", {
+    description: "New checkout backend",
+    stages: [
+      { percent: 40, holdSeconds: 600 },
+      { percent: 75, holdSeconds: 600 },
+      { percent: 100, holdSeconds: 0 },
+    ],
+    guard: { windowSeconds: 60, minRequests: 20, maxErrorRate: 0.05 },
+  });
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; i < 15; i++) await hit(router, `dash-${w}-${i}`);
+    }),
+  );
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 960 } });
 });

@@ -39,7 +39,9 @@ it("kills a rollout by itself once the new origin's error rate breaks the guard,
   running = false;
   await Promise.all(loops);
   expect(killedAt, "the guard never killed the rollout").toBeDefined();
-  console.log(`[guard] first failing response → automatic kill: ${killedAt! - firstFailureAt!} ms (bounded by: the guard's minRequests arriving, isolate flush ≤ 1 s, alarm every 5 s, this test polling every 200 ms)`);
+  console.log(
+    `[guard] first failing response → automatic kill: ${killedAt! - firstFailureAt!} ms (bounded by: the guard's minRequests arriving, isolate flush ≤ 1 s, alarm every 5 s, this test polling every 200 ms)`,
+  );
 
   const audit = (await (await router.admin("GET", "/audit?limit=1")).json()) as { entries: Array<{ actor: string; action: string; reason: string }> };
   expect(audit.entries[0]).toMatchObject({ actor: "guard", action: "kill" });

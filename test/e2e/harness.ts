@@ -226,7 +226,9 @@ export async function waitForVersion(router: Router, version: number, timeoutMs 
   const deadline = Date.now() + timeoutMs;
   let seen = "";
   while (Date.now() < deadline) {
-    const res = await fetch(`${router.url}/`, { headers: { "x-user-id": "version-probe", "x-rollout-debug": "1", "x-rollout-token": router.adminToken, accept: "application/json" } });
+    const res = await fetch(`${router.url}/`, {
+      headers: { "x-user-id": "version-probe", "x-rollout-debug": "1", "x-rollout-token": router.adminToken, accept: "application/json" },
+    });
     await res.arrayBuffer();
     seen = res.headers.get("x-rollout-decision") ?? "";
     const match = seen.match(/version=(\d+)/);

@@ -146,11 +146,20 @@ describe("kill switch", () => {
       running = false;
       await Promise.all(loops);
 
-      expect(results.filter((r) => r.status !== 200), "failed requests").toEqual([]);
-      expect(results.some((r) => r.origin === "new" && r.startedAt < ackAt), "traffic reached new before the kill").toBe(true);
+      expect(
+        results.filter((r) => r.status !== 200),
+        "failed requests",
+      ).toEqual([]);
+      expect(
+        results.some((r) => r.origin === "new" && r.startedAt < ackAt),
+        "traffic reached new before the kill",
+      ).toBe(true);
       expect(results.filter((r) => r.startedAt > ackAt + KILL_BOUND_MS).length, "traffic went on after the bound").toBeGreaterThan(LOOPS);
       const late = results.filter((r) => r.origin === "new" && r.startedAt > ackAt + KILL_BOUND_MS);
-      expect(late.map((r) => `started ${r.startedAt - ackAt} ms after the ack`), `kill ${k + 1}: requests that reached new`).toEqual([]);
+      expect(
+        late.map((r) => `started ${r.startedAt - ackAt} ms after the ack`),
+        `kill ${k + 1}: requests that reached new`,
+      ).toEqual([]);
 
       // Negative: the last request that reached new started before the acknowledgement.
       const lastNew = Math.max(...results.filter((r) => r.origin === "new").map((r) => r.startedAt));

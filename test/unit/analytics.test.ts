@@ -37,7 +37,9 @@ describe("analytics SQL", () => {
 
 describe("GET /rollouts/:id/analytics against a mocked SQL API", () => {
   it("posts each query with the bearer token to the account's SQL endpoint and returns the rows", async () => {
-    const api = fakeSqlApi((sql) => ({ body: { meta: [], data: sql.includes("quantileExactWeighted") ? [{ variant: "new", p95_ms: 120 }] : [{ variant: "legacy", requests: 10 }], rows: 1 } }));
+    const api = fakeSqlApi((sql) => ({
+      body: { meta: [], data: sql.includes("quantileExactWeighted") ? [{ variant: "new", p95_ms: 120 }] : [{ variant: "legacy", requests: 10 }], rows: 1 },
+    }));
     const result = await runAnalytics(env, "default", 60, api.fetcher);
     expect(result.ok).toBe(true);
     expect(api.calls).toHaveLength(3);

@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
 import { formatStatusTable } from "../../cli/commands/status";
 import { formatHealth } from "../../cli/commands/watch";
@@ -48,8 +49,11 @@ describe("config diff", () => {
 
 describe("text helpers", () => {
   it("aligns table columns, numbers to the right, ignoring colour codes", () => {
-    const rows = [[ANSI_COLORS.red("default"), "10%"], ["checkout-v2", "100%"]];
-    expect(table(["ID", "PERCENT"], rows, [1]).replace(/\x1b\[\d+m/g, "")).toBe("ID           PERCENT\ndefault          10%\ncheckout-v2     100%");
+    const rows = [
+      [ANSI_COLORS.red("default"), "10%"],
+      ["checkout-v2", "100%"],
+    ];
+    expect(stripVTControlCharacters(table(["ID", "PERCENT"], rows, [1]))).toBe("ID           PERCENT\ndefault          10%\ncheckout-v2     100%");
     expect(visibleLength(ANSI_COLORS.bold("abc"))).toBe(3);
   });
 
@@ -97,8 +101,24 @@ describe("status table", () => {
       view({ config: config({ percent: 10 }) }),
       view({ config: { ...config({ id: "search" }), killed: true }, status: "killed", killReason: "5xx spike", version: 9 }),
       view({
-        config: config({ id: "cart", percent: 25, stages: [{ percent: 25, holdSeconds: 600 }, { percent: 50, holdSeconds: 600 }] }),
-        stage: { index: 0, count: 2, percent: 25, holdSeconds: 600, enteredAt: "2026-11-22T16:01:02.000Z", nextPercent: 50, nextDueAt: "2026-11-22T16:11:02.000Z", waiting: "holding" },
+        config: config({
+          id: "cart",
+          percent: 25,
+          stages: [
+            { percent: 25, holdSeconds: 600 },
+            { percent: 50, holdSeconds: 600 },
+          ],
+        }),
+        stage: {
+          index: 0,
+          count: 2,
+          percent: 25,
+          holdSeconds: 600,
+          enteredAt: "2026-11-22T16:01:02.000Z",
+          nextPercent: 50,
+          nextDueAt: "2026-11-22T16:11:02.000Z",
+          waiting: "holding",
+        },
       }),
     ],
   };
@@ -125,13 +145,25 @@ describe("status table", () => {
 
 describe("watch frame", () => {
   it("shows both variants side by side, the verdict and its breaches", () => {
-    const variant = (requests: number, errors: number, p: number) => ({ requests, errors, clientErrors: 1, errorRate: requests ? errors / requests : null, p50: p, p95: p * 2, p99: p * 3 });
+    const variant = (requests: number, errors: number, p: number) => ({
+      requests,
+      errors,
+      clientErrors: 1,
+      errorRate: requests ? errors / requests : null,
+      p50: p,
+      p95: p * 2,
+      p99: p * 3,
+    });
     const health: Health = {
       rollout: "checkout",
       windowSeconds: 60,
       legacy: variant(900, 0, 12),
       new: variant(100, 7, 40),
-      verdict: { status: "breach", summary: "new 7.0% errors over 100 requests", breaches: [{ limit: "maxErrorRate", threshold: 0.05, value: 0.07, baseline: 0, sentence: "error rate 7.0% > 5.0%" }] },
+      verdict: {
+        status: "breach",
+        summary: "new 7.0% errors over 100 requests",
+        breaches: [{ limit: "maxErrorRate", threshold: 0.05, value: 0.07, baseline: 0, sentence: "error rate 7.0% > 5.0%" }],
+      },
     };
     expect(formatHealth("checkout", health, NO_COLORS, new Date("2026-11-22T16:05:00Z"))).toBe(
       [

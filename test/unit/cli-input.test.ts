@@ -24,7 +24,12 @@ describe("command line", () => {
     const parsed = parseArgs(["kill", "--reason=5xx spike", "checkout", "--url", "http://x:1", "--json"]);
     expect(parsed.command?.name).toBe("kill");
     expect(parsed.args).toEqual(["checkout"]);
-    expect(settings(parsed.values, { EDGE_ROUTER_URL: "http://env:1", EDGE_ROUTER_TOKEN: "t", EDGE_ROUTER_ACTOR: "ci" })).toEqual({ url: "http://x:1", token: "t", actor: "ci", json: true });
+    expect(settings(parsed.values, { EDGE_ROUTER_URL: "http://env:1", EDGE_ROUTER_TOKEN: "t", EDGE_ROUTER_ACTOR: "ci" })).toEqual({
+      url: "http://x:1",
+      token: "t",
+      actor: "ci",
+      json: true,
+    });
   });
 
   it("asks for help per command: --help anywhere, or help <command>", () => {

@@ -2,7 +2,18 @@ import { describe, expect, it } from "vitest";
 import { NO_COLORS } from "../../cli/format";
 import { formatTailLine, isError, JsonObjectSplitter, proxyEntries, type ProxyLine } from "../../cli/tail";
 
-const ours: ProxyLine = { event: "proxy", rollout: "checkout", variant: "new", reason: "bucket", bucket: 698, threshold: 1000, method: "GET", path: "/cart", status: 503, latencyMs: 41 };
+const ours: ProxyLine = {
+  event: "proxy",
+  rollout: "checkout",
+  variant: "new",
+  reason: "bucket",
+  bucket: 698,
+  threshold: 1000,
+  method: "GET",
+  path: "/cart",
+  status: 503,
+  latencyMs: 41,
+};
 
 /** An event as `wrangler tail --format json` prints it: pretty-printed with 4 spaces. */
 const wranglerEvent = (messages: unknown[], timestamp = Date.parse("2026-11-22T12:34:56.789Z")) =>
@@ -57,11 +68,29 @@ describe("one line per request", () => {
 
   it("shows time, rollout, variant, reason, bucket, status, latency, method and path", () => {
     expect(formatTailLine({ line: ours, at }, NO_COLORS, new Date())).toBe("12:34:56.789  checkout          new     bucket          698<1000    503     41 ms  GET /cart");
-    expect(formatTailLine({ line: { ...ours, variant: "legacy", bucket: 5000, status: 200 }, at }, NO_COLORS, new Date())).toMatch(/legacy  bucket {10}5000≥1000   200/);
+    expect(formatTailLine({ line: { ...ours, variant: "legacy", bucket: 5000, status: 200 }, at }, NO_COLORS, new Date())).toMatch(/legacy {2}bucket {10}5000≥1000 {3}200/);
   });
 
   it("says what went wrong: no response, retried on legacy, stale config", () => {
-    const line = formatTailLine({ line: { ...ours, variant: "legacy", reason: "killed", detail: "global", bucket: null, threshold: null, status: 0, retriedOnLegacy: true, stale: true, error: "connect ECONNREFUSED" }, at: undefined }, NO_COLORS, at);
+    const line = formatTailLine(
+      {
+        line: {
+          ...ours,
+          variant: "legacy",
+          reason: "killed",
+          detail: "global",
+          bucket: null,
+          threshold: null,
+          status: 0,
+          retriedOnLegacy: true,
+          stale: true,
+          error: "connect ECONNREFUSED",
+        },
+        at: undefined,
+      },
+      NO_COLORS,
+      at,
+    );
     expect(line).toBe("12:34:56.789  checkout          legacy  killed:global               ERR     41 ms  GET /cart  retried-on-legacy  stale-config  error: connect ECONNREFUSED");
   });
 

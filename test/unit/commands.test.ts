@@ -117,7 +117,10 @@ describe("writes and versions", () => {
   it("treats If-Match 0 on a PUT as create-only", () => {
     const created = ok(run(seeded(), { type: "put", id: "fresh", body: { origins, match: { pathPrefixes: ["/fresh"] } }, ifMatch: 0 }));
     expect(created.rollout!.config.id).toBe("fresh");
-    expect(err(run(created.state, { type: "put", id: "fresh", body: { origins, match: { pathPrefixes: ["/fresh"] } }, ifMatch: 0 }))).toMatchObject({ kind: "version-mismatch", expected: 0 });
+    expect(err(run(created.state, { type: "put", id: "fresh", body: { origins, match: { pathPrefixes: ["/fresh"] } }, ifMatch: 0 }))).toMatchObject({
+      kind: "version-mismatch",
+      expected: 0,
+    });
   });
 
   it("answers not-found for patch, delete, kill and resume of an unknown id", () => {

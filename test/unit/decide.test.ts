@@ -85,20 +85,14 @@ describe("decision precedence", () => {
 describe("monotonic ramp", () => {
   it("keeps every user of p% in new when raised to q% > p%", () => {
     fc.assert(
-      fc.property(
-        fc.string({ minLength: 1 }),
-        fc.string(),
-        fc.integer({ min: 0, max: 10_000 }),
-        fc.integer({ min: 0, max: 10_000 }),
-        (userId, salt, a, b) => {
-          const [low, high] = a <= b ? [a, b] : [b, a];
-          const at = (bp: number) => {
-            const t = table([stored({ id: "r", salt: salt || "s", percent: bp / 100 })]);
-            return decide(t, t.rollouts.get("r"), user(userId)).variant;
-          };
-          return at(low) === "legacy" || at(high) === "new";
-        },
-      ),
+      fc.property(fc.string({ minLength: 1 }), fc.string(), fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 10_000 }), (userId, salt, a, b) => {
+        const [low, high] = a <= b ? [a, b] : [b, a];
+        const at = (bp: number) => {
+          const t = table([stored({ id: "r", salt: salt || "s", percent: bp / 100 })]);
+          return decide(t, t.rollouts.get("r"), user(userId)).variant;
+        };
+        return at(low) === "legacy" || at(high) === "new";
+      }),
       { numRuns: 3000 },
     );
   });

@@ -5,7 +5,12 @@ describe("vars", () => {
   it("seeds a default rollout matching everything from LEGACY_ORIGIN, NEW_ORIGIN and INITIAL_PERCENT", () => {
     const env = readEnvConfig({ LEGACY_ORIGIN: "https://old.example", NEW_ORIGIN: "https://new.example/base", INITIAL_PERCENT: "12.5" });
     expect(env.problems).toEqual([]);
-    expect(env.seed).toMatchObject({ id: "default", percent: 12.5, match: { hosts: [], pathPrefixes: ["/"] }, origins: { legacy: "https://old.example", new: "https://new.example/base" } });
+    expect(env.seed).toMatchObject({
+      id: "default",
+      percent: 12.5,
+      match: { hosts: [], pathPrefixes: ["/"] },
+      origins: { legacy: "https://old.example", new: "https://new.example/base" },
+    });
     expect(env.legacyOrigin?.href).toBe("https://old.example/");
     expect(env.freshnessMs).toBe(250);
   });

@@ -108,7 +108,10 @@ describe("stage scheduler", () => {
   });
 
   it("refuses stages whose percentages do not increase", () => {
-    const bad = StagesSchema.safeParse([{ percent: 25, holdSeconds: 1 }, { percent: 10, holdSeconds: 1 }]);
+    const bad = StagesSchema.safeParse([
+      { percent: 25, holdSeconds: 1 },
+      { percent: 10, holdSeconds: 1 },
+    ]);
     expect(bad.error?.issues[0]?.message).toBe("percentages must increase from stage to stage");
     expect(StagesSchema.safeParse([]).success).toBe(false);
   });
@@ -155,13 +158,30 @@ describe("the alarm's decisions", () => {
   });
 
   it("pauses instead of killing when the guard's action is pause", () => {
-    const state = created({ percent: 10, stages: [{ percent: 10, holdSeconds: 60 }, { percent: 50, holdSeconds: 60 }], guard: { minRequests: 10, maxErrorRate: 0.05, action: "pause" } });
+    const state = created({
+      percent: 10,
+      stages: [
+        { percent: 10, holdSeconds: 60 },
+        { percent: 50, holdSeconds: 60 },
+      ],
+      guard: { minRequests: 10, maxErrorRate: 0.05, action: "pause" },
+    });
     const [evaluation] = evaluateRollouts(state, traffic({}, t0 + 1000, 100, 5, 100), t0 + 2000);
     expect(evaluation!.command).toMatchObject({ type: "pause" });
   });
 
   it("walks a healthy rollout through every stage to 100%", () => {
-    let state = created({ percent: 0, stages: [{ percent: 10, holdSeconds: 60 }, { percent: 25, holdSeconds: 60 }, { percent: 50, holdSeconds: 60 }, { percent: 75, holdSeconds: 60 }, { percent: 100, holdSeconds: 0 }], guard: { windowSeconds: 30, minRequests: 20, maxErrorRate: 0.05 } });
+    let state = created({
+      percent: 0,
+      stages: [
+        { percent: 10, holdSeconds: 60 },
+        { percent: 25, holdSeconds: 60 },
+        { percent: 50, holdSeconds: 60 },
+        { percent: 75, holdSeconds: 60 },
+        { percent: 100, holdSeconds: 0 },
+      ],
+      guard: { windowSeconds: 30, minRequests: 20, maxErrorRate: 0.05 },
+    });
     let windows: HealthWindows = {};
     const walked: number[] = [];
     for (let t = t0; t < t0 + 600_000 && state.rollouts.get("r")!.config.percent < 100; t += 5000) {
@@ -180,13 +200,34 @@ describe("the alarm's decisions", () => {
   });
 
   it("shows the current stage, when the next is due and why it waits", () => {
-    const state = created({ percent: 10, stages: [{ percent: 10, holdSeconds: 600 }, { percent: 50, holdSeconds: 600 }] });
+    const state = created({
+      percent: 10,
+      stages: [
+        { percent: 10, holdSeconds: 600 },
+        { percent: 50, holdSeconds: 600 },
+      ],
+    });
     const view = stageView(state.rollouts.get("r")!, state.globalKill, {}, t0 + 60_000);
-    expect(view).toMatchObject({ index: 0, count: 2, percent: 10, holdSeconds: 600, nextPercent: 50, nextDueAt: new Date(t0 + 600_000).toISOString(), waiting: "holding at 10%: 9 min left before 50%" });
+    expect(view).toMatchObject({
+      index: 0,
+      count: 2,
+      percent: 10,
+      holdSeconds: 600,
+      nextPercent: 50,
+      nextDueAt: new Date(t0 + 600_000).toISOString(),
+      waiting: "holding at 10%: 9 min left before 50%",
+    });
   });
 
   it("lets operators pause, continue and promote, and restarts the hold on resume after a kill", () => {
-    let state = created({ percent: 10, stages: [{ percent: 10, holdSeconds: 600 }, { percent: 50, holdSeconds: 600 }, { percent: 100, holdSeconds: 0 }] });
+    let state = created({
+      percent: 10,
+      stages: [
+        { percent: 10, holdSeconds: 600 },
+        { percent: 50, holdSeconds: 600 },
+        { percent: 100, holdSeconds: 0 },
+      ],
+    });
     const run = (command: Parameters<typeof applyCommand>[1], at: number) => {
       const out = applyCommand(state, command, ctx(at));
       if (!out.ok) throw new Error(JSON.stringify(out.error));

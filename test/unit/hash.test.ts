@@ -52,14 +52,19 @@ describe("bucketing hash, spec version 1", () => {
       h ^= h >>> 16;
       return h >>> 0;
     };
-    fc.assert(fc.property(fc.string({ unit: "binary" }), (s) => murmur3(s) === reference(s)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (s) => murmur3(s) === reference(s)),
+      { numRuns: 2000 },
+    );
   });
 
   it("always lands in 0..9999", () => {
-    fc.assert(fc.property(fc.string(), fc.string(), (salt, user) => {
-      const b = bucketOf(salt, user);
-      return Number.isInteger(b) && b >= 0 && b < BUCKET_COUNT;
-    }));
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (salt, user) => {
+        const b = bucketOf(salt, user);
+        return Number.isInteger(b) && b >= 0 && b < BUCKET_COUNT;
+      }),
+    );
   });
 
   it("turns percentages with two decimals into whole buckets without float drift", () => {

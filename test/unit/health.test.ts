@@ -39,16 +39,21 @@ describe("latency histogram", () => {
 
   it("merges into exactly the histogram of the combined data, in any order", () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0.01, max: 1e6, noNaN: true }), { maxLength: 200 }), fc.array(fc.double({ min: 0.01, max: 1e6, noNaN: true }), { maxLength: 200 }), fc.array(fc.double({ min: 0.01, max: 1e6, noNaN: true }), { maxLength: 200 }), (a, b, c) => {
-        const h = (xs: number[]) => xs.reduce((acc, x) => record(acc, x), emptyHistogram());
-        const left = merge(merge(h(a), h(b)), h(c));
-        const right = merge(h(a), merge(h(b), h(c)));
-        const all = h([...a, ...b, ...c]);
-        for (const q of [0.5, 0.99]) {
-          if (quantile(left, q) !== quantile(all, q) || quantile(right, q) !== quantile(all, q)) return false;
-        }
-        return left.count === all.count && right.count === all.count;
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0.01, max: 1e6, noNaN: true }), { maxLength: 200 }),
+        fc.array(fc.double({ min: 0.01, max: 1e6, noNaN: true }), { maxLength: 200 }),
+        fc.array(fc.double({ min: 0.01, max: 1e6, noNaN: true }), { maxLength: 200 }),
+        (a, b, c) => {
+          const h = (xs: number[]) => xs.reduce((acc, x) => record(acc, x), emptyHistogram());
+          const left = merge(merge(h(a), h(b)), h(c));
+          const right = merge(h(a), merge(h(b), h(c)));
+          const all = h([...a, ...b, ...c]);
+          for (const q of [0.5, 0.99]) {
+            if (quantile(left, q) !== quantile(all, q) || quantile(right, q) !== quantile(all, q)) return false;
+          }
+          return left.count === all.count && right.count === all.count;
+        },
+      ),
       { numRuns: 200 },
     );
   });

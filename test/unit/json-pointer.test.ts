@@ -4,7 +4,8 @@ import { formatPointer, isPointer, parsePointer, valueAt } from "../../contracts
 
 describe("JSON Pointer (RFC 6901)", () => {
   it("round-trips any path through format and parse", () => {
-    fc.assert(fc.property(fc.array(fc.string()), (path) => {
+    fc.assert(
+      fc.property(fc.array(fc.string()), (path) => {
         expect(parsePointer(formatPointer(path))).toEqual(path);
       }),
     );
@@ -12,7 +13,20 @@ describe("JSON Pointer (RFC 6901)", () => {
 
   it("resolves the RFC's own examples", () => {
     const doc = { foo: ["bar", "baz"], "": 0, "a/b": 1, "c%d": 2, "e^f": 3, "g|h": 4, "i\\j": 5, 'k"l': 6, " ": 7, "m~n": 8 };
-    const cases: Array<[string, unknown]> = [["", doc], ["/foo", ["bar", "baz"]], ["/foo/0", "bar"], ["/", 0], ["/a~1b", 1], ["/c%d", 2], ["/e^f", 3], ["/g|h", 4], ["/i\\j", 5], ['/k"l', 6], ["/ ", 7], ["/m~0n", 8]];
+    const cases: Array<[string, unknown]> = [
+      ["", doc],
+      ["/foo", ["bar", "baz"]],
+      ["/foo/0", "bar"],
+      ["/", 0],
+      ["/a~1b", 1],
+      ["/c%d", 2],
+      ["/e^f", 3],
+      ["/g|h", 4],
+      ["/i\\j", 5],
+      ['/k"l', 6],
+      ["/ ", 7],
+      ["/m~0n", 8],
+    ];
     for (const [pointer, value] of cases) expect(valueAt(doc, pointer)).toEqual(value);
   });
 

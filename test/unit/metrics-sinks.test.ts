@@ -11,7 +11,13 @@ runMetricsSinkContract("AnalyticsEngineSink", () => {
       points.push(point);
     },
   } as unknown as AnalyticsEngineDataset;
-  return { sink: new AnalyticsEngineSink(dataset), written: () => points, breakBackend: () => (broken = true), cap: MAX_DATA_POINTS_PER_INVOCATION, latencyOf: (e) => (e as AnalyticsEngineDataPoint).doubles![0] as number };
+  return {
+    sink: new AnalyticsEngineSink(dataset),
+    written: () => points,
+    breakBackend: () => (broken = true),
+    cap: MAX_DATA_POINTS_PER_INVOCATION,
+    latencyOf: (e) => (e as AnalyticsEngineDataPoint).doubles![0] as number,
+  };
 });
 
 runMetricsSinkContract("RecordingSink", () => {

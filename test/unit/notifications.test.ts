@@ -61,7 +61,15 @@ describe("notifications contract", () => {
 describe("payload", () => {
   it("carries the event with an ISO time and one line of Slack text: emoji, bold id, who and why", () => {
     const p = notificationPayload({ event: "kill", rolloutId: "checkout-v2", at: Date.UTC(2025, 5, 2, 20, 15), actor: "alice@example.com", reason: "error spike\non checkout" });
-    expect(p).toEqual({ event: "kill", rollout: "checkout-v2", at: "2025-06-02T20:15:00.000Z", actor: "alice@example.com", reason: "error spike\non checkout", summary: null, text: "🛑 *checkout-v2* killed by alice@example.com: error spike on checkout" });
+    expect(p).toEqual({
+      event: "kill",
+      rollout: "checkout-v2",
+      at: "2025-06-02T20:15:00.000Z",
+      actor: "alice@example.com",
+      reason: "error spike\non checkout",
+      summary: null,
+      text: "🛑 *checkout-v2* killed by alice@example.com: error spike on checkout",
+    });
     expect(notificationPayload({ event: "kill", rolloutId: "x", at: new Date(Date.UTC(2025, 5, 2)), actor: "a" }).at).toBe("2025-06-02T00:00:00.000Z");
   });
 
@@ -72,7 +80,9 @@ describe("payload", () => {
   });
 
   it("falls back to the summary, names the global switch, and cannot ping a whole Slack channel", () => {
-    expect(notificationPayload({ event: "guard-breach", rolloutId: "r", at: 0, actor: "guard", summary: "new error rate 20.1%" }).text).toBe("🚨 *r* breached its guard, reported by guard: new error rate 20.1%");
+    expect(notificationPayload({ event: "guard-breach", rolloutId: "r", at: 0, actor: "guard", summary: "new error rate 20.1%" }).text).toBe(
+      "🚨 *r* breached its guard, reported by guard: new error rate 20.1%",
+    );
     expect(notificationPayload({ event: "kill", rolloutId: null, at: 0, actor: "bob", reason: "incident" }).text).toBe("🛑 *all rollouts* killed by bob: incident");
     const text = notificationPayload({ event: "pause", rolloutId: "r", at: 0, actor: "<!channel>", reason: "see <!here> & <https://evil.example|docs>" }).text;
     expect(text).not.toMatch(/[<>]/);
@@ -95,7 +105,8 @@ describe("signed headers", () => {
   });
 
   it("changes the signature when the body, the timestamp or the secret changes", async () => {
-    const sign = async (secret: string, body: string, ts: number) => (await deliveryHeaders({ secret, body, timestampSeconds: ts, deliveryId: "d", event: "kill" }))["x-edge-router-signature"];
+    const sign = async (secret: string, body: string, ts: number) =>
+      (await deliveryHeaders({ secret, body, timestampSeconds: ts, deliveryId: "d", event: "kill" }))["x-edge-router-signature"];
     const base = await sign(SECRET, '{"a":1}', 100);
     expect(await sign(SECRET, '{"a":2}', 100)).not.toBe(base);
     expect(await sign(SECRET, '{"a":1}', 101)).not.toBe(base);

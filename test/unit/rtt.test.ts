@@ -125,7 +125,10 @@ describe("colo table", () => {
 
   it("splits North America and Europe by the nearer Durable Object city", () => {
     const city = new Map(doLocations().map((location) => [location.hint, location]));
-    for (const [west, east] of [["wnam", "enam"], ["weur", "eeur"]] as const) {
+    for (const [west, east] of [
+      ["wnam", "enam"],
+      ["weur", "eeur"],
+    ] as const) {
       for (const colo of colos().filter((c) => c.region === west || c.region === east)) {
         const nearer = greatCircleKm(colo, city.get(west)!) <= greatCircleKm(colo, city.get(east)!) ? west : east;
         expect(colo.region, colo.iata).toBe(nearer);
@@ -157,19 +160,28 @@ describe("great-circle distance", () => {
 
 describe("round-trip time model", () => {
   it("is symmetric", () => {
-    fc.assert(fc.property(point, point, (a, b) => {
-      expect(rttMs(a, b)).toBeCloseTo(rttMs(b, a), 9);
-    }));
+    fc.assert(
+      fc.property(point, point, (a, b) => {
+        expect(rttMs(a, b)).toBeCloseTo(rttMs(b, a), 9);
+      }),
+    );
   });
 
   it("grows with distance along a meridian and costs the fixed overhead at zero distance", () => {
-    fc.assert(fc.property(fc.double({ min: -80, max: 80, noNaN: true }), fc.double({ min: 0.01, max: 90, noNaN: true }), fc.double({ min: 0.01, max: 90, noNaN: true }), (lat, near, extra) => {
-      const origin = { lat, lon: 0 };
-      const close = { lat: lat + near * 0.05, lon: 0 };
-      const far = { lat: lat + (near + extra) * 0.05, lon: 0 };
-      expect(rttMs(origin, far)).toBeGreaterThan(rttMs(origin, close));
-      expect(rttMs(origin, close)).toBeGreaterThan(rttMs(origin, origin));
-    }));
+    fc.assert(
+      fc.property(
+        fc.double({ min: -80, max: 80, noNaN: true }),
+        fc.double({ min: 0.01, max: 90, noNaN: true }),
+        fc.double({ min: 0.01, max: 90, noNaN: true }),
+        (lat, near, extra) => {
+          const origin = { lat, lon: 0 };
+          const close = { lat: lat + near * 0.05, lon: 0 };
+          const far = { lat: lat + (near + extra) * 0.05, lon: 0 };
+          expect(rttMs(origin, far)).toBeGreaterThan(rttMs(origin, close));
+          expect(rttMs(origin, close)).toBeGreaterThan(rttMs(origin, origin));
+        },
+      ),
+    );
     expect(rttMs(at("FRA"), at("FRA"))).toBe(FIXED_OVERHEAD_MS);
   });
 

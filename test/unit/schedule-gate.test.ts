@@ -97,7 +97,11 @@ describe("scheduleGate: advance windows", () => {
 
   it("takes the window that opens first among several", () => {
     const two = windows({ days: ["sat"], from: "10:00", to: "12:00" }, { days: ["tue"], from: "09:00", to: "10:00", timeZone: "Asia/Tokyo" });
-    expect(scheduleGate(two, at("2025-06-02T12:00:00Z"))).toMatchObject({ open: false, opensAt: at("2025-06-03T09:00:00+09:00"), reason: expect.stringContaining("tue 09:00–10:00 Asia/Tokyo") });
+    expect(scheduleGate(two, at("2025-06-02T12:00:00Z"))).toMatchObject({
+      open: false,
+      opensAt: at("2025-06-03T09:00:00+09:00"),
+      reason: expect.stringContaining("tue 09:00–10:00 Asia/Tokyo"),
+    });
   });
 });
 
@@ -155,7 +159,11 @@ describe("scheduleGate: startAt", () => {
 
   it("waits for a future startAt, then opens at exactly that instant", () => {
     const s = schedule({ startAt: "2025-06-01T12:00:00+02:00" });
-    expect(scheduleGate(s, at("2025-06-01T08:00:00Z"))).toEqual({ open: false, opensAt: at("2025-06-01T10:00:00Z"), reason: "scheduled to start at 2025-06-01T12:00:00+02:00 (in 2 h)" });
+    expect(scheduleGate(s, at("2025-06-01T08:00:00Z"))).toEqual({
+      open: false,
+      opensAt: at("2025-06-01T10:00:00Z"),
+      reason: "scheduled to start at 2025-06-01T12:00:00+02:00 (in 2 h)",
+    });
     expect(scheduleGate(s, at("2025-06-01T10:00:00Z"))).toEqual({ open: true });
   });
 
@@ -183,7 +191,9 @@ describe("scheduleGate against a brute-force model", () => {
   const arbNow = fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2026, 0, 1) });
 
   // Zones without daylight saving time, with their fixed offset in minutes.
-  const fixedZone = fc.constantFrom(["UTC", 0], ["Asia/Tokyo", 540], ["Asia/Kolkata", 330], ["America/Phoenix", -420], ["Pacific/Honolulu", -600]) as fc.Arbitrary<[string, number]>;
+  const fixedZone = fc.constantFrom(["UTC", 0], ["Asia/Tokyo", 540], ["Asia/Kolkata", 330], ["America/Phoenix", -420], ["Pacific/Honolulu", -600]) as fc.Arbitrary<
+    [string, number]
+  >;
 
   it("matches minute-of-week arithmetic in zones with a fixed offset: open exactly inside a window, opensAt the first minute that is", () => {
     expect(new Date(MONDAY).getUTCDay()).toBe(1);

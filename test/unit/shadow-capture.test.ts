@@ -128,7 +128,12 @@ describe("captureBody", () => {
   });
 
   it("treats a missing body as empty and rejects when the body fails mid-way", async () => {
-    expect(await captureBody(null, { capBytes: 10, declaredLength: null, drain: true })).toEqual({ length: 0, prefixHash: fnvReference(new Uint8Array(0)), truncated: false, bytes: new Uint8Array(0) });
+    expect(await captureBody(null, { capBytes: 10, declaredLength: null, drain: true })).toEqual({
+      length: 0,
+      prefixHash: fnvReference(new Uint8Array(0)),
+      truncated: false,
+      bytes: new Uint8Array(0),
+    });
     const broken = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(new Uint8Array([1, 2]));

@@ -142,7 +142,12 @@ describe("compareResponses", () => {
     const next = await response(500, '{"a":2}', { "content-type": "text/html" });
     const all = settings({ headers: ["content-type"] });
     expect(compareResponses(legacy, next, all)).toEqual({ kind: "status", pointer: null, legacyValue: "200", newValue: "500" });
-    expect(compareResponses(legacy, next, { ...all, status: false })).toEqual({ kind: "header", pointer: "/headers/content-type", legacyValue: '"application/json"', newValue: '"text/html"' });
+    expect(compareResponses(legacy, next, { ...all, status: false })).toEqual({
+      kind: "header",
+      pointer: "/headers/content-type",
+      legacyValue: '"application/json"',
+      newValue: '"text/html"',
+    });
     expect(compareResponses(legacy, next, { ...all, status: false, headers: [] })).toEqual({ kind: "body", pointer: "/a", legacyValue: "1", newValue: "2" });
   });
 

@@ -4,8 +4,7 @@ import { ShadowBudget } from "../../edge/shadow/budget";
 import { mirrorHeaders } from "../../edge/shadow/headers";
 
 describe("mirrorHeaders", () => {
-  const incoming = () =>
-    new Headers({ Cookie: "session=abc", Authorization: "Bearer t", "Proxy-Authorization": "Basic x", Accept: "application/json", "X-User-Id": "u1" });
+  const incoming = () => new Headers({ Cookie: "session=abc", Authorization: "Bearer t", "Proxy-Authorization": "Basic x", Accept: "application/json", "X-User-Id": "u1" });
 
   it("sends no credentials to the new origin unless the rollout allows it", () => {
     const out = mirrorHeaders(incoming(), false);

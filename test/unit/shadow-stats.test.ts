@@ -48,7 +48,10 @@ describe("shadow stats", () => {
       expect.objectContaining({ prefix: "/api", mirrored: 4, matched: 1, mismatched: 2, errors: 1, byKind: { status: 1, header: 0, body: 1 }, mismatchRate: 2 / 3 }),
     ]);
     expect(view.prefixes[0]!.latencyMs.new.p99).toBeGreaterThan(view.prefixes[0]!.latencyMs.legacy.p99!);
-    expect(view.examples.map((e) => [e.kind, e.path, e.pointer])).toEqual([["status", "/api/3", null], ["body", "/api/2", "/a"]]);
+    expect(view.examples.map((e) => [e.kind, e.path, e.pointer])).toEqual([
+      ["status", "/api/3", null],
+      ["body", "/api/2", "/a"],
+    ]);
   });
 
   it("starts again from nothing after a flush", () => {

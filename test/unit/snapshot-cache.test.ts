@@ -14,7 +14,11 @@ class FakeSource implements ConfigSource {
 
   snapshot(): ConfigSnapshot {
     const config = RolloutConfigSchema.parse({ id: "r", origins: { legacy: "https://l.example", new: "https://n.example" }, percent: this.version });
-    return { version: this.version, globalKill: { killed: false, reason: null, at: null, by: null }, rollouts: [{ config, version: this.version, updatedAt: "", updatedBy: "", killReason: null }] };
+    return {
+      version: this.version,
+      globalKill: { killed: false, reason: null, at: null, by: null },
+      rollouts: [{ config, version: this.version, updatedAt: "", updatedBy: "", killReason: null }],
+    };
   }
 
   async read(knownVersion: number): Promise<SnapshotReply> {
@@ -51,7 +55,7 @@ describe("config snapshot cache", () => {
     const reads = Array.from({ length: 50 }, () => cache.read(now()));
     await Promise.resolve();
     expect(source.calls).toBe(1);
-    source.pending.splice(0).forEach((r) => r());
+    for (const resolve of source.pending.splice(0)) resolve();
     const results = await Promise.all(reads);
     expect(results.every((r) => r.kind === "table" && r.table.version === 1)).toBe(true);
     expect(source.calls).toBe(1);

@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createAdminApp } from "../../admin/app";
-import { RolloutState } from "../../control/rollout-state";
+import type { RolloutState } from "../../control/rollout-state";
 import { STATE_OBJECT_NAME } from "../../contracts/env";
 import { admin, adminJson, resetDefault } from "./helpers";
 
@@ -106,17 +106,56 @@ describe("bad input changes nothing", () => {
     { name: "an unknown field", method: "PATCH", path: "/rollouts/default", body: { percentage: 25 }, status: 422, type: "invalid-body", pointer: "" },
     { name: "an out-of-range percentage", method: "PATCH", path: "/rollouts/default", body: { percent: 250 }, status: 422, type: "invalid-body", pointer: "/percent" },
     { name: "a percentage finer than 0.01", method: "PATCH", path: "/rollouts/default", body: { percent: 10.001 }, status: 422, type: "invalid-body", pointer: "/percent" },
-    { name: "a bad origin URL", method: "PATCH", path: "/rollouts/default", body: { origins: { new: "new.example.com" } }, status: 422, type: "invalid-body", pointer: "/origins/new" },
+    {
+      name: "a bad origin URL",
+      method: "PATCH",
+      path: "/rollouts/default",
+      body: { origins: { new: "new.example.com" } },
+      status: 422,
+      type: "invalid-body",
+      pointer: "/origins/new",
+    },
     { name: "an unknown id", method: "PATCH", path: "/rollouts/nope", body: { percent: 1 }, status: 404, type: "rollout-not-found" },
     { name: "kill of an unknown id", method: "POST", path: "/rollouts/nope/kill", body: { reason: "x" }, status: 404, type: "rollout-not-found" },
-    { name: "an invalid id in the URL", method: "PUT", path: "/rollouts/Not_A_Slug", body: { origins: { legacy: "https://a.example", new: "https://b.example" } }, status: 422, type: "invalid-body", pointer: "/id" },
+    {
+      name: "an invalid id in the URL",
+      method: "PUT",
+      path: "/rollouts/Not_A_Slug",
+      body: { origins: { legacy: "https://a.example", new: "https://b.example" } },
+      status: 422,
+      type: "invalid-body",
+      pointer: "/id",
+    },
     { name: "a stale If-Match", method: "PATCH", path: "/rollouts/default", body: { percent: 30 }, headers: { "if-match": '"1"' }, status: 412, type: "version-mismatch" },
-    { name: "a malformed If-Match", method: "PATCH", path: "/rollouts/default", body: { percent: 30 }, headers: { "if-match": "yesterday" }, status: 400, type: "invalid-if-match" },
-    { name: "a non-JSON content type", method: "PATCH", path: "/rollouts/default", body: "percent=30", headers: { "content-type": "application/x-www-form-urlencoded" }, status: 415, type: "unsupported-media-type" },
+    {
+      name: "a malformed If-Match",
+      method: "PATCH",
+      path: "/rollouts/default",
+      body: { percent: 30 },
+      headers: { "if-match": "yesterday" },
+      status: 400,
+      type: "invalid-if-match",
+    },
+    {
+      name: "a non-JSON content type",
+      method: "PATCH",
+      path: "/rollouts/default",
+      body: "percent=30",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      status: 415,
+      type: "unsupported-media-type",
+    },
     { name: "a body over 1 MiB", method: "PATCH", path: "/rollouts/default", body: JSON.stringify({ description: "x".repeat(1_100_000) }), status: 413, type: "body-too-large" },
     { name: "a missing body", method: "PUT", path: "/rollouts/default", status: 400, type: "missing-body" },
     { name: "a JSON array body", method: "PUT", path: "/rollouts/default", body: [1, 2], status: 422, type: "invalid-body" },
-    { name: "an overlapping rollout", method: "PUT", path: "/rollouts/shadow", body: { origins: { legacy: "https://a.example", new: "https://b.example" } }, status: 409, type: "overlapping-rollouts" },
+    {
+      name: "an overlapping rollout",
+      method: "PUT",
+      path: "/rollouts/shadow",
+      body: { origins: { legacy: "https://a.example", new: "https://b.example" } },
+      status: 409,
+      type: "overlapping-rollouts",
+    },
     { name: "an unknown field in a kill body", method: "POST", path: "/rollouts/default/kill", body: { why: "x" }, status: 422, type: "invalid-body" },
     { name: "an invalid X-Actor", method: "PATCH", path: "/rollouts/default", body: { percent: 30 }, headers: { "x-actor": "<script>" }, status: 400, type: "invalid-actor" },
     { name: "an unknown endpoint", method: "POST", path: "/rollouts/default/explode", body: {}, status: 404, type: "not-found" },
@@ -176,11 +215,17 @@ describe("durable state", () => {
   it("stores state in the SQLite tables STORAGE.md lists", async () => {
     const stub = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
     const tables = await runInDurableObject(stub, (_instance: RolloutState, state) =>
-      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name").toArray().map((r) => r.name),
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name")
+        .toArray()
+        .map((r) => r.name),
     );
     expect(tables).toEqual(["audit", "health_slots", "meta", "rollouts"]);
   });
 });
+
+// biome-ignore lint/suspicious/noExplicitAny: the tests walk an arbitrary OpenAPI document
+type OpenApi = any;
 
 describe("OpenAPI", () => {
   it("describes every admin route the app serves, and nothing it does not", async () => {
@@ -199,7 +244,7 @@ describe("OpenAPI", () => {
   });
 
   it("documents request bodies with the validators' own rules", async () => {
-    const doc = await (await exports.default.fetch("http://router.test/__admin/api/openapi.json")).json<any>();
+    const doc = await (await exports.default.fetch("http://router.test/__admin/api/openapi.json")).json<OpenApi>();
     const put = doc.paths["/rollouts/{id}"].put.requestBody.content["application/json"].schema;
     expect(put.additionalProperties).toBe(false);
     expect(put.properties.percent).toMatchObject({ type: "number", minimum: 0, maximum: 100 });
@@ -218,8 +263,17 @@ describe("analytics endpoint", () => {
   it("runs the queries through the app when configured", async () => {
     await resetDefault();
     const seen: string[] = [];
-    const app = createAdminApp({ fetcher: (async (_url: RequestInfo | URL, init?: RequestInit) => { seen.push(String(init?.body)); return Response.json({ data: [{ requests: 1 }] }); }) as typeof fetch });
-    const res = await app.fetch(new Request("http://router.test/__admin/api/rollouts/default/analytics", { headers: { authorization: "Bearer test-admin-token" } }), { ...env, CF_ACCOUNT_ID: "a", CF_API_TOKEN: "t" });
+    const app = createAdminApp({
+      fetcher: (async (_url: RequestInfo | URL, init?: RequestInit) => {
+        seen.push(String(init?.body));
+        return Response.json({ data: [{ requests: 1 }] });
+      }) as typeof fetch,
+    });
+    const res = await app.fetch(new Request("http://router.test/__admin/api/rollouts/default/analytics", { headers: { authorization: "Bearer test-admin-token" } }), {
+      ...env,
+      CF_ACCOUNT_ID: "a",
+      CF_API_TOKEN: "t",
+    });
     expect(res.status).toBe(200);
     const body = await res.json<{ results: Record<string, { rows: unknown[] }> }>();
     expect(Object.keys(body.results)).toEqual(["errorRatePerMinute", "latencyPercentiles", "requestsByColo"]);

@@ -47,7 +47,11 @@ async function flushed(id: string, minimum: number) {
 describe("guards: automatic rollback", () => {
   it("kills a rollout whose new origin fails 20% of requests at the first check after the data arrives, and says why", async () => {
     await setClock(null);
-    await create("flaky", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_FLAKY_ORIGIN }, percent: 50, guard: { windowSeconds: 30, minRequests: 20, maxErrorRate: 0.05 } });
+    await create("flaky", {
+      origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_FLAKY_ORIGIN },
+      percent: 50,
+      guard: { windowSeconds: 30, minRequests: 20, maxErrorRate: 0.05 },
+    });
     await traffic("/flaky", 200);
     const before = await flushed("flaky", 200);
     expect(before.new.errorRate).toBeGreaterThan(0.15);
@@ -66,7 +70,11 @@ describe("guards: automatic rollback", () => {
   });
 
   it("reports inconclusive and kills nothing with too little traffic", async () => {
-    await create("thin", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_FLAKY_ORIGIN }, percent: 50, guard: { windowSeconds: 30, minRequests: 500, maxErrorRate: 0.05 } });
+    await create("thin", {
+      origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_FLAKY_ORIGIN },
+      percent: 50,
+      guard: { windowSeconds: 30, minRequests: 500, maxErrorRate: 0.05 },
+    });
     await traffic("/thin", 40);
     const health = await flushed("thin", 40);
     expect(health.verdict.status).toBe("inconclusive");
@@ -75,7 +83,11 @@ describe("guards: automatic rollback", () => {
   });
 
   it("trips the p95 delta when new is 300 ms slower than legacy", async () => {
-    await create("slow", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_SLOW_ORIGIN }, percent: 50, guard: { windowSeconds: 30, minRequests: 10, maxP95DeltaMs: 100 } });
+    await create("slow", {
+      origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_SLOW_ORIGIN },
+      percent: 50,
+      guard: { windowSeconds: 30, minRequests: 10, maxP95DeltaMs: 100 },
+    });
     await traffic("/slow", 80, 40);
     const health = await flushed("slow", 80);
     expect(health.new.p95 - health.legacy.p95).toBeGreaterThan(250);
@@ -88,7 +100,12 @@ describe("guards: automatic rollback", () => {
   it("shows legacy and new side by side in the health report, with a per-10-s series", async () => {
     const health = await adminJson("GET", "/rollouts/flaky/health?window=60");
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ rollout: "flaky", windowSeconds: 60, legacy: { requests: expect.any(Number), p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) }, verdict: { status: expect.any(String) } });
+    expect(health.body).toMatchObject({
+      rollout: "flaky",
+      windowSeconds: 60,
+      legacy: { requests: expect.any(Number), p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) },
+      verdict: { status: expect.any(String) },
+    });
     // The chart covers the last five minutes in 10 s slots, oldest first, whatever the window.
     expect(health.body.series).toHaveLength(30);
     expect(Date.parse(health.body.series[29].at) - Date.parse(health.body.series[0].at)).toBe(290_000);
@@ -119,7 +136,12 @@ describe("stages: automatic promotion", () => {
   it("walks a healthy rollout through every stage to 100%, one audit entry per step", async () => {
     const t0 = Date.now();
     await setClock(t0);
-    await create("staged", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN }, percent: 0, stages: plan, guard: { windowSeconds: 30, minRequests: 20, maxErrorRate: 0.05 } });
+    await create("staged", {
+      origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN },
+      percent: 0,
+      stages: plan,
+      guard: { windowSeconds: 30, minRequests: 20, maxErrorRate: 0.05 },
+    });
     const seen: number[] = [];
     for (let t = t0; t <= t0 + 400_000; t += 5000) {
       await setClock(t);
@@ -133,14 +155,25 @@ describe("stages: automatic promotion", () => {
     const r = (await adminJson("GET", "/rollouts/staged")).body;
     expect(r.status).toBe("complete");
     const audit = (await adminJson("GET", "/audit?rollout=staged&limit=10")).body.entries;
-    expect(audit.filter((e: { actor: string }) => e.actor === "stages").map((e: { action: string; after: { percent: number } }) => `${e.action} ${e.after.percent}`)).toEqual(["advance 100", "advance 75", "advance 50", "advance 25", "advance 10"]);
+    expect(audit.filter((e: { actor: string }) => e.actor === "stages").map((e: { action: string; after: { percent: number } }) => `${e.action} ${e.after.percent}`)).toEqual([
+      "advance 100",
+      "advance 75",
+      "advance 50",
+      "advance 25",
+      "advance 10",
+    ]);
     await setClock(null);
   });
 
   it("does not advance on inconclusive data, and says why it waits", async () => {
     const t0 = Date.now();
     await setClock(t0);
-    await create("waiting", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN }, percent: 10, stages: plan, guard: { windowSeconds: 30, minRequests: 1000, maxErrorRate: 0.05 } });
+    await create("waiting", {
+      origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN },
+      percent: 10,
+      stages: plan,
+      guard: { windowSeconds: 30, minRequests: 1000, maxErrorRate: 0.05 },
+    });
     await setClock(t0 + 120_000);
     await runDurableObjectAlarm(stub());
     const r = (await adminJson("GET", "/rollouts/waiting")).body;
@@ -153,7 +186,12 @@ describe("stages: automatic promotion", () => {
     await setClock(null);
     await create("manual", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN }, percent: 10, stages: plan });
     const paused = await adminJson("POST", "/rollouts/manual/pause", { reason: "holding for the release train" });
-    expect(paused.body.rollout).toMatchObject({ status: "paused", paused: true, pauseReason: "holding for the release train", stage: { waiting: expect.stringMatching(/^paused/) } });
+    expect(paused.body.rollout).toMatchObject({
+      status: "paused",
+      paused: true,
+      pauseReason: "holding for the release train",
+      stage: { waiting: expect.stringMatching(/^paused/) },
+    });
     const continued = await adminJson("POST", "/rollouts/manual/continue", {});
     expect(continued.body.rollout.status).toBe("live");
     const promoted = await adminJson("POST", "/rollouts/manual/promote", {}, { "if-match": `"${continued.body.version}"` });

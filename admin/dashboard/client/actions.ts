@@ -83,7 +83,12 @@ export const ROLLOUT_ACTIONS: ReadonlyArray<Action<RolloutContext>> = [
     label: "KILL",
     style: "danger",
     shown: ({ rollout }) => rollout.status !== "killed",
-    confirm: ({ rollout }) => ({ title: `Kill ${rollout.id}?`, text: "Every user of this rollout goes to legacy within a second, allowlists and overrides included.", askReason: true, danger: true }),
+    confirm: ({ rollout }) => ({
+      title: `Kill ${rollout.id}?`,
+      text: "Every user of this rollout goes to legacy within a second, allowlists and overrides included.",
+      askReason: true,
+      danger: true,
+    }),
     request: ({ rollout }, reason) => ({ method: "POST", path: `${rolloutPath(rollout.id)}/kill`, body: withReason(reason), ifMatch: rollout.version }),
     name: ({ rollout }) => `Kill ${rollout.id}`,
   },
@@ -104,7 +109,12 @@ export const GLOBAL_ACTIONS: ReadonlyArray<Action<GlobalKill>> = [
     id: "resume-all",
     label: "RESUME ALL",
     shown: (g) => g.killed,
-    confirm: () => ({ title: "Turn the global kill switch off?", text: "Rollouts go back to their own settings (rollouts killed one by one stay killed).", askReason: false, danger: false }),
+    confirm: () => ({
+      title: "Turn the global kill switch off?",
+      text: "Rollouts go back to their own settings (rollouts killed one by one stay killed).",
+      askReason: false,
+      danger: false,
+    }),
     request: () => ({ method: "POST", path: "/resume", body: {} }),
     name: () => "Global resume",
   },
@@ -115,7 +125,10 @@ export function outcomeMessage(name: string, reply: ApiReply<WriteReply>): { kin
   if (reply.ok) return { kind: "info", text: name + (reply.data.changed ? `: done (version ${reply.data.version}).` : ": nothing to change.") };
   const p = reply.problem;
   if (reply.status === 412) {
-    return { kind: "error", text: `${name}: someone else changed this rollout since you loaded it (now version ${p.current}). The page shows the new state; check it and try again.` };
+    return {
+      kind: "error",
+      text: `${name}: someone else changed this rollout since you loaded it (now version ${p.current}). The page shows the new state; check it and try again.`,
+    };
   }
   const details = (p.errors ?? []).map((e) => `${e.pointer}: ${e.message}`).join("; ");
   return { kind: "error", text: `${name} failed (${reply.status}): ${p.detail || p.title || ""}${details ? ` — ${details}` : ""}` };

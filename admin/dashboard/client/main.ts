@@ -88,7 +88,14 @@ async function refresh(): Promise<void> {
   if (list.status === 401) return showLogin("Your token was refused (401); sign in again.");
   if (!list.ok) return message("error", `Could not load rollouts (${list.status}).`);
   const [healths, audit] = await Promise.all([
-    Promise.all(list.data.rollouts.map((r) => api.health(r.id).then((reply) => (reply.ok ? reply.data : null), () => null))),
+    Promise.all(
+      list.data.rollouts.map((r) =>
+        api.health(r.id).then(
+          (reply) => (reply.ok ? reply.data : null),
+          () => null,
+        ),
+      ),
+    ),
     api.audit().catch(() => null),
   ]);
   const now = Date.now();

@@ -37,7 +37,12 @@ function percentBar(percent: number): HTMLElement {
   const fill = h("span");
   // CSSOM, not a style attribute: the CSP allows no inline style attributes.
   fill.style.width = `${percent}%`;
-  return h("div", { class: "row percent-row" }, h("span", { class: "pct", "data-testid": "percent" }, `${percent}%`), h("div", { class: "bar", title: "share of users on new" }, fill));
+  return h(
+    "div",
+    { class: "row percent-row" },
+    h("span", { class: "pct", "data-testid": "percent" }, `${percent}%`),
+    h("div", { class: "bar", title: "share of users on new" }, fill),
+  );
 }
 
 function routing(r: RolloutView): HTMLElement {

@@ -18,7 +18,10 @@ export function message(kind: "info" | "error", text: string): void {
 /** The red banner while the global kill switch is on; nothing otherwise. */
 export function renderGlobalKill(g: GlobalKill, now: number): void {
   const global = byId("global", HTMLElement);
-  if (!g.killed) return global.replaceChildren();
+  if (!g.killed) {
+    global.replaceChildren();
+    return;
+  }
   const who = `${g.reason ? `Reason: ${g.reason} · ` : ""}${g.by ?? ""} ${ago(g.at, now)}`;
   global.replaceChildren(h("div", { class: "banner killed", "data-testid": "global-kill" }, `GLOBAL KILL SWITCH ON — every rollout goes to legacy. ${who}`));
 }
