@@ -1,62 +1,34 @@
 #!/usr/bin/env node
-// Launcher of the `edge-router` command-line tool (cli/main.ts).
+// Launcher of the `edge-router` command-line tool: runs dist/cli/edge-router.mjs, the tool bundled
+// by scripts/build-cli.mjs (one self-contained module: a packed install needs nothing else, and
+// no esbuild).
 //
-// The tool is TypeScript that imports the worker's own modules (schemas, hash, decision) with
-// extensionless paths, which Node cannot load as is. So it is bundled with esbuild into
-// node_modules/.cache/edge-router/cli.mjs, and rebuilt only when one of the files that went into
-// the bundle (listed next to it by esbuild's metafile) or this launcher is newer than the bundle.
-import { mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from "node:fs";
+// Inside the edge-router repository (its sources next to this file) the bundle is rebuilt first
+// when it is missing or older than a file it was built from, so `npx edge-router` always runs the
+// sources as they are; that build needs esbuild, a devDependency there. A packed install has no
+// sources and never builds.
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const launcher = fileURLToPath(import.meta.url);
-const root = join(dirname(launcher), "..");
-const cacheDir = join(root, "node_modules", ".cache", "edge-router");
-const bundle = join(cacheDir, "cli.mjs");
-const inputsFile = join(cacheDir, "inputs.json");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bundle = join(root, "dist", "cli", "edge-router.mjs");
+const buildScript = join(root, "scripts", "build-cli.mjs");
 
-function upToDate() {
-  try {
-    const built = statSync(bundle).mtimeMs;
-    const inputs = JSON.parse(readFileSync(inputsFile, "utf8"));
-    return [launcher, ...inputs.map((f) => join(root, f))].every((f) => statSync(f).mtimeMs <= built);
-  } catch {
-    return false; // no bundle yet, or an input was deleted
+if (existsSync(buildScript) && existsSync(join(root, "cli", "main.ts"))) {
+  const { cliIsStale, writeCli } = await import(pathToFileURL(buildScript).href);
+  if (cliIsStale()) {
+    try {
+      await writeCli();
+    } catch (error) {
+      process.stderr.write(`edge-router: cannot build the tool: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    }
   }
+} else if (!existsSync(bundle)) {
+  process.stderr.write(`edge-router: ${bundle} is missing; this copy of the package is incomplete (build it with \`npm run build:cli\`)\n`);
+  process.exit(1);
 }
 
-async function build() {
-  let esbuild;
-  try {
-    esbuild = await import("esbuild");
-  } catch {
-    process.stderr.write("edge-router: esbuild is missing; run `npm install` in the edge-router repository\n");
-    process.exit(1);
-  }
-  const started = new Date();
-  const result = await esbuild.build({
-    entryPoints: [join(root, "cli", "main.ts")],
-    absWorkingDir: root,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    write: false,
-    metafile: true,
-    logLevel: "error",
-    legalComments: "none",
-  });
-  mkdirSync(cacheDir, { recursive: true });
-  // Written under a temporary name and renamed, so a concurrent run never imports half a file.
-  const tmp = `${bundle}.${process.pid}.tmp`;
-  writeFileSync(tmp, result.outputFiles[0].contents);
-  // Stamped with the build's start: a source saved during the build still counts as newer.
-  utimesSync(tmp, started, started);
-  writeFileSync(`${inputsFile}.${process.pid}.tmp`, JSON.stringify(Object.keys(result.metafile.inputs)));
-  renameSync(`${inputsFile}.${process.pid}.tmp`, inputsFile);
-  renameSync(tmp, bundle);
-}
-
-if (!upToDate()) await build();
-const { main } = await import(pathToFileURL(bundle).href);
-process.exitCode = await main(process.argv.slice(2));
+// The bundle runs the command line it finds in process.argv and sets the exit code.
+await import(pathToFileURL(bundle).href);
