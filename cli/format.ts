@@ -1,5 +1,6 @@
 /** Small text helpers for the tool's output: colours, aligned tables, numbers, times. No I/O. */
 import { stripVTControlCharacters } from "node:util";
+import { millis, rate } from "../contracts/format";
 
 export interface Colors {
   enabled: boolean;
@@ -54,19 +55,12 @@ export function table(header: string[], rows: string[][], right: number[] = []):
 }
 
 /** A ratio as a percentage: 0.0333 → "3.3%", 0.0004 → "0.04%", null → "-". */
-export function ratio(x: number | null | undefined): string {
-  if (x === null || x === undefined) return "-";
-  return `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
-}
+export const ratio = (x: number | null | undefined) => rate(x);
 
 /** A rollout percentage as configured: 10 → "10%", 37.5 → "37.5%". */
 export const pct = (x: number) => `${x}%`;
 
-/** Milliseconds: 3.14 → "3.1 ms", 240.6 → "241 ms", null → "-". */
-export function millis(x: number | null | undefined): string {
-  if (x === null || x === undefined) return "-";
-  return x < 10 ? `${x.toFixed(1)} ms` : `${Math.round(x)} ms`;
-}
+export { millis };
 
 /** An ISO timestamp as "2026-11-22 16:01:02" (UTC). */
 export function utc(iso: string | null | undefined): string {

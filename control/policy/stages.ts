@@ -2,6 +2,7 @@
  * Stages: an ordered plan of percentages with hold times (10 → 25 → 50 → 75 → 100), and the pure
  * scheduler that says whether a rollout moves to its next stage now, or why it waits.
  */
+import { span } from "../../contracts/format";
 import type { Verdict } from "../../contracts/guard";
 import type { Stage } from "../../contracts/stages";
 
@@ -32,11 +33,6 @@ export type StagePlan =
   | { action: "wait"; reason: string; dueAt: number | null }
   | { action: "complete"; reason: string };
 
-function seconds(ms: number): string {
-  const s = Math.ceil(ms / 1000);
-  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
-}
-
 /**
  * Whether to move to the next stage at `now`. `verdict` is the guard's verdict over the current
  * stage's hold (ignored without a guard). Moving onto the first stage needs no verdict: there is no
@@ -51,7 +47,7 @@ export function planStage(stages: readonly Stage[], state: ScheduleState, verdic
   const hold = current >= 0 ? stages[current]!.holdSeconds * 1000 : 0;
   const dueAt = state.percentSince + hold;
   const next = stages[nextIndex]!;
-  if (now < dueAt) return { action: "wait", reason: `holding at ${state.percent}%: ${seconds(dueAt - now)} left before ${next.percent}%`, dueAt };
+  if (now < dueAt) return { action: "wait", reason: `holding at ${state.percent}%: ${span(dueAt - now)} left before ${next.percent}%`, dueAt };
   if (current >= 0 && state.guarded && verdict) {
     if (verdict.status === "inconclusive") return { action: "wait", reason: `hold done, guard inconclusive: ${verdict.summary}`, dueAt };
     if (verdict.status === "breach") return { action: "wait", reason: `guard breach: ${verdict.summary}`, dueAt };
@@ -62,7 +58,7 @@ export function planStage(stages: readonly Stage[], state: ScheduleState, verdic
     percent: next.percent,
     reason:
       current >= 0
-        ? `held ${stages[current]!.percent}% for ${seconds(now - state.percentSince)}${state.guarded && verdict ? `, guard ${verdict.status}` : ""}`
+        ? `held ${stages[current]!.percent}% for ${span(now - state.percentSince)}${state.guarded && verdict ? `, guard ${verdict.status}` : ""}`
         : "starting the first stage",
   };
 }

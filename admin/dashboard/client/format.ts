@@ -2,21 +2,16 @@
  * How the dashboard writes numbers, times and audit changes. Pure: `now` (ms since the epoch) is
  * passed in; no DOM.
  */
+import { millis, rate } from "../../../contracts/format";
 import type { AuditEntry } from "./wire";
 
 const DASH = "–";
 
 /** 0.0123 → "1.2%"; below 1% keeps two decimals (0.0012 → "0.12%"); null → "–". */
-export function pct(rate: number | null | undefined): string {
-  if (rate === null || rate === undefined) return DASH;
-  return `${(rate * 100).toFixed(rate < 0.01 && rate > 0 ? 2 : 1)}%`;
-}
+export const pct = (value: number | null | undefined): string => rate(value, DASH);
 
 /** Latency: one decimal below 10 ms, whole milliseconds above; null → "–". */
-export function ms(value: number | null | undefined): string {
-  if (value === null || value === undefined) return DASH;
-  return value < 10 ? `${value.toFixed(1)} ms` : `${Math.round(value)} ms`;
-}
+export const ms = (value: number | null | undefined): string => millis(value, DASH);
 
 /** "12 s ago", "5 min ago", or the local date and time past an hour; "" without a time. */
 export function ago(iso: string | null | undefined, now: number): string {
