@@ -27,7 +27,9 @@ const int = (min: number, max: number, unit: string) =>
   z.number().check(z.int(`must be a whole number of ${unit}`), z.gte(min, `must be at least ${min} ${unit}`), z.lte(max, `must be at most ${max} ${unit}`));
 
 /** A check, probe or signal name: lowercase letters, digits, `_` and `-`, 1-64 characters. */
-export const CheckName = z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be a slug: lowercase letters, digits, '_' and '-', 1-64 characters, not starting with '_' or '-'"));
+export const CheckName = z
+  .string()
+  .check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be a slug: lowercase letters, digits, '_' and '-', 1-64 characters, not starting with '_' or '-'"));
 /** The name under which values are pushed to `POST …/signals/:name`. */
 export const SignalName = CheckName;
 
@@ -83,7 +85,9 @@ const HeaderName = z.string().check(z.trim(), z.toLowerCase(), z.regex(/^[a-z0-9
 const HeaderValue = z.string().check(z.maxLength(4096, "must be at most 4,096 characters"), z.regex(/^[^\r\n\0]*$/, "must not contain line breaks"));
 const MAX_HEADERS = 20;
 const headerMap = <T extends z.ZodMiniType>(value: T) =>
-  z.record(HeaderName, value, { error: (issue) => (issue.code === "invalid_key" ? `header ${HEADER_NAME_RULE}` : undefined) }).check(z.refine((headers) => Object.keys(headers).length <= MAX_HEADERS, `at most ${MAX_HEADERS} headers`));
+  z
+    .record(HeaderName, value, { error: (issue) => (issue.code === "invalid_key" ? `header ${HEADER_NAME_RULE}` : undefined) })
+    .check(z.refine((headers) => Object.keys(headers).length <= MAX_HEADERS, `at most ${MAX_HEADERS} headers`));
 
 const Limit = z.number();
 const common = {
@@ -166,7 +170,8 @@ const uniqueNames = (what: string) =>
   z.superRefine((items: { name: string }[], ctx) => {
     const seen = new Set<string>();
     items.forEach((item, i) => {
-      if (seen.has(item.name)) ctx.issues.push({ code: "custom", input: item.name, path: [i, "name"], message: `${what} ${JSON.stringify(item.name)} is used twice: names must be unique` });
+      if (seen.has(item.name))
+        ctx.issues.push({ code: "custom", input: item.name, path: [i, "name"], message: `${what} ${JSON.stringify(item.name)} is used twice: names must be unique` });
       seen.add(item.name);
     });
   });

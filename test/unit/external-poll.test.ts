@@ -27,7 +27,15 @@ beforeEach(() => {
 });
 
 describe("pollCheck against Prometheus", () => {
-  const queueInput = (url = prom.url) => ({ name: "queue_depth", description: "celery queue depth", provider: "prometheus" as const, url, query: 'sum(celery_queue_length{rollout="{{rollout}}"})', max: 5000, failureLimit: 2 });
+  const queueInput = (url = prom.url) => ({
+    name: "queue_depth",
+    description: "celery queue depth",
+    provider: "prometheus" as const,
+    url,
+    query: 'sum(celery_queue_length{rollout="{{rollout}}"})',
+    max: 5000,
+    failureLimit: 2,
+  });
   const queue = () => check(queueInput());
 
   it("sends the filled-in query and reads the single sample", async () => {
@@ -47,7 +55,10 @@ describe("pollCheck against Prometheus", () => {
 
   it("reports a query Prometheus could not run, two samples, and a scalar", async () => {
     prom.setError(422, "execution", "query timed out in expression evaluation");
-    expect(await pollCheck(queue(), ctx(), fetch, TIMEOUT)).toEqual({ ok: false, error: "Prometheus refused the query (HTTP 422, execution): query timed out in expression evaluation" });
+    expect(await pollCheck(queue(), ctx(), fetch, TIMEOUT)).toEqual({
+      ok: false,
+      error: "Prometheus refused the query (HTTP 422, execution): query timed out in expression evaluation",
+    });
     prom.setVector(["1", "2"]);
     expect(await pollCheck(queue(), ctx(), fetch, TIMEOUT)).toMatchObject({ ok: false, error: expect.stringContaining("returned 2 series") });
     prom.setScalar("NaN");
@@ -69,11 +80,18 @@ describe("pollCheck against Prometheus", () => {
 });
 
 describe("pollCheck against Datadog", () => {
-  const errors = () => check({ name: "dd_errors", provider: "datadog", site: dd.url, query: "avg:trace.errors{variant:{{variant}}}", apiKeyVar: "DD_API_KEY", appKeyVar: "DD_APP_KEY", max: 0.05 });
+  const errors = () =>
+    check({ name: "dd_errors", provider: "datadog", site: dd.url, query: "avg:trace.errors{variant:{{variant}}}", apiKeyVar: "DD_API_KEY", appKeyVar: "DD_APP_KEY", max: 0.05 });
   const keys = { DD_API_KEY: "api-1", DD_APP_KEY: "app-1" };
 
   it("sends both keys and the window, and reads the last point", async () => {
-    dd.setSeries([[[1, 0.01], [2, 0.03], [3, null]]]);
+    dd.setSeries([
+      [
+        [1, 0.01],
+        [2, 0.03],
+        [3, null],
+      ],
+    ]);
     expect(await pollCheck(errors(), ctx(keys), fetch, TIMEOUT)).toEqual({ ok: true, value: 0.03 });
     const [request] = dd.requests;
     expect(request).toMatchObject({ path: "/api/v1/query", query: { from: String(NOW / 1000 - 300), to: String(NOW / 1000), query: "avg:trace.errors{variant:new}" } });
@@ -94,7 +112,8 @@ describe("pollCheck against Datadog", () => {
 });
 
 describe("pollCheck against a web endpoint", () => {
-  const health = () => check({ name: "db", provider: "web", url: `${web.url}/status?deep=1`, headers: { authorization: { fromVar: "STATUS_TOKEN" } }, jsonPointer: "/db/healthy", equals: true });
+  const health = () =>
+    check({ name: "db", provider: "web", url: `${web.url}/status?deep=1`, headers: { authorization: { fromVar: "STATUS_TOKEN" } }, jsonPointer: "/db/healthy", equals: true });
 
   it("sends the header from its var and reads the value at the pointer", async () => {
     web.setJson({ db: { healthy: false } });

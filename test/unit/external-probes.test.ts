@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProbeSchema, type Probe, type ProbeInput } from "../../contracts/external";
-import {
-  applyProbe,
-  dueProbes,
-  probeBreaches,
-  probeRequest,
-  probesPassing,
-  resetProbes,
-  type ProbeOutcome,
-  type ProbeState,
-} from "../../control/policy/external/probes";
+import { applyProbe, dueProbes, probeBreaches, probeRequest, probesPassing, resetProbes, type ProbeOutcome, type ProbeState } from "../../control/policy/external/probes";
 
 const probe = (input: Partial<ProbeInput> = {}): Probe => ProbeSchema.parse({ name: "checkout", variant: "new", path: "/checkout/health", ...input });
 const T0 = Date.parse("2025-03-01T12:00:00Z");
@@ -47,7 +38,13 @@ describe("probe states", () => {
     expect(probeBreaches([p], { checkout: runs(p, [fail502, fail502]) })).toEqual([]);
     const breaches = probeBreaches([p], { checkout: runs(p, [fail502, fail502, fail502]) });
     expect(breaches).toEqual([
-      { name: "checkout", consecutiveFailures: 3, lastStatus: 502, lastError: "HTTP 502, expected 200", sentence: "probe checkout: GET /checkout/health on new failed 3 times in a row (last: HTTP 502, expected 200)" },
+      {
+        name: "checkout",
+        consecutiveFailures: 3,
+        lastStatus: 502,
+        lastError: "HTTP 502, expected 200",
+        sentence: "probe checkout: GET /checkout/health on new failed 3 times in a row (last: HTTP 502, expected 200)",
+      },
     ]);
   });
 

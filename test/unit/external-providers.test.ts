@@ -6,9 +6,32 @@ const check = (input: ExternalCheckInput): ExternalCheck => ExternalCheckSchema.
 const NOW = Date.parse("2025-03-01T12:00:00Z");
 const ctx = (vars: Record<string, string | undefined> = {}): PollContext => ({ rolloutId: "checkout-v2", vars, now: NOW });
 
-const prom = check({ name: "q", provider: "prometheus", url: "http://prom.internal:9090/prom/", query: 'sum(rate(http_errors{rollout="{{rollout}}", variant=~"{{variant}}|x"}[5m])) / 2 + 1', max: 1 });
-const dd = check({ name: "d", provider: "datadog", site: "us3.datadoghq.com", query: "avg:trace.errors{rollout:{{rollout}},variant:{{variant}}} by {host}", apiKeyVar: "DD_API_KEY", appKeyVar: "DD_APP_KEY", max: 1, variant: "legacy", fromSeconds: 600 });
-const web = check({ name: "w", provider: "web", url: "https://status.example.com/q?a=1", headers: { Authorization: { fromVar: "STATUS_TOKEN" }, "x-static": "yes" }, jsonPointer: "/queues/0/depth", max: 10 });
+const prom = check({
+  name: "q",
+  provider: "prometheus",
+  url: "http://prom.internal:9090/prom/",
+  query: 'sum(rate(http_errors{rollout="{{rollout}}", variant=~"{{variant}}|x"}[5m])) / 2 + 1',
+  max: 1,
+});
+const dd = check({
+  name: "d",
+  provider: "datadog",
+  site: "us3.datadoghq.com",
+  query: "avg:trace.errors{rollout:{{rollout}},variant:{{variant}}} by {host}",
+  apiKeyVar: "DD_API_KEY",
+  appKeyVar: "DD_APP_KEY",
+  max: 1,
+  variant: "legacy",
+  fromSeconds: 600,
+});
+const web = check({
+  name: "w",
+  provider: "web",
+  url: "https://status.example.com/q?a=1",
+  headers: { Authorization: { fromVar: "STATUS_TOKEN" }, "x-static": "yes" },
+  jsonPointer: "/queues/0/depth",
+  max: 10,
+});
 
 function built(c: ExternalCheck, context: PollContext) {
   const request = buildRequest(c, context);
@@ -60,7 +83,8 @@ describe("building requests", () => {
   });
 });
 
-const vector = (...values: string[]) => JSON.stringify({ status: "success", data: { resultType: "vector", result: values.map((v, i) => ({ metric: { i: String(i) }, value: [1740830400.1, v] })) } });
+const vector = (...values: string[]) =>
+  JSON.stringify({ status: "success", data: { resultType: "vector", result: values.map((v, i) => ({ metric: { i: String(i) }, value: [1740830400.1, v] })) } });
 
 describe("parsing Prometheus answers", () => {
   it("reads the single sample of a vector and a scalar", () => {
@@ -87,16 +111,33 @@ describe("parsing Prometheus answers", () => {
   });
 
   it("reports a body that is not JSON, and a range result", () => {
-    expect(parseResult(prom, 502, "<html>Bad Gateway</html>")).toEqual({ ok: false, error: expect.stringMatching(/^Prometheus answered HTTP 502 with a body that is not a JSON object/) });
-    expect(parseResult(prom, 200, JSON.stringify({ status: "success", data: { resultType: "matrix", result: [] } }))).toEqual({ ok: false, error: expect.stringContaining("returned a matrix") });
+    expect(parseResult(prom, 502, "<html>Bad Gateway</html>")).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^Prometheus answered HTTP 502 with a body that is not a JSON object/),
+    });
+    expect(parseResult(prom, 200, JSON.stringify({ status: "success", data: { resultType: "matrix", result: [] } }))).toEqual({
+      ok: false,
+      error: expect.stringContaining("returned a matrix"),
+    });
   });
 });
 
-const ddBody = (...pointlists: Array<Array<[number, number | null]>>) => JSON.stringify({ status: "ok", res_type: "time_series", series: pointlists.map((pointlist) => ({ metric: "m", scope: "*", pointlist })) });
+const ddBody = (...pointlists: Array<Array<[number, number | null]>>) =>
+  JSON.stringify({ status: "ok", res_type: "time_series", series: pointlists.map((pointlist) => ({ metric: "m", scope: "*", pointlist })) });
 
 describe("parsing Datadog answers", () => {
   it("takes the last non-null point of the single series", () => {
-    expect(parseResult(dd, 200, ddBody([[1, 0.01], [2, 0.07], [3, null]]))).toEqual({ ok: true, value: 0.07 });
+    expect(
+      parseResult(
+        dd,
+        200,
+        ddBody([
+          [1, 0.01],
+          [2, 0.07],
+          [3, null],
+        ]),
+      ),
+    ).toEqual({ ok: true, value: 0.07 });
   });
 
   it("refuses two series, no series, and a series without values", () => {
@@ -106,7 +147,10 @@ describe("parsing Datadog answers", () => {
   });
 
   it("reports a query error and an HTTP error with Datadog's message", () => {
-    expect(parseResult(dd, 200, JSON.stringify({ status: "error", error: "Rule 'no_such_fn' does not exist" }))).toEqual({ ok: false, error: "Datadog refused the query: Rule 'no_such_fn' does not exist" });
+    expect(parseResult(dd, 200, JSON.stringify({ status: "error", error: "Rule 'no_such_fn' does not exist" }))).toEqual({
+      ok: false,
+      error: "Datadog refused the query: Rule 'no_such_fn' does not exist",
+    });
     expect(parseResult(dd, 403, JSON.stringify({ errors: ["Forbidden"] }))).toEqual({ ok: false, error: "Datadog answered HTTP 403: Forbidden" });
     expect(parseResult(dd, 200, "not json")).toMatchObject({ ok: false });
   });

@@ -12,7 +12,15 @@ function issues(schema: z.ZodMiniType, input: unknown): FieldIssue[] {
 const pointers = (list: FieldIssue[]) => list.map((i) => i.pointer);
 
 const prom = { name: "queue_depth", provider: "prometheus", url: "http://127.0.0.1:9090", query: 'sum(celery_queue_length{rollout="{{rollout}}"})', max: 5000 };
-const dd = { name: "dd_errors", provider: "datadog", site: "datadoghq.eu", query: "avg:trace.errors{version:{{variant}}}", apiKeyVar: "DD_API_KEY", appKeyVar: "DD_APP_KEY", max: 0.05 };
+const dd = {
+  name: "dd_errors",
+  provider: "datadog",
+  site: "datadoghq.eu",
+  query: "avg:trace.errors{version:{{variant}}}",
+  apiKeyVar: "DD_API_KEY",
+  appKeyVar: "DD_APP_KEY",
+  max: 0.05,
+};
 const web = { name: "health", provider: "web", url: "https://status.example.com/api?x=1", jsonPointer: "/checks/db/ok", equals: true };
 const signal = { name: "smoke", provider: "signal", min: 1 };
 
@@ -56,7 +64,9 @@ describe("external check schema", () => {
   });
 
   it("names an unknown query placeholder", () => {
-    expect(issues(ExternalChecksSchema, [{ ...prom, query: "up{job=\"{{service}}\"}" }])).toEqual([{ pointer: "/0/query", message: "unknown placeholder {{service}}: only {{rollout}} and {{variant}} are replaced" }]);
+    expect(issues(ExternalChecksSchema, [{ ...prom, query: 'up{job="{{service}}"}' }])).toEqual([
+      { pointer: "/0/query", message: "unknown placeholder {{service}}: only {{rollout}} and {{variant}} are replaced" },
+    ]);
   });
 
   it("refuses a Prometheus URL that is not http(s) or carries a query, but accepts loopback over http", () => {

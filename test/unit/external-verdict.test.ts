@@ -2,16 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ExternalCheckSchema, type ExternalCheck, type ExternalCheckInput, type SignalCheck } from "../../contracts/external";
 import type { CheckResult } from "../../control/policy/external/providers";
-import {
-  applyResult,
-  dueChecks,
-  externalVerdict,
-  recordSignal,
-  resetSince,
-  signalState,
-  type CheckState,
-  type SignalValue,
-} from "../../control/policy/external/verdict";
+import { applyResult, dueChecks, externalVerdict, recordSignal, resetSince, signalState, type CheckState, type SignalValue } from "../../control/policy/external/verdict";
 
 const check = (input: ExternalCheckInput): ExternalCheck => ExternalCheckSchema.parse(input);
 const T0 = Date.parse("2025-03-01T12:00:00Z");
@@ -47,7 +38,11 @@ describe("polled checks", () => {
 
   it("with onError inconclusive, an error neither counts nor resets the failures", () => {
     const states = run(queue, [value(5400), error, value(5400)]);
-    expect(states.map((s) => [s.verdict, s.consecutiveFailures])).toEqual([["pending", 1], ["inconclusive", 1], ["fail", 2]]);
+    expect(states.map((s) => [s.verdict, s.consecutiveFailures])).toEqual([
+      ["pending", 1],
+      ["inconclusive", 1],
+      ["fail", 2],
+    ]);
     expect(states[1]!.lastError).toBe("no answer within 2000 ms");
     expect(states[2]!.lastError).toBeNull();
   });
@@ -140,7 +135,9 @@ describe("external verdict", () => {
     const [, failing] = run(queue, [value(5400), value(5400)]);
     const verdict = externalVerdict([queue], { queue_depth: failing });
     expect(verdict.status).toBe("breach");
-    expect(verdict.breaches).toEqual([{ name: "queue_depth", value: 5400, limit: 5000, sentence: "external queue_depth: celery queue depth 5,400 exceeds max 5,000 (2 consecutive failures, prometheus)" }]);
+    expect(verdict.breaches).toEqual([
+      { name: "queue_depth", value: 5400, limit: 5000, sentence: "external queue_depth: celery queue depth 5,400 exceeds max 5,000 (2 consecutive failures, prometheus)" },
+    ]);
   });
 
   it("names an error breach by its error", () => {

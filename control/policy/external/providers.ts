@@ -105,12 +105,14 @@ function parsePrometheus(status: number, body: string): CheckResult {
   if (doc.status === "error") return fail(`Prometheus refused the query (HTTP ${status}, ${String(doc.errorType)}): ${String(doc.error)}`);
   if (status < 200 || status > 299) return fail(`Prometheus answered HTTP ${status}`);
   const data = doc.data;
-  if (doc.status !== "success" || !isObject(data)) return fail("the answer is not a Prometheus query result (no status \"success\" with data)");
+  if (doc.status !== "success" || !isObject(data)) return fail('the answer is not a Prometheus query result (no status "success" with data)');
   if (data.resultType === "scalar") return Array.isArray(data.result) ? sampleValue(data.result[1]) : fail("the scalar result is malformed");
   if (data.resultType !== "vector") return fail(`the query returned a ${String(data.resultType)}; it must return one sample or a scalar (an instant query, no range selector)`);
   const result = Array.isArray(data.result) ? data.result : [];
   if (result.length !== 1) {
-    return fail(result.length === 0 ? "the query returned no series (no data)" : `the query returned ${result.length} series; it must return exactly one (aggregate it, e.g. sum(...))`);
+    return fail(
+      result.length === 0 ? "the query returned no series (no data)" : `the query returned ${result.length} series; it must return exactly one (aggregate it, e.g. sum(...))`,
+    );
   }
   const sample = result[0];
   return isObject(sample) && Array.isArray(sample.value) ? sampleValue(sample.value[1]) : fail("the vector sample is malformed");
@@ -128,7 +130,11 @@ function parseDatadog(check: DatadogCheck, status: number, body: string): CheckR
   if (doc.status === "error") return fail(`Datadog refused the query: ${String(doc.error)}`);
   const series = Array.isArray(doc.series) ? doc.series : [];
   if (series.length !== 1) {
-    return fail(series.length === 0 ? `the query returned no series (no data in the last ${check.fromSeconds} s)` : `the query returned ${series.length} series; it must return exactly one (drop the "by {…}" grouping)`);
+    return fail(
+      series.length === 0
+        ? `the query returned no series (no data in the last ${check.fromSeconds} s)`
+        : `the query returned ${series.length} series; it must return exactly one (drop the "by {…}" grouping)`,
+    );
   }
   const points = isObject(series[0]) && Array.isArray(series[0].pointlist) ? series[0].pointlist : [];
   for (let i = points.length - 1; i >= 0; i--) {
@@ -201,7 +207,9 @@ export async function pollCheck(check: ExternalCheck, ctx: PollContext, fetcher:
     const response = await fetcher(built.url, { ...built.init, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
-      return fail(`the ${check.provider} URL answered with a redirect (HTTP ${response.status}${response.headers.get("location") ? ` to ${response.headers.get("location")}` : ""}); configure the final address`);
+      return fail(
+        `the ${check.provider} URL answered with a redirect (HTTP ${response.status}${response.headers.get("location") ? ` to ${response.headers.get("location")}` : ""}); configure the final address`,
+      );
     }
     const body = await readCapped(response, MAX_ANSWER_BYTES);
     if (body === undefined) return fail(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`);

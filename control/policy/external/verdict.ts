@@ -157,7 +157,10 @@ function describe(check: ExternalCheck, state: CheckState): { words: string; val
   if (!judged || !("pass" in judged) || judged.pass) return { words: `no usable value: ${state.lastError ?? "no result yet"}`, value: null, limit: null };
   const what = check.description ?? "value";
   const value = format(state.lastValue!);
-  const words = judged.kind === "equals" ? `${what} is ${value}, expected ${judged.limit}` : `${what} ${value} ${judged.kind === "max" ? "exceeds max" : "is below min"} ${format(judged.limit)}`;
+  const words =
+    judged.kind === "equals"
+      ? `${what} is ${value}, expected ${judged.limit}`
+      : `${what} ${value} ${judged.kind === "max" ? "exceeds max" : "is below min"} ${format(judged.limit)}`;
   return { words, value: state.lastValue, limit: judged.limit };
 }
 
