@@ -36,24 +36,26 @@ export interface HashState {
   readonly length: number;
 }
 
-// The running state while feeding (module-level, so the hot loop allocates nothing).
-let H = 0;
-let K = 0;
-let SHIFT = 0;
-let LENGTH = 0;
+/** The running state of the general (UTF-8) path: a local object per call, never shared. */
+interface Running {
+  h: number;
+  k: number;
+  shift: number;
+  length: number;
+}
 
-function pushByte(byte: number): void {
-  K |= byte << SHIFT;
-  SHIFT += 8;
-  LENGTH++;
-  if (SHIFT === 32) {
-    let k = Math.imul(K, C1);
+function pushByte(r: Running, byte: number): void {
+  r.k |= byte << r.shift;
+  r.shift += 8;
+  r.length++;
+  if (r.shift === 32) {
+    let k = Math.imul(r.k, C1);
     k = (k << 15) | (k >>> 17);
-    H ^= Math.imul(k, C2);
-    H = (H << 13) | (H >>> 19);
-    H = (Math.imul(H, 5) + 0xe6546b64) | 0;
-    K = 0;
-    SHIFT = 0;
+    r.h ^= Math.imul(k, C2);
+    r.h = (r.h << 13) | (r.h >>> 19);
+    r.h = (Math.imul(r.h, 5) + 0xe6546b64) | 0;
+    r.k = 0;
+    r.shift = 0;
   }
 }
 
@@ -61,37 +63,33 @@ function pushByte(byte: number): void {
  * Feeds the UTF-8 bytes of `text` (produced on the fly, no TextEncoder allocation). The general
  * path: salts (once per rollout) and non-ASCII ids; ASCII ids take `hashFrom`'s fast path.
  */
-function feed(text: string): void {
+function feed(r: Running, text: string): void {
   const n = text.length;
   for (let i = 0; i < n; i++) {
     let code = text.charCodeAt(i);
     if (code < 0x80) {
-      pushByte(code);
+      pushByte(r, code);
     } else if (code < 0x800) {
-      pushByte(0xc0 | (code >> 6));
-      pushByte(0x80 | (code & 0x3f));
+      pushByte(r, 0xc0 | (code >> 6));
+      pushByte(r, 0x80 | (code & 0x3f));
     } else if (code >= 0xd800 && code <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
       code = 0x10000 + ((code - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00);
       i++;
-      pushByte(0xf0 | (code >> 18));
-      pushByte(0x80 | ((code >> 12) & 0x3f));
-      pushByte(0x80 | ((code >> 6) & 0x3f));
-      pushByte(0x80 | (code & 0x3f));
+      pushByte(r, 0xf0 | (code >> 18));
+      pushByte(r, 0x80 | ((code >> 12) & 0x3f));
+      pushByte(r, 0x80 | ((code >> 6) & 0x3f));
+      pushByte(r, 0x80 | (code & 0x3f));
     } else if (code >= 0xd800 && code <= 0xdfff) {
       // A lone surrogate is encoded as U+FFFD, as TextEncoder does.
-      pushByte(0xef);
-      pushByte(0xbf);
-      pushByte(0xbd);
+      pushByte(r, 0xef);
+      pushByte(r, 0xbf);
+      pushByte(r, 0xbd);
     } else {
-      pushByte(0xe0 | (code >> 12));
-      pushByte(0x80 | ((code >> 6) & 0x3f));
-      pushByte(0x80 | (code & 0x3f));
+      pushByte(r, 0xe0 | (code >> 12));
+      pushByte(r, 0x80 | ((code >> 6) & 0x3f));
+      pushByte(r, 0x80 | (code & 0x3f));
     }
   }
-}
-
-function finish(): number {
-  return finalize(H, K, SHIFT, LENGTH);
 }
 
 function finalize(h: number, k: number, shift: number, length: number): number {
@@ -121,12 +119,9 @@ function hashFrom(state: HashState, text: string): number {
   for (let i = 0; i < n; i++) {
     const code = text.charCodeAt(i);
     if (code >= 0x80) {
-      H = state.h;
-      K = state.k;
-      SHIFT = state.shift;
-      LENGTH = state.length;
-      feed(text);
-      return finish();
+      const r: Running = { h: state.h, k: state.k, shift: state.shift, length: state.length };
+      feed(r, text);
+      return finalize(r.h, r.k, r.shift, r.length);
     }
     k |= code << shift;
     shift += 8;
@@ -152,13 +147,10 @@ export function murmur3(text: string, seed = 0): number {
 
 /** The hash state after `salt + ":"`: computed once per rollout, then continued per user. */
 export function saltState(salt: string): HashState {
-  H = 0;
-  K = 0;
-  SHIFT = 0;
-  LENGTH = 0;
-  feed(salt);
-  feed(":");
-  return { h: H, k: K, shift: SHIFT, length: LENGTH };
+  const r: Running = { h: 0, k: 0, shift: 0, length: 0 };
+  feed(r, salt);
+  feed(r, ":");
+  return r;
 }
 
 /** The bucket of `userId` continuing from a rollout's precomputed {@link saltState}. */

@@ -3,6 +3,7 @@
  * type for config and admin payloads is inferred from them. No I/O.
  */
 import { GuardSchema } from "./guard";
+import { HASH_SPEC_VERSION } from "./hash";
 import { Percent } from "./percent";
 import { StagesSchema } from "./stages";
 import * as z from "./zod";
@@ -92,6 +93,14 @@ export const RolloutConfigSchema = z.strictObject({
   stickiness: z._default(z.array(StickinessSource).check(z.maxLength(10)), () => DEFAULT_STICKINESS.map((s) => ({ ...s }))),
   /** Hash salt; defaults to the id. Changing it reshuffles every user. */
   salt: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  /**
+   * The bucketing spec version (contracts/hash.ts). A new algorithm would be a new version that an
+   * operator selects here explicitly, so that no user changes variant silently. @default 1
+   */
+  hashVersion: z._default(
+    z.literal(HASH_SPEC_VERSION, `must be ${HASH_SPEC_VERSION}: the only bucketing spec version there is (see the README's hash section)`),
+    HASH_SPEC_VERSION,
+  ),
   allowlist: z._default(AllowlistSchema, { new: [], legacy: [] }),
   /** Kill switch: everyone goes to legacy, above every other rule. @default false */
   killed: z._default(z.boolean(), false),

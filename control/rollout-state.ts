@@ -77,7 +77,7 @@ export class RolloutState extends DurableObject<Env> {
 
   private loadWindows(): HealthWindows {
     const windows: HealthWindows = {};
-    const since = Date.now() - RETENTION_MS;
+    const since = this.now().getTime() - RETENTION_MS;
     for (const row of this.ctx.storage.sql.exec<{ rollout_id: string; slot: number; stats: string }>(
       `SELECT rollout_id, slot, stats FROM health_slots WHERE slot > ? ORDER BY slot`,
       since,
@@ -123,7 +123,7 @@ export class RolloutState extends DurableObject<Env> {
 
   /** Keeps the guard/stage alarm running while any rollout has a guard or stages. */
   private async ensureAlarm(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + GUARD_INTERVAL_MS);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(this.now().getTime() + GUARD_INTERVAL_MS);
   }
 
   /** Health counters from an isolate (at most about one call per isolate per second). */
@@ -170,7 +170,7 @@ export class RolloutState extends DurableObject<Env> {
       }
     }
     if ([...this.state.rollouts.values()].some((r) => isWatched(r) && !r.config.killed)) {
-      await this.ctx.storage.setAlarm(Date.now() + GUARD_INTERVAL_MS);
+      await this.ctx.storage.setAlarm(this.now().getTime() + GUARD_INTERVAL_MS);
     }
   }
 

@@ -109,3 +109,30 @@ describe("distribution", () => {
     expect(bothInTenPercent / users.length).toBeLessThan(0.012);
   });
 });
+
+describe("cross-checked against implementations no one here wrote", () => {
+  // unleash-client (Node) buckets with murmurhash3js's x86 hash32 of `${groupId}:${id}`, the same
+  // input this spec hashes, and normalizedStrategyValue = hash % 100 + 1. murmurhash3js reads
+  // strings a UTF-16 unit at a time, so the two agree on ASCII ids (nearly every user id).
+  const asciiId = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 64 });
+
+  it("agrees with murmurhash3js (unleash-client's hash) on every ASCII id", async () => {
+    const murmurhash3js = (await import("murmurhash3js")).default as { x86: { hash32(text: string, seed?: number): number } };
+    fc.assert(
+      fc.property(asciiId, asciiId, (salt, id) => {
+        expect(bucketOf(salt, id)).toBe(murmurhash3js.x86.hash32(`${salt}:${id}`, 0) % BUCKET_COUNT);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("agrees with unleash-client's normalizedStrategyValue (its gradual rollout) on every ASCII id", async () => {
+    const { normalizedStrategyValue } = (await import("unleash-client/lib/strategy/util.js")) as { normalizedStrategyValue(id: string, groupId: string): number };
+    fc.assert(
+      fc.property(asciiId, asciiId, (salt, id) => {
+        expect(normalizedStrategyValue(id, salt)).toBe((bucketOf(salt, id) % 100) + 1);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
