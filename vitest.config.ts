@@ -35,6 +35,7 @@ export default defineConfig({
                 TEST_CLOSED_ORIGIN: inject("closedOrigin"),
                 TEST_FLAKY_ORIGIN: inject("flakyOrigin"),
                 TEST_SLOW_ORIGIN: inject("slowOrigin"),
+                TEST_DROP_ORIGIN: inject("dropOrigin"),
               },
             },
           })),

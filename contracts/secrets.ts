@@ -17,6 +17,16 @@ export function bearerToken(header: string | null): string | undefined {
   return match?.[1];
 }
 
+/**
+ * Whether a bearer token seen on a *proxied* request is the admin token, to keep it from the
+ * origin. Most apps send their own bearer token on every request, so tokens of another length are
+ * told apart without hashing (timing then reveals only whether the lengths differ, never content).
+ */
+export async function isAdminBearer(presented: string | undefined, adminToken: string | undefined): Promise<boolean> {
+  if (!adminToken || !presented || presented.length !== adminToken.length) return false;
+  return secretsEqual(presented, adminToken);
+}
+
 /** Whether `presented` is the admin token; always false when none is configured (admin closed). */
 export async function isAdminToken(presented: string | undefined, adminToken: string | undefined): Promise<boolean> {
   if (!adminToken || !presented) return false;

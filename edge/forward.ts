@@ -4,6 +4,7 @@
  * (status, headers, streamed body, Set-Cookie, redirects not followed).
  */
 import type { Variant } from "../contracts/decision";
+import { OVERRIDE_COOKIE } from "./override";
 import type { ProxyError } from "./problems";
 
 /** Our token in the `CDN-Loop` header (RFC 8586): a request that already carries it is a loop. */
@@ -47,14 +48,50 @@ function originBase(origin: URL): string {
 export interface ForwardContext {
   rolloutId: string | null;
   variant: Variant;
+  /** The client's address as Cloudflare saw it (`CF-Connecting-IP`); the only X-Forwarded-For the origin gets. */
   clientIp: string | null;
-  /** Remove the admin token from `Authorization` before it reaches an origin. */
+  /** Remove `Authorization` before it reaches an origin (it carries the router's own admin token). */
   stripAuthorization: boolean;
 }
 
-const DROPPED = new Set([...HOP_BY_HOP, ...ROUTER_HEADERS, "host"]);
+/**
+ * Headers an origin may trust as facts about the client or the request's path, which the router as
+ * the first hop sets itself or drops: what a client sends in them is never passed on.
+ */
+const SPOOFABLE = [
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-forwarded-port",
+  "x-forwarded-prefix",
+  "x-forwarded-server",
+  "x-real-ip",
+  "x-client-ip",
+  "true-client-ip",
+  "x-original-url",
+  "x-rewrite-url",
+];
 
-/** The headers the origin receives: one pass over the client's, then ours. */
+const DROPPED = new Set([...HOP_BY_HOP, ...ROUTER_HEADERS, ...SPOOFABLE, "host"]);
+
+/** `cookie` without the router's own override cookie (most requests: unchanged, no allocation). */
+export function withoutRouterCookies(cookie: string): string | undefined {
+  if (!cookie.includes(OVERRIDE_COOKIE)) return cookie;
+  const kept = cookie
+    .split(";")
+    .filter((part) => part.split("=", 1)[0]!.trim() !== OVERRIDE_COOKIE)
+    .join(";")
+    .trim();
+  return kept === "" ? undefined : kept;
+}
+
+/**
+ * The headers the origin receives: one pass over the client's, dropping hop-by-hop headers, the
+ * router's own headers and anything a client could use to lie about itself; then ours, set as the
+ * first hop: X-Forwarded-For (CF-Connecting-IP only), X-Forwarded-Host/-Proto (what the router
+ * saw), CDN-Loop, x-rollout-id, x-rollout-variant.
+ */
 export function upstreamHeaders(request: Request, url: URL, ctx: ForwardContext): Headers {
   const incoming = request.headers;
   const websocket = isWebSocketUpgrade(incoming);
@@ -68,35 +105,28 @@ export function upstreamHeaders(request: Request, url: URL, ctx: ForwardContext)
       )
     : undefined;
   const headers = new Headers();
-  let priorFor: string | null = null;
   let loop: string | null = null;
-  let hasForwardedHost = false;
-  let hasForwardedProto = false;
   for (const [name, value] of incoming) {
     if (websocket && (name === "upgrade" || name === "connection")) {
       headers.append(name, value);
       continue;
     }
     if (DROPPED.has(name) || listed?.has(name) || (ctx.stripAuthorization && name === "authorization")) continue;
-    if (name === "x-forwarded-for") priorFor = value;
-    else if (name === "cdn-loop") loop = value;
-    else {
-      if (name === "x-forwarded-host") hasForwardedHost = true;
-      else if (name === "x-forwarded-proto") hasForwardedProto = true;
-      headers.append(name, value);
-    }
+    if (name === "cdn-loop") loop = value;
+    else if (name === "cookie") {
+      const kept = withoutRouterCookies(value);
+      if (kept !== undefined) headers.append(name, kept);
+    } else headers.append(name, value);
   }
-  if (ctx.clientIp) headers.set("x-forwarded-for", priorFor ? `${priorFor}, ${ctx.clientIp}` : ctx.clientIp);
-  else if (priorFor) headers.set("x-forwarded-for", priorFor);
-  if (!hasForwardedHost) headers.set("x-forwarded-host", url.host);
-  if (!hasForwardedProto) headers.set("x-forwarded-proto", url.protocol === "https:" ? "https" : "http");
+  if (ctx.clientIp) headers.set("x-forwarded-for", ctx.clientIp);
+  headers.set("x-forwarded-host", url.host);
+  headers.set("x-forwarded-proto", url.protocol === "https:" ? "https" : "http");
   headers.set("cdn-loop", loop ? `${loop}, ${LOOP_TOKEN}` : LOOP_TOKEN);
   if (ctx.rolloutId) headers.set("x-rollout-id", ctx.rolloutId);
   headers.set("x-rollout-variant", ctx.variant);
   return headers;
 }
 
-/** Send `request` to `origin`. Throws when the origin cannot be reached. */
 /** Thrown when an origin has not answered within the rollout's `timeoutMs`. */
 export class OriginTimeout extends Error {
   constructor(readonly timeoutMs: number) {
@@ -104,6 +134,7 @@ export class OriginTimeout extends Error {
   }
 }
 
+/** Send `request` to `origin`. Throws when the origin cannot be reached. */
 export function forward(request: Request, url: URL, origin: URL, ctx: ForwardContext, fetcher: typeof fetch = fetch, timeoutMs?: number): Promise<Response> {
   const init: RequestInit = {
     method: request.method,

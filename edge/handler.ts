@@ -5,7 +5,7 @@
  */
 import type { MetricsSink, RequestRecord } from "../contracts/metrics-sink";
 import type { EnvConfig } from "../contracts/vars";
-import { bearerToken, isAdminToken } from "../contracts/secrets";
+import { bearerToken, isAdminBearer, isAdminToken } from "../contracts/secrets";
 import { forwardWithFallback, isLoop, mutableResponse, type ForwardOutcome } from "./forward";
 import { proxyProblem } from "./problems";
 import { describeDecision, logLine } from "./record";
@@ -29,11 +29,14 @@ export interface ProxyDeps extends RouteDeps {
 }
 
 interface Debug {
-  /** The caller proved it holds the admin token: add the decision header. */
+  /** The caller asked for the decision header and proved it holds the admin token. */
   allowed: boolean;
-  /** The token came in `Authorization`, which must then not reach the origin. */
-  viaAuthorization: boolean;
+  /** `Authorization` carries the admin token, which must not reach the origin. */
+  adminAuthorization: boolean;
 }
+
+/** Methods that are safe to send again to another backend (RFC 9110 §9.2.1): nothing is changed. */
+const SAFE_TO_REPEAT = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export async function handleProxy(request: Request, deps: ProxyDeps, url = new URL(request.url)): Promise<Response> {
   const started = deps.clock();
@@ -57,19 +60,20 @@ export async function handleProxy(request: Request, deps: ProxyDeps, url = new U
   if (!legacy) return misconfigured(deps, ["No rollout matches this request and LEGACY_ORIGIN, where such requests go, is not set or invalid."]);
   const { variant, rolloutId } = route.decision;
   const toNew = variant === "new" && route.rollout !== undefined;
-  const debug = await debugRequested(request, deps.adminToken);
+  const debug = await adminCredentials(request, deps.adminToken);
   const outcome = await forwardWithFallback(
     request,
     url,
     {
       origin: toNew ? route.rollout!.origins.new : legacy,
-      // Repeating a request on another backend is only safe when it has no body to replay.
-      retryOn: toNew && route.rollout!.retryOnLegacy && request.body === null ? legacy : undefined,
+      // Repeating a request on another backend is only safe for a method that changes nothing
+      // (a body-less POST or DELETE may already have acted on new).
+      retryOn: toNew && route.rollout!.retryOnLegacy && SAFE_TO_REPEAT.has(request.method) && request.body === null ? legacy : undefined,
       rolloutId,
       variant,
       timeoutMs: route.rollout?.timeoutMs,
     },
-    { rolloutId, variant, clientIp: request.headers.get("cf-connecting-ip"), stripAuthorization: debug.viaAuthorization },
+    { rolloutId, variant, clientIp: request.headers.get("cf-connecting-ip"), stripAuthorization: debug.adminAuthorization },
     deps.fetcher,
   );
   const response = answer(outcome, route, debug);
@@ -120,10 +124,15 @@ function misconfigured(deps: ProxyDeps, problems: string[]): Response {
   return proxyProblem({ kind: "misconfigured", problems });
 }
 
-/** The debug header needs the admin token, in `x-rollout-token` or `Authorization`. */
-async function debugRequested(request: Request, adminToken: string | undefined): Promise<Debug> {
-  if (request.headers.get("x-rollout-debug") !== "1") return { allowed: false, viaAuthorization: false };
-  if (await isAdminToken(request.headers.get("x-rollout-token") ?? undefined, adminToken)) return { allowed: true, viaAuthorization: false };
-  if (await isAdminToken(bearerToken(request.headers.get("authorization")), adminToken)) return { allowed: true, viaAuthorization: true };
-  return { allowed: false, viaAuthorization: false };
+/**
+ * What the request proves about the admin token: the debug header needs it (in `x-rollout-token`
+ * or `Authorization`), and an `Authorization` that carries it must never reach an origin, debug or
+ * not (a client that pastes its admin token into the wrong tab must not hand it to an app).
+ */
+async function adminCredentials(request: Request, adminToken: string | undefined): Promise<Debug> {
+  const bearer = bearerToken(request.headers.get("authorization"));
+  const adminAuthorization = await isAdminBearer(bearer, adminToken);
+  if (request.headers.get("x-rollout-debug") !== "1") return { allowed: false, adminAuthorization };
+  const allowed = adminAuthorization || (await isAdminToken(request.headers.get("x-rollout-token") ?? undefined, adminToken));
+  return { allowed, adminAuthorization };
 }

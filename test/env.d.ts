@@ -6,5 +6,6 @@ declare namespace Cloudflare {
     TEST_CLOSED_ORIGIN: string;
     TEST_FLAKY_ORIGIN: string;
     TEST_SLOW_ORIGIN: string;
+    TEST_DROP_ORIGIN: string;
   }
 }

@@ -1,6 +1,7 @@
 /** Starts the fake legacy and new origins (real HTTP servers on loopback) for the workerd tests. */
 import type { TestProject } from "vitest/node";
 import { closedPort, startOrigin } from "../../scripts/origin-server.mjs";
+import { startDropOrigin } from "./drop-origin";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -9,6 +10,7 @@ declare module "vitest" {
     closedOrigin: string;
     flakyOrigin: string;
     slowOrigin: string;
+    dropOrigin: string;
   }
 }
 
@@ -23,7 +25,10 @@ export default async function setup(project: TestProject) {
   const slow = await startOrigin({ name: "new", delayMs: 300 });
   project.provide("flakyOrigin", flaky.url);
   project.provide("slowOrigin", slow.url);
+  // A new backend that reads each request, then drops the connection without an answer.
+  const drop = await startDropOrigin();
+  project.provide("dropOrigin", drop.url);
   return async () => {
-    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close()]);
+    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close(), drop.close()]);
   };
 }
