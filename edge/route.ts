@@ -4,6 +4,7 @@
  * the verification of a signed override.
  */
 import type { Decision } from "../contracts/decision";
+import { normalizePath } from "../contracts/paths";
 import { readCookie } from "./cookies";
 import { decide, identify, NO_CONFIG_DECISION, NO_ROLLOUT_DECISION } from "./decide";
 import { matchRollout, type CompiledRollout, type RouterTable } from "./match";
@@ -34,7 +35,8 @@ export const FAIL_SAFE_ROUTE: Route = { decision: NO_CONFIG_DECISION, rollout: u
 
 /** 1. match → 2. identify → 3. decide, on a compiled snapshot. */
 export async function routeRequest(request: Request, url: URL, table: RouterTable, stale: boolean, deps: RouteDeps): Promise<Route> {
-  const match = matchRollout(table, url.hostname, url.pathname);
+  // Matched on the normalised path, so no spelling escapes a rollout; forwarded as sent.
+  const match = matchRollout(table, url.hostname, normalizePath(url.pathname));
   if (!match) return { decision: NO_ROLLOUT_DECISION, rollout: undefined, pathPrefix: "", configVersion: table.version, stale, newAnonymousId: undefined };
   const rollout = match.rollout;
   let newAnonymousId: string | undefined;

@@ -37,7 +37,8 @@ export async function startOrigin({ name, port = 0, host = "127.0.0.1", failEver
   async function serve(req, res) {
     const at = Date.now();
     onRequest?.({ method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, at });
-    const url = new URL(req.url ?? "/", "http://origin.local");
+    // Concatenated, not resolved: a path like //checkout must stay a path, not become a host.
+    const url = new URL(`http://origin.local${req.url ?? "/"}`);
     res.setHeader("x-origin", name);
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
 
