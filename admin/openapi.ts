@@ -4,7 +4,7 @@
  * described here and the other way round.
  */
 import * as z from "../contracts/zod";
-import { RolloutConfigSchema } from "../contracts/rollout";
+import { RolloutConfigShape } from "../contracts/rollout";
 import {
   KillBodySchema,
   ResumeBodySchema,
@@ -254,7 +254,7 @@ export function openApiDocument(apiPrefix: string): Record<string, unknown> {
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" } },
       schemas: {
-        RolloutConfig: jsonSchema(RolloutConfigSchema),
+        RolloutConfig: jsonSchema(RolloutConfigShape),
         Problem: {
           type: "object",
           required: ["type", "title", "status"],

@@ -5,7 +5,7 @@
  */
 import type { AuditRecord } from "./audit";
 import type { GlobalKill, StoredRollout, RolloutConfig } from "./rollout";
-import { RolloutConfigSchema, RolloutId } from "./rollout";
+import { RolloutConfigShape, RolloutId } from "./rollout";
 import type { Verdict } from "./guard";
 import type { HealthSummary, VariantSummary } from "./health";
 import type { VarProblem } from "./vars";
@@ -42,7 +42,7 @@ export const ActorSchema = z.string().check(z.regex(/^[\w.@+-][\w .@+-]{0,99}$/)
 export const RolloutPatchSchema = z.record(z.string(), z.unknown());
 
 /** A PUT body: the rollout config; `id` may be left out (the URL names it) or must equal the URL's. */
-export const RolloutBodySchema = z.extend(z.omit(RolloutConfigSchema, { id: true }), { id: z.optional(RolloutId) });
+export const RolloutBodySchema = z.extend(z.omit(RolloutConfigShape, { id: true }), { id: z.optional(RolloutId) });
 
 export const AnalyticsQuerySchema = z.strictObject({
   /** How far back, in minutes (default one hour, at most a week). */

@@ -82,7 +82,7 @@ export const DEFAULT_STICKINESS: StickinessSource[] = [{ header: "x-user-id" }];
  *   "origins": { "legacy": "https://old.example.com", "new": "https://new.example.com" },
  *   "percent": 10 }
  */
-export const RolloutConfigSchema = z.strictObject({
+export const RolloutConfigShape = z.strictObject({
   id: RolloutId,
   description: z.optional(z.string().check(z.maxLength(500))),
   match: z._default(MatchSchema, { hosts: [], pathPrefixes: ["/"] }),
@@ -113,6 +113,21 @@ export const RolloutConfigSchema = z.strictObject({
   /** Automatic promotion: percentages and hold times (see control/policy/stages.ts). */
   stages: z.optional(StagesSchema),
 });
+
+/** Rules that span fields, each reported at the field an operator must change. */
+const crossFieldRules = z.superRefine((config: z.infer<typeof RolloutConfigShape>, ctx) => {
+  if (config.guard?.action === "pause" && !config.stages) {
+    ctx.issues.push({
+      code: "custom",
+      path: ["guard", "action"],
+      message: 'is "pause", but this rollout has no stages: a pause only stops stages from advancing, so a breach would do nothing. Add stages, or use "kill"',
+      input: config.guard.action,
+    });
+  }
+});
+
+/** The rollout config, validated field by field and across fields. */
+export const RolloutConfigSchema = RolloutConfigShape.check(crossFieldRules);
 
 export type RolloutConfig = z.infer<typeof RolloutConfigSchema>;
 export type RolloutConfigInput = z.input<typeof RolloutConfigSchema>;

@@ -191,3 +191,55 @@ describe("JSON merge patch (RFC 7396)", () => {
     expect(mergePatch({ a: 1, b: { c: 2, d: 3 }, e: [1] }, { b: { c: null, x: 1 }, e: [2], f: 4 })).toEqual({ a: 1, b: { d: 3, x: 1 }, e: [2], f: 4 });
   });
 });
+
+describe("cross-field rules", () => {
+  it("refuses a guard that pauses on a rollout without stages, naming stages, and changes nothing", () => {
+    const before = seeded();
+    const error = err(run(before, { type: "put", id: "r1", body: { origins, guard: { maxErrorRate: 0.05, action: "pause" } } }));
+    expect(error).toMatchObject({ kind: "invalid", issues: [{ pointer: "/guard/action", message: expect.stringMatching(/no stages/) }] });
+    expect(before.rollouts.has("r1")).toBe(false);
+    const patched = err(run(before, { type: "patch", id: "default", patch: { guard: { action: "pause" } } }));
+    expect(patched).toMatchObject({ kind: "invalid", issues: [{ pointer: "/guard/action" }] });
+    expect(
+      ok(run(before, { type: "put", id: "r2", body: { origins, match: { pathPrefixes: ["/r2"] }, guard: { action: "pause" }, stages: [{ percent: 10, holdSeconds: 60 }] } }))
+        .changed,
+    ).toBe(true);
+  });
+});
+
+describe("kill state", () => {
+  it("keeps a kill through a replace that leaves `killed` out, and says so", () => {
+    const killed = ok(run(seeded(), { type: "kill", id: "default", body: { reason: "5xx" } })).state;
+    const replaced = ok(run(killed, { type: "put", id: "default", body: { origins, percent: 100 } }));
+    expect(replaced.rollout!.config).toMatchObject({ killed: true, percent: 100 });
+    expect(replaced.rollout!.killReason).toBe("5xx");
+    expect(replaced.notices).toEqual([expect.stringMatching(/stays killed/)]);
+    const patched = ok(run(killed, { type: "patch", id: "default", patch: { killed: false } }));
+    expect(patched.rollout!.config.killed).toBe(true);
+    expect(ok(run(killed, { type: "resume", id: "default", body: {} })).rollout!.config.killed).toBe(false);
+  });
+
+  it("does not kill through a replace either: only POST …/kill does, with a reason", () => {
+    const replaced = ok(run(seeded(), { type: "put", id: "default", body: { origins, killed: true } }));
+    expect(replaced.rollout!.config.killed).toBe(false);
+    expect(replaced.notices).toEqual([expect.stringMatching(/POST …\/kill/)]);
+  });
+});
+
+describe("bounded audit rows", () => {
+  it("keeps every audit row small, whatever the size of the config, so a kill of any valid config saves", () => {
+    const ids = (prefix: string) => Array.from({ length: 3_900 }, (_, i) => `${prefix}-${String(i).padStart(4, "0")}-${"x".repeat(240)}`);
+    const big = { origins, match: { pathPrefixes: ["/big"] }, allowlist: { new: ids("n"), legacy: [] } };
+    expect(JSON.stringify(big).length).toBeGreaterThan(950_000);
+    const created = ok(run(seeded(), { type: "put", id: "big", body: big }));
+    const killed = ok(run(created.state, { type: "kill", id: "big", body: { reason: "incident" } }));
+    const changed = ok(run(killed.state, { type: "patch", id: "big", patch: { allowlist: { new: ids("m") } } }));
+    for (const outcome of [created, killed, changed]) {
+      if (!outcome.changed) throw new Error("expected a change");
+      expect(JSON.stringify(outcome.audit).length).toBeLessThan(64 * 1024);
+    }
+    if (!killed.changed || !changed.changed) throw new Error("expected changes");
+    expect(killed.audit).toMatchObject({ before: { killed: false }, after: { killed: true } });
+    expect(changed.audit.after).toMatchObject({ allowlist: { new: expect.arrayContaining([expect.stringMatching(/^… 3880 more \(3900 in all\)$/)]) } });
+  });
+});
