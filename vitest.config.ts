@@ -26,6 +26,7 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ADMIN_TOKEN: "test-admin-token",
+                OVERRIDE_SECRET: "test-override-secret",
                 LEGACY_ORIGIN: inject("legacyOrigin"),
                 NEW_ORIGIN: inject("newOrigin"),
                 INITIAL_PERCENT: "0",

@@ -12,6 +12,7 @@ import {
   AuditQuerySchema,
   HealthQuerySchema,
   OverrideBodySchema,
+  RevokeOverridesBodySchema,
   RolloutBodySchema,
   RolloutPatchSchema,
 } from "../contracts/admin-wire";
@@ -149,7 +150,20 @@ export const ENDPOINTS: Endpoint[] = [
     path: "/rollouts/{id}/override-token",
     summary: "Issue a signed QA override token for one variant of this rollout",
     body: { schema: OverrideBodySchema, required: false, example: { variant: "new", ttlSeconds: 3600 } },
-    responses: { 200: "The token, and how to send it", 401: "Missing or wrong admin token", 404: "Unknown rollout", 422: "Invalid body" },
+    responses: {
+      200: "The token, and how to send it",
+      401: "Missing or wrong admin token",
+      404: "Unknown rollout",
+      422: "Invalid body",
+      501: "OVERRIDE_SECRET is not set: overrides are off",
+    },
+  },
+  {
+    method: "post",
+    path: "/override-tokens/revoke",
+    summary: "Revoke every QA override token issued before a time (default: now)",
+    body: { schema: RevokeOverridesBodySchema, required: false, example: { reason: "QA laptop lost" } },
+    responses: { 200: "Revoked (or `changed: false` when an equal or later revocation stands)", ...WRITE_ERRORS },
   },
   {
     method: "get",
@@ -248,7 +262,12 @@ export function openApiDocument(apiPrefix: string): Record<string, unknown> {
   }
   const doc = {
     openapi: "3.1.0",
-    info: { title: "edge-router admin API", version: "1", description: "Operate sticky percentage rollouts: config, kill switches, audit. Errors are RFC 9457 problem details." },
+    info: {
+      title: "edge-router admin API",
+      version: "1",
+      description:
+        "Operate sticky percentage rollouts: config, kill switches, audit. Every endpoint needs `Authorization: Bearer <ADMIN_TOKEN>` except this document (it holds no state). Errors are RFC 9457 problem details.",
+    },
     servers: [{ url: apiPrefix }],
     security: [{ bearer: [] }],
     components: {

@@ -21,6 +21,12 @@ const Reason = z.optional(z.string().check(z.trim(), z.maxLength(500)));
 /** Body of `POST .../kill` and `POST /kill`: why (goes into the audit log). */
 export const KillBodySchema = z.strictObject({ reason: Reason });
 
+/** Body of `POST /override-tokens/revoke`: every QA override token issued before `before` (default: now) stops working. */
+export const RevokeOverridesBodySchema = z.strictObject({
+  before: z.optional(z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time, e.g. 2026-11-28T12:00:00Z" })),
+  reason: Reason,
+});
+
 /** Body of `POST .../resume` and `POST /resume`. */
 export const ResumeBodySchema = z.strictObject({ reason: Reason });
 

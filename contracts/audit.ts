@@ -1,6 +1,20 @@
 /** The audit log: who changed what, when and why. Written by the control plane, read by the admin API, dashboard and CLI. */
 
-export type AuditAction = "seed" | "create" | "replace" | "patch" | "delete" | "kill" | "resume" | "kill-all" | "resume-all" | "pause" | "continue" | "promote" | "advance";
+export type AuditAction =
+  | "seed"
+  | "create"
+  | "replace"
+  | "patch"
+  | "delete"
+  | "kill"
+  | "resume"
+  | "kill-all"
+  | "resume-all"
+  | "pause"
+  | "continue"
+  | "promote"
+  | "advance"
+  | "revoke-overrides";
 
 export interface AuditEntry {
   at: string;

@@ -162,9 +162,16 @@ export interface GlobalKill {
   by: string | null;
 }
 
+/** QA override tokens issued before `revokedBefore` (ISO-8601) grant nothing. */
+export interface OverrideSettings {
+  revokedBefore: string | null;
+}
+
 /** What an isolate caches: everything the hot path needs, at one version. */
 export interface ConfigSnapshot {
   version: number;
   globalKill: GlobalKill;
+  /** Absent in snapshots of control planes that predate it: nothing revoked. */
+  overrides?: OverrideSettings;
   rollouts: StoredRollout[];
 }

@@ -11,7 +11,7 @@ import type { AuditEntry, AuditRecord } from "../contracts/audit";
 import { evaluateGuard } from "./policy/guard";
 import type { HealthFlush } from "../contracts/health";
 import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows, type Slot } from "./policy/health-windows";
-import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
+import type { ConfigSnapshot, GlobalKill, OverrideSettings, StoredRollout } from "../contracts/rollout";
 import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type CommandError, type ControlState } from "./policy/commands";
 import { evaluateRollouts, GUARD_INTERVAL_MS, isWatched, rolloutStatus, stageView } from "./policy/schedule";
 
@@ -71,6 +71,7 @@ export class RolloutState extends DurableObject<Env> {
     return {
       version: Number(meta.get("version") ?? 0),
       globalKill: meta.has("globalKill") ? (JSON.parse(meta.get("globalKill")!) as GlobalKill) : EMPTY_STATE.globalKill,
+      overrides: meta.has("overrides") ? (JSON.parse(meta.get("overrides")!) as OverrideSettings) : EMPTY_STATE.overrides,
       rollouts,
     };
   }
@@ -103,6 +104,7 @@ export class RolloutState extends DurableObject<Env> {
       }
       sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)`, String(next.version));
       sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('globalKill', ?)`, JSON.stringify(next.globalKill));
+      sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('overrides', ?)`, JSON.stringify(next.overrides));
       sql.exec(
         `INSERT INTO audit (at, actor, action, rollout_id, version, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         audit.at,

@@ -107,7 +107,7 @@ export default {
         envConfig: state.envConfig,
         sink: new AnalyticsEngineSink(env.ANALYTICS),
         adminToken: env.ADMIN_TOKEN || undefined,
-        overrideSecret: env.OVERRIDE_SECRET || env.ADMIN_TOKEN || undefined,
+        overrideSecret: env.OVERRIDE_SECRET || undefined,
         log: (line) => console.log(JSON.stringify(line)),
         clock: Date.now,
         randomId: () => crypto.randomUUID(),

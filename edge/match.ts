@@ -37,6 +37,8 @@ export interface PrefixEntry {
 export interface RouterTable {
   version: number;
   globalKill: GlobalKill;
+  /** Override tokens issued before this (Unix seconds) grant nothing; 0 = none revoked. */
+  overridesRevokedBefore: number;
   rollouts: ReadonlyMap<string, CompiledRollout>;
   /** Longest-prefix-first lists, per exact host, per wildcard suffix (`.example.com`), and for any host. */
   byHost: ReadonlyMap<string, PrefixEntry[]>;
@@ -89,7 +91,9 @@ export function compileSnapshot(snapshot: ConfigSnapshot): RouterTable {
   for (const list of wildcards.values()) list.sort(byPrefixLengthDesc);
   anyHost.sort(byPrefixLengthDesc);
   const byWildcard = [...wildcards.entries()].map(([suffix, entries]) => ({ suffix, entries })).sort((a, b) => b.suffix.length - a.suffix.length);
-  return { version: snapshot.version, globalKill: snapshot.globalKill, rollouts, byHost, byWildcard, anyHost };
+  const revoked = snapshot.overrides?.revokedBefore;
+  const overridesRevokedBefore = revoked ? Math.ceil(Date.parse(revoked) / 1000) : 0;
+  return { version: snapshot.version, globalKill: snapshot.globalKill, overridesRevokedBefore, rollouts, byHost, byWildcard, anyHost };
 }
 
 /** Whether `path` lies under `prefix` on a segment boundary. */

@@ -2,8 +2,11 @@
  * QA override tokens: a signed, expiring grant that sends its holder to one variant of one
  * rollout (never past a kill). A bare header an end user could set does nothing.
  *
- * Token format (v1): `v1.<rolloutId>.<variant>.<expiresAtUnixSeconds>.<base64url HMAC-SHA256>`
- * where the MAC covers everything before the last dot, keyed with OVERRIDE_SECRET (or ADMIN_TOKEN).
+ * Token format (v2): `v2.<rolloutId>.<variant>.<issuedAt>.<expiresAt>.<base64url HMAC-SHA256>`
+ * (times in Unix seconds) where the MAC covers everything before the last dot, keyed with
+ * OVERRIDE_SECRET; without that secret overrides are off. An operator can revoke every token
+ * issued before a time (the config's `overrides.revokedBefore`). v1 tokens (keyed with the admin
+ * token by default) are no longer accepted.
  */
 import type { Variant } from "../contracts/decision";
 
@@ -39,21 +42,34 @@ function fromBase64Url(text: string): Uint8Array | undefined {
   }
 }
 
-export async function signOverride(secret: string, rolloutId: string, variant: Variant, expiresAt: number): Promise<string> {
-  const payload = `v1.${rolloutId}.${variant}.${expiresAt}`;
+export async function signOverride(secret: string, rolloutId: string, variant: Variant, issuedAt: number, expiresAt: number): Promise<string> {
+  const payload = `v2.${rolloutId}.${variant}.${issuedAt}.${expiresAt}`;
   const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(payload));
   return `${payload}.${toBase64Url(mac)}`;
 }
 
-/** The variant a token grants for `rolloutId` at `nowSeconds`, or undefined if it grants nothing. */
-export async function verifyOverride(secret: string, token: string, rolloutId: string, nowSeconds: number): Promise<Variant | undefined> {
+/** What a valid token grants. */
+export interface OverrideGrant {
+  variant: Variant;
+  /** Unix seconds. */
+  issuedAt: number;
+}
+
+/**
+ * The grant of a token for `rolloutId` at `nowSeconds`, or undefined if it grants nothing:
+ * malformed, for another rollout, expired, issued before `revokedBeforeSeconds`, or not signed
+ * with `secret`.
+ */
+export async function verifyOverride(secret: string, token: string, rolloutId: string, nowSeconds: number, revokedBeforeSeconds = 0): Promise<OverrideGrant | undefined> {
   const parts = token.split(".");
-  if (parts.length !== 5 || parts[0] !== "v1" || parts[1] !== rolloutId) return undefined;
+  if (parts.length !== 6 || parts[0] !== "v2" || parts[1] !== rolloutId) return undefined;
   const variant = parts[2];
-  const expiresAt = Number(parts[3]);
-  if ((variant !== "new" && variant !== "legacy") || !Number.isInteger(expiresAt) || expiresAt < nowSeconds) return undefined;
-  const mac = fromBase64Url(parts[4]!);
+  const issuedAt = Number(parts[3]);
+  const expiresAt = Number(parts[4]);
+  if (variant !== "new" && variant !== "legacy") return undefined;
+  if (!Number.isInteger(issuedAt) || !Number.isInteger(expiresAt) || expiresAt < nowSeconds || issuedAt < revokedBeforeSeconds) return undefined;
+  const mac = fromBase64Url(parts[5]!);
   if (!mac) return undefined;
-  const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), mac, encoder.encode(parts.slice(0, 4).join(".")));
-  return ok ? variant : undefined;
+  const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), mac, encoder.encode(parts.slice(0, 5).join(".")));
+  return ok ? { variant, issuedAt } : undefined;
 }

@@ -45,12 +45,13 @@ export async function routeRequest(request: Request, url: URL, table: RouterTabl
     newAnonymousId = deps.randomId();
     identity = { userId: newAnonymousId, source: "new-anonymous" };
   }
-  const decision = decide(table, rollout, identity, await readOverride(request, rollout.id, deps));
+  const decision = decide(table, rollout, identity, await readOverride(request, rollout.id, table.overridesRevokedBefore, deps));
   return { decision, rollout, pathPrefix: match.prefix, configVersion: table.version, stale, newAnonymousId };
 }
 
-async function readOverride(request: Request, rolloutId: string, deps: RouteDeps) {
+async function readOverride(request: Request, rolloutId: string, revokedBefore: number, deps: RouteDeps) {
+  if (!deps.overrideSecret) return undefined;
   const token = request.headers.get(OVERRIDE_HEADER) ?? readCookie(request.headers.get("cookie"), OVERRIDE_COOKIE);
-  if (!deps.overrideSecret || !token) return undefined;
-  return verifyOverride(deps.overrideSecret, token, rolloutId, Math.floor(deps.clock() / 1000));
+  if (!token) return undefined;
+  return (await verifyOverride(deps.overrideSecret, token, rolloutId, Math.floor(deps.clock() / 1000), revokedBefore))?.variant;
 }

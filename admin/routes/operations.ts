@@ -39,9 +39,19 @@ export function operationRoutes(options: OperationsOptions): Hono<AdminEnv> {
     const parsed = OverrideBodySchema.safeParse(body.body ?? {});
     if (!parsed.success) return invalidBody("The override request is invalid.", toFieldIssues(parsed.error));
     if (!(await stateStub(c.env).getRollout(id))) return commandProblem({ kind: "not-found", rolloutId: id });
-    const secret = c.env.OVERRIDE_SECRET || c.env.ADMIN_TOKEN!;
-    const expiresAt = Math.floor(options.clock() / 1000) + parsed.data.ttlSeconds;
-    const token = await signOverride(secret, id, parsed.data.variant, expiresAt);
+    const secret = c.env.OVERRIDE_SECRET;
+    if (!secret) {
+      return problemResponse(
+        501,
+        "overrides-not-configured",
+        "QA overrides are off",
+        "Set OVERRIDE_SECRET (wrangler secret put OVERRIDE_SECRET, or .dev.vars locally) to issue override tokens.",
+        { missing: ["OVERRIDE_SECRET"] },
+      );
+    }
+    const issuedAt = Math.floor(options.clock() / 1000);
+    const expiresAt = issuedAt + parsed.data.ttlSeconds;
+    const token = await signOverride(secret, id, parsed.data.variant, issuedAt, expiresAt);
     return c.json({
       rollout: id,
       variant: parsed.data.variant,
@@ -50,6 +60,12 @@ export function operationRoutes(options: OperationsOptions): Hono<AdminEnv> {
       header: OVERRIDE_HEADER,
       cookie: `${OVERRIDE_COOKIE}=${token}; Path=/; Max-Age=${parsed.data.ttlSeconds}; HttpOnly; Secure; SameSite=Lax`,
     });
+  });
+
+  api.post("/override-tokens/revoke", async (c) => {
+    const body = await readJson(c, true);
+    if (!body.ok) return body.response;
+    return writeCommand(c, { type: "revoke-overrides", body: body.body }, options.onWrite);
   });
 
   api.get("/rollouts/:id/analytics", async (c) => {

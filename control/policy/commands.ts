@@ -6,10 +6,10 @@
  * One handler per command (below, in the HANDLERS table); the steps they share are in
  * ./rollout-writes.ts.
  */
-import { KillBodySchema, ResumeBodySchema } from "../../contracts/admin-wire";
+import { KillBodySchema, ResumeBodySchema, RevokeOverridesBodySchema } from "../../contracts/admin-wire";
 import type { AuditEntry } from "../../contracts/audit";
 import { toFieldIssues, type FieldIssue } from "../../contracts/field-issues";
-import { RolloutId, type ConfigSnapshot, type GlobalKill, type RolloutConfig, type StoredRollout } from "../../contracts/rollout";
+import { RolloutId, type ConfigSnapshot, type GlobalKill, type OverrideSettings, type RolloutConfig, type StoredRollout } from "../../contracts/rollout";
 import { auditDiff } from "./audit-summary";
 import { existing, invalid, invalidState, mergePatch, parseBody, replaceMeta, storeConfig, validateConfig, checkVersion } from "./rollout-writes";
 
@@ -19,12 +19,14 @@ export interface ControlState {
   /** Monotonically increasing; 0 = never configured. */
   version: number;
   globalKill: GlobalKill;
+  overrides: OverrideSettings;
   rollouts: ReadonlyMap<string, StoredRollout>;
 }
 
 export const EMPTY_STATE: ControlState = {
   version: 0,
   globalKill: { killed: false, reason: null, at: null, by: null },
+  overrides: { revokedBefore: null },
   rollouts: new Map(),
 };
 
@@ -44,6 +46,7 @@ export type Command =
   | { type: "resume"; id: string; body: unknown; ifMatch?: number }
   | { type: "kill-all"; body: unknown; ifMatch?: number }
   | { type: "resume-all"; body: unknown; ifMatch?: number }
+  | { type: "revoke-overrides"; body: unknown }
   | { type: "pause"; id: string; body: unknown; ifMatch?: number }
   | { type: "continue"; id: string; body: unknown; ifMatch?: number }
   | { type: "promote"; id: string; body: unknown; ifMatch?: number }
@@ -196,6 +199,35 @@ const globalKill: Handler<Extract<Command, { type: "kill-all" | "resume-all" }>>
   };
 };
 
+/** Every QA override token issued before a time stops working (default: now). */
+const revokeOverrides: Handler<Extract<Command, { type: "revoke-overrides" }>> = (state, command, ctx) => {
+  const body = parseBody(RevokeOverridesBodySchema, command.body, "revoke");
+  if (!body.ok) return body.outcome;
+  const before = body.data.before ? new Date(body.data.before) : ctx.now;
+  if (before.getTime() > ctx.now.getTime())
+    return invalid("the revoke body is invalid", [{ pointer: "/before", message: "must not be in the future: tokens not issued yet cannot be revoked" }]);
+  const revokedBefore = before.toISOString();
+  if (state.overrides.revokedBefore !== null && state.overrides.revokedBefore >= revokedBefore) return { ok: true, changed: false, state, rollout: null };
+  const version = state.version + 1;
+  const overrides: OverrideSettings = { revokedBefore };
+  return {
+    ok: true,
+    changed: true,
+    state: { ...state, version, overrides },
+    rollout: null,
+    audit: {
+      at: ctx.now.toISOString(),
+      actor: ctx.actor,
+      action: "revoke-overrides",
+      rolloutId: null,
+      version,
+      before: state.overrides,
+      after: overrides,
+      reason: body.data.reason || null,
+    },
+  };
+};
+
 const HANDLERS: Handlers = {
   put,
   patch,
@@ -208,6 +240,7 @@ const HANDLERS: Handlers = {
   advance,
   "kill-all": globalKill,
   "resume-all": globalKill,
+  "revoke-overrides": revokeOverrides,
 };
 
 /** Apply one admin command. */
@@ -246,5 +279,5 @@ export function seedState(state: ControlState, config: RolloutConfig, now: Date)
 
 /** What isolates cache. */
 export function toSnapshot(state: ControlState): ConfigSnapshot {
-  return { version: state.version, globalKill: state.globalKill, rollouts: [...state.rollouts.values()] };
+  return { version: state.version, globalKill: state.globalKill, overrides: state.overrides, rollouts: [...state.rollouts.values()] };
 }
