@@ -15,9 +15,9 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { killAllGroups } from "../scripts/lib/processes.mjs";
 import { createContext, PROFILES, ROOT } from "./lib/context.mjs";
 import { machineFacts } from "./lib/machine.mjs";
-import { stopAll } from "./lib/process.mjs";
 import { renderGenerated, replaceGenerated } from "./lib/report.mjs";
 import { ensureTools } from "./lib/tools.mjs";
 
@@ -98,14 +98,14 @@ async function main() {
     log(`done in ${Math.round((Date.now() - t0) / 1000)} s; raw results in .bench/results.json`);
   } finally {
     await dispose();
-    stopAll();
+    killAllGroups();
   }
 }
 
-process.on("exit", stopAll);
+// process.exit runs the "exit" hook of scripts/lib/processes.mjs, which kills every server still running.
 process.on("SIGINT", () => process.exit(130));
 main().catch((error) => {
   console.error(error instanceof Error ? error.message : error);
-  stopAll();
+  killAllGroups();
   process.exit(1);
 });

@@ -4,35 +4,23 @@
 // Ctrl-C (or SIGTERM) stops wrangler, workerd and the origins.
 //
 //   KEEP_STATE=1 npm start   keep the rollouts of the previous run (.wrangler/demo-state)
-import { stripVTControlCharacters } from "node:util";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
+import { freePort, LOOPBACK, waitFor } from "./lib/net.mjs";
+import { startGroup } from "./lib/processes.mjs";
 import { startOrigin } from "./origin-server.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = join(root, "node_modules", ".bin");
-const HOST = "127.0.0.1";
+const HOST = LOOPBACK;
 const PREFERRED = { legacy: 8701, new: 8702, router: 8787, inspector: 9229 };
 /** How long wrangler gets to exit after SIGTERM before its process group is killed. */
 const STOP_GRACE_MS = 5000;
-
-/** `preferred` if it is free on loopback, else a free port. */
-async function freePort(preferred) {
-  const tryListen = (port) =>
-    new Promise((resolve) => {
-      const server = net.createServer();
-      server.once("error", () => resolve(undefined));
-      server.listen(port, HOST, () => {
-        const { port: bound } = server.address();
-        server.close(() => resolve(bound));
-      });
-    });
-  return (await tryListen(preferred)) ?? (await tryListen(0));
-}
+/** How long the banner waits for the router to answer before it is shown anyway. */
+const BANNER_WAIT_MS = 30_000;
 
 /** A demo origin on `preferred` if that port is free, else on any free port. */
 async function origin(name, preferred) {
@@ -73,11 +61,11 @@ const stateDir = join(root, ".wrangler", "demo-state");
 if (process.env.KEEP_STATE !== "1") rmSync(stateDir, { recursive: true, force: true });
 const legacy = await origin("legacy", PREFERRED.legacy);
 const next = await origin("new", PREFERRED.new);
-const port = await freePort(PREFERRED.router);
-const inspectorPort = await freePort(PREFERRED.inspector);
+const port = await freePort({ preferred: PREFERRED.router });
+const inspectorPort = await freePort({ preferred: PREFERRED.inspector });
 const router = `http://${HOST}:${port}`;
 
-const wrangler = spawn(
+const wrangler = await startGroup(
   join(bin, "wrangler"),
   [
     "dev",
@@ -100,15 +88,15 @@ const wrangler = spawn(
   ],
   {
     cwd: root,
-    stdio: ["ignore", "pipe", "pipe"],
     // node_modules/.bin first: wrangler needs the Node 22 the project installs, even when this
     // script was started with an older node.
     env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false" },
-    // Its own process group, so that one signal reaches wrangler and workerd.
-    detached: true,
+    // Its own process group (startGroup), so that one signal reaches wrangler and workerd.
+    graceMs: STOP_GRACE_MS,
+    // Its output goes to this terminal as it comes (forward below), not into memory.
+    keepOutput: 0,
   },
 );
-const wranglerExited = new Promise((resolve) => wrangler.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 
 let bannerShown = false;
 function banner() {
@@ -138,20 +126,16 @@ Below: wrangler's output, one JSON line per request (what \`wrangler tail\` show
 `);
 }
 
-/** Shows the banner once the router answers HTTP (wrangler says Ready a moment before). */
+/**
+ * Shows the banner once the router answers HTTP (wrangler says Ready a moment before), or after
+ * BANNER_WAIT_MS anyway: wrangler's output below then says what is wrong.
+ */
 async function bannerWhenAnswering() {
-  const deadline = Date.now() + 30_000;
-  while (!stopping && Date.now() < deadline) {
-    try {
-      const res = await fetch(`${router}/__admin/api/openapi.json`, { signal: AbortSignal.timeout(3000) });
-      await res.arrayBuffer();
-      if (res.ok) break;
-    } catch {
-      // Not yet.
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  if (!stopping) banner();
+  const ok = (status) => status >= 200 && status < 300;
+  await waitFor(`${router}/__admin/api/openapi.json`, { ready: ok, timeoutMs: BANNER_WAIT_MS, intervalMs: 200, requestTimeoutMs: 3000, signal: stopping.signal }).catch(
+    () => undefined,
+  );
+  if (!stopping.signal.aborted) banner();
 }
 
 let readyText = "";
@@ -166,41 +150,30 @@ function forward(stream, out) {
     }
   });
 }
-forward(wrangler.stdout, process.stdout);
-forward(wrangler.stderr, process.stderr);
+forward(wrangler.child.stdout, process.stdout);
+forward(wrangler.child.stderr, process.stderr);
 
-let stopping = false;
-/** Whatever of wrangler's process group is left (workerd outliving wrangler) goes at once. */
-function killGroup() {
-  try {
-    process.kill(-wrangler.pid, "SIGKILL");
-  } catch {
-    // Nothing left.
-  }
-}
+/** Aborted once stopping starts: the banner is no longer awaited. */
+const stopping = new AbortController();
+/** Stops wrangler's whole group (SIGTERM, then SIGKILL after STOP_GRACE_MS) and the origins. */
 async function stop(code) {
-  if (stopping) return;
-  stopping = true;
-  try {
-    process.kill(-wrangler.pid, "SIGTERM");
-  } catch {
-    // Already gone.
-  }
-  await Promise.race([wranglerExited, new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
-  killGroup();
+  if (stopping.signal.aborted) return;
+  stopping.abort();
+  await wrangler.stop();
   await Promise.all([legacy.close(), next.close()]);
   process.exit(code);
 }
-// A second Ctrl-C does not wait for wrangler's graceful exit.
+// A second Ctrl-C does not wait for wrangler's graceful exit: the group is killed at once.
 process.on("SIGINT", () => {
-  if (!stopping) return stop(0);
-  killGroup();
+  if (!stopping.signal.aborted) return stop(0);
+  wrangler.kill();
   process.exit(130);
 });
 process.on("SIGTERM", () => stop(0));
 process.on("SIGHUP", () => stop(0));
-wranglerExited.then((code) => {
-  if (stopping) return;
-  console.error(`wrangler dev exited (${code})${bannerShown ? "" : " before the router was ready: see its output above"}.`);
-  stop(code || 1);
+wrangler.exited.then(({ code, signal }) => {
+  if (stopping.signal.aborted) return;
+  const status = code ?? (signal ? 1 : 0);
+  console.error(`wrangler dev exited (${status})${bannerShown ? "" : " before the router was ready: see its output above"}.`);
+  stop(status || 1);
 });

@@ -1,8 +1,9 @@
 // nginx with split_clients: the non-programmable reference proxy (25% by user id, no config store).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, waitFor } from "./ports.mjs";
-import { startProcess } from "./process.mjs";
+import { freePort, waitFor } from "../../scripts/lib/net.mjs";
+import { startGroup } from "../../scripts/lib/processes.mjs";
+import { BENCH_CHILD } from "./workerd.mjs";
 
 /**
  * @param {string} dir
@@ -48,10 +49,10 @@ export async function startNginx(ctx, origins) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "logs"), { recursive: true });
   writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, port, origins));
-  const proc = startProcess(ctx.tools.nginx, ["-c", join(dir, "nginx.conf"), "-p", dir]);
+  const proc = await startGroup(ctx.tools.nginx, ["-c", join(dir, "nginx.conf"), "-p", dir], BENCH_CHILD);
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(`${url}/__origin/bytes?n=10`, { "x-user-id": "probe" });
+    await waitFor(`${url}/__origin/bytes?n=10`, { headers: { "x-user-id": "probe" } });
   } catch (error) {
     await proc.stop();
     throw new Error(`nginx did not serve: ${error.message}\n${proc.output()}`);

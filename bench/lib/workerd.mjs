@@ -4,11 +4,19 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { freePort, waitFor } from "./ports.mjs";
-import { startProcess } from "./process.mjs";
+import { freePort, waitFor } from "../../scripts/lib/net.mjs";
+import { startGroup } from "../../scripts/lib/processes.mjs";
 
 /** Bearer token of the router's admin API in every bench instance. */
 export const ADMIN_TOKEN = "bench-token";
+/**
+ * How the bench starts its servers (workerd, nginx), each in its own process group (so that its
+ * CPU time can be read per group, lib/cpu.mjs). stdout goes to /dev/null: workerd writes one log
+ * line per request, and collecting it would load this process, which also serves the origins. The
+ * tail of stderr is kept for error reports. A server gets 200 ms to exit on SIGTERM.
+ * @type {import("../../scripts/lib/processes.mjs").GroupOptions}
+ */
+export const BENCH_CHILD = { stdio: ["ignore", "ignore", "pipe"], keepOutput: 20_000, graceMs: 200 };
 /** The compatibility date of wrangler.toml, so bare workerd runs the bundle as deployed. */
 const COMPATIBILITY_DATE = "2026-10-01";
 
@@ -91,10 +99,10 @@ export async function startWorkerd(ctx, name, { bundle, bindings, durable = true
   copyFileSync(bundle, join(dir, "worker.js"));
   writeFileSync(config, workerdConfig({ port, bundle: "worker.js", bindings, doDir: join(dir, "do"), durable }));
   const t0 = Date.now();
-  const proc = startProcess(ctx.workerd(), ["serve", config, "--experimental"], { cwd: dir });
+  const proc = await startGroup(ctx.workerd(), ["serve", config, "--experimental"], { ...BENCH_CHILD, cwd: dir });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(`${url}/__origin/bytes?n=10`, { "x-user-id": "probe" });
+    await waitFor(`${url}/__origin/bytes?n=10`, { headers: { "x-user-id": "probe" } });
   } catch (error) {
     await proc.stop();
     throw new Error(`${name}: workerd did not serve: ${error.message}\n${proc.output()}`);

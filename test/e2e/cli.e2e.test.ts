@@ -10,7 +10,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, hit, startRouter, type Router } from "./harness";
+import { freePort, hit, startRouter, waitForVersion, type Router } from "./harness";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const NODE = join(ROOT, "node_modules", ".bin", "node");
@@ -41,16 +41,7 @@ async function rollout(id: string): Promise<{ version: number; config: { percent
 }
 
 /** Requests as `user` until the answer comes from `origin` (the change propagates within a second). */
-async function until(user: string, origin: "legacy" | "new"): Promise<string> {
-  const deadline = Date.now() + 2000;
-  let seen = "";
-  while (Date.now() < deadline) {
-    seen = (await hit(router, user)).origin;
-    if (seen === origin) return seen;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return seen;
-}
+const until = (user: string, origin: "legacy" | "new") => expect.poll(async () => (await hit(router, user)).origin, { timeout: 2000, interval: 100 }).toBe(origin);
 
 /**
  * A forwarding proxy in front of the real router. `intercept` may act before a request is
@@ -108,23 +99,23 @@ describe("edge-router CLI against a real router", () => {
 
   it("kills and resumes one rollout and the global switch, and the proxy follows", async () => {
     await cli(["set", "default", "100"]);
-    expect(await until("u1", "new")).toBe("new");
+    await until("u1", "new");
     const killed = await cli(["kill", "default", "--reason", "cli drill"]);
     expect(killed.stdout).toMatch(/^default: killed \("cli drill"\), version \d+: every request starting within a second goes to legacy$/m);
-    expect(await until("u1", "legacy")).toBe("legacy");
+    await until("u1", "legacy");
     expect((await cli(["status"])).stdout).toMatch(/^default\s+killed\s+100%.*killed: cli drill$/m);
     expect((await cli(["resume", "default"])).stdout).toMatch(/^default: resumed, version \d+: 100% of users on new again$/m);
-    expect(await until("u1", "new")).toBe("new");
+    await until("u1", "new");
 
     expect((await cli(["kill", "--all", "--reason", "incident 4711"])).stdout).toMatch(
       /^GLOBAL KILL SWITCH ON: every rollout goes to legacy \("incident 4711", by admin at .*\); version \d+$/m,
     );
-    expect(await until("u1", "legacy")).toBe("legacy");
+    await until("u1", "legacy");
     const status = await cli(["status"]);
     expect(status.stdout.split("\n")[0]).toMatch(/^GLOBAL KILL SWITCH ON/);
     expect(status.stdout).toMatch(/^default\s+killed .* global kill switch$/m);
     expect((await cli(["resume", "--all"])).stdout).toMatch(/^global kill switch off, version \d+/);
-    expect(await until("u1", "new")).toBe("new");
+    await until("u1", "new");
   });
 
   it("applies config as code: --dry-run only shows the diff, then it applies, then says unchanged", async () => {
@@ -203,7 +194,7 @@ describe("edge-router CLI against a real router", () => {
 
   it("predicts a user's variant and bucket offline exactly as the edge decides it", async () => {
     await cli(["set", "default", "37.5"]);
-    await new Promise((r) => setTimeout(r, 400)); // past the snapshot's freshness window
+    await waitForVersion(router, (await rollout("default"))!.version);
     for (const user of ["alice", "bob", "carol", "dave", "erin", "user-42"]) {
       const predicted = JSON.parse((await cli(["bucket", "default", user, "--json"])).stdout) as { variant: string; bucket: number; threshold: number; reason: string };
       const res = await fetch(`${router.url}/`, { headers: { "x-user-id": user, "x-rollout-debug": "1", "x-rollout-token": router.adminToken } });

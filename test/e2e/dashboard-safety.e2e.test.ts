@@ -72,11 +72,26 @@ it("turns the global kill switch on after confirmation, and Escape in the dialog
   expect(await page.locator("#kill-all").isHidden()).toBe(true);
 
   // The last dialog closed with "ok"; cancelling this one with Escape must not count as a yes.
+  // The page starts a confirmed write (fetch) while it handles the dialog's close event; so record
+  // every write it starts, and wait for a task queued by a close listener registered after the
+  // page's own: once it runs, the page has handled the close, and a write would have been started.
+  await page.evaluate(`(() => {
+    const original = window.fetch;
+    window.__writes = [];
+    window.fetch = (input, init) => {
+      if ((init?.method ?? "GET") !== "GET") window.__writes.push(init.method + " " + input);
+      return original(input, init);
+    };
+  })()`);
   await page.locator("#resume-all").click();
   await page.locator("#confirm").waitFor({ state: "visible" });
+  await page.evaluate(`(() => {
+    window.__closeHandled = new Promise((resolve) =>
+      document.getElementById("confirm").addEventListener("close", () => setTimeout(resolve, 0), { once: true }));
+  })()`);
   await page.keyboard.press("Escape");
-  await page.locator("#confirm").waitFor({ state: "hidden" });
-  await new Promise((r) => setTimeout(r, 1_000));
+  await page.evaluate("window.__closeHandled");
+  expect(await page.evaluate("window.__writes")).toEqual([]);
   const list = (await (await router.admin("GET", "/rollouts")).json()) as { globalKill: { killed: boolean } };
   expect(list.globalKill.killed).toBe(true);
   expect(await page.locator("#resume-all").isVisible()).toBe(true);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { launchBrowser } from "./browser";
-import { hit, startRouter, type Router } from "./harness";
+import { hit, startRouter, waitForVersion, type Router } from "./harness";
 
 let router: Router;
 let browser: Browser;
@@ -73,7 +73,9 @@ it("signs in with the token, kills the rollout with a reason, and the proxy foll
   await expect.poll(() => card.locator('[data-testid="status"]').textContent(), { timeout: 10_000 }).toBe("killed");
   await expect.poll(() => page.locator("#audit tr").first().textContent()).toMatch(/admin\s*kill\s*default.*checkout errors in EU/);
 
-  await new Promise((r) => setTimeout(r, 400));
+  // The proxy follows once its snapshot holds the kill (the version the admin API now reports).
+  const killed = (await (await router.admin("GET", "/rollouts/default")).json()) as { version: number };
+  await waitForVersion(router, killed.version);
   for (const user of ["a", "b", "c", "d", "e", "f"]) expect((await hit(router, `after-${user}`)).origin).toBe("legacy");
   expect(errors).toEqual([]);
 });

@@ -14,16 +14,19 @@
  *   await router.stop();
  * }
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { freePort, LOOPBACK, waitFor } from "../../scripts/lib/net.mjs";
+import { startGroup } from "../../scripts/lib/processes.mjs";
+import { waitUntil } from "../../scripts/lib/wait.mjs";
 import { startOrigin } from "../../scripts/origin-server.mjs";
+
+export { freePort, waitUntil };
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "node_modules", ".bin");
-const HOST = "127.0.0.1";
+const HOST = LOOPBACK;
 
 /** wrangler dev's first start compiles the worker and boots workerd: seconds, more on a busy machine. */
 const READY_TIMEOUT_MS = 90_000;
@@ -60,18 +63,6 @@ export interface Router {
   stop: () => Promise<void>;
 }
 
-/** A loopback port free at the time of asking. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface RouterOptions {
   /** INITIAL_PERCENT of the seeded "default" rollout. @default 0 */
   initialPercent?: number;
@@ -80,19 +71,6 @@ export interface RouterOptions {
   /** Make the new origin fail every Nth echo request with a 503. */
   newFailEvery?: number;
 }
-
-/** Process groups still running, killed if the test process exits without calling `stop()`. */
-const running = new Set<number>();
-let exitHookInstalled = false;
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startRouter(options: RouterOptions = {}): Promise<Router> {
   const hits = { legacy: [] as OriginHit[], new: [] as OriginHit[] };
@@ -135,71 +113,45 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
 
 class PortTaken extends Error {}
 
-/** One `wrangler dev` on fresh ports and a fresh state dir, answering HTTP when this resolves. */
+/**
+ * One `wrangler dev` on fresh ports and a fresh state dir, answering HTTP when this resolves. Its
+ * process group is killed with the test process if the test never calls `stop()` (scripts/lib/processes.mjs).
+ */
 async function startWrangler(vars: Record<string, string>): Promise<{ url: string; output: () => string; stop: () => Promise<void> }> {
   const port = await freePort();
   const inspectorPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), "edge-router-e2e-"));
   const args = ["dev", "--ip", HOST, "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", stateDir, "--show-interactive-dev-session=false"];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
-  const child: ChildProcess = spawn(join(BIN, "wrangler"), args, {
+  const wrangler = await startGroup(join(BIN, "wrangler"), args, {
     cwd: ROOT,
     // node_modules/.bin first: wrangler needs the Node 22 the project installs, not an older one on PATH.
     env: { ...process.env, PATH: `${BIN}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-    // Its own process group, so that stop() reaches workerd and every other child with one signal.
-    detached: true,
+    graceMs: STOP_GRACE_MS,
   });
-  const pid = child.pid!;
-  running.add(pid);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once("exit", () => {
-      for (const group of running) killGroup(group, "SIGKILL");
-    });
-  }
-  let output = "";
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once("exit", () => resolve());
-  });
-
   let stopped: Promise<void> | undefined;
-  const stop = () =>
-    (stopped ??= (async () => {
-      killGroup(pid, "SIGTERM");
-      await Promise.race([exited, sleep(STOP_GRACE_MS)]);
-      // Whatever is left of the group (workerd outliving wrangler) goes now.
-      killGroup(pid, "SIGKILL");
-      running.delete(pid);
-      rmSync(stateDir, { recursive: true, force: true });
-    })());
+  const stop = () => (stopped ??= wrangler.stop().then(() => rmSync(stateDir, { recursive: true, force: true })));
 
   const url = `http://${HOST}:${port}`;
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await stop();
-      const message = `wrangler dev exited (${child.exitCode ?? child.signalCode}) before answering:\n${output}`;
-      throw /Address already in use/i.test(output) ? new PortTaken(message) : new Error(message);
-    }
+  // A wrangler that exited will not answer: stop waiting at once.
+  const exited = new AbortController();
+  void wrangler.exited.then(() => exited.abort(new Error("wrangler dev exited")));
+  try {
     // The API description is public and names the router: an answer from it means workerd runs our worker.
-    try {
-      const res = await fetch(`${url}/__admin/api/openapi.json`, { signal: AbortSignal.timeout(5_000) });
-      const body = await res.text();
-      if (res.ok && body.includes('"openapi"')) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`wrangler dev did not answer within ${READY_TIMEOUT_MS / 1000} s:\n${output}`);
-    }
-    await sleep(200);
+    await waitFor(`${url}/__admin/api/openapi.json`, {
+      ready: (status, body) => status === 200 && body.includes('"openapi"'),
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 200,
+      signal: exited.signal,
+    });
+  } catch {
+    await stop();
+    if (!exited.signal.aborted) throw new Error(`wrangler dev did not answer within ${READY_TIMEOUT_MS / 1000} s:\n${wrangler.output()}`);
+    const { code, signal } = await wrangler.exited;
+    const message = `wrangler dev exited (${code ?? signal}) before answering:\n${wrangler.output()}`;
+    throw /Address already in use/i.test(wrangler.output()) ? new PortTaken(message) : new Error(message);
   }
-  return { url, output: () => output, stop };
+  return { url, output: wrangler.output, stop };
 }
 
 /** What one request as a user saw: which origin answered (its `x-origin` header), and when it started and ended. */
@@ -223,17 +175,17 @@ export async function hit(router: Router, user: string, path = "/"): Promise<Hit
  * admin-only debug header), so a test need not guess how long propagation takes.
  */
 export async function waitForVersion(router: Router, version: number, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let seen = "";
-  while (Date.now() < deadline) {
-    const res = await fetch(`${router.url}/`, {
-      headers: { "x-user-id": "version-probe", "x-rollout-debug": "1", "x-rollout-token": router.adminToken, accept: "application/json" },
-    });
-    await res.arrayBuffer();
-    seen = res.headers.get("x-rollout-decision") ?? "";
-    const match = seen.match(/version=(\d+)/);
-    if (match && Number(match[1]) >= version) return;
-    await sleep(50);
-  }
-  throw new Error(`the router did not reach config version ${version} within ${timeoutMs} ms (last decision: ${seen || "none"})`);
+  await waitUntil(
+    async () => {
+      const res = await fetch(`${router.url}/`, {
+        headers: { "x-user-id": "version-probe", "x-rollout-debug": "1", "x-rollout-token": router.adminToken, accept: "application/json" },
+      });
+      await res.arrayBuffer();
+      seen = res.headers.get("x-rollout-decision") ?? "";
+      const match = seen.match(/version=(\d+)/);
+      return match !== null && Number(match[1]) >= version;
+    },
+    { timeoutMs, message: () => `the router to reach config version ${version} (last decision: ${seen || "none"})` },
+  );
 }

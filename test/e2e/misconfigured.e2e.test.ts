@@ -14,8 +14,7 @@ describe("misconfigured vars", () => {
       expect(res.headers.get("content-type")).toBe("application/problem+json");
       const problem = (await res.json()) as { problems: string[] };
       expect(problem.problems).toEqual([expect.stringMatching(/^NEW_ORIGIN is not set/)]);
-      await new Promise((r) => setTimeout(r, 300));
-      expect(broken.output()).toMatch(/NEW_ORIGIN is not set/);
+      await expect.poll(() => broken.output(), { timeout: 5_000 }).toMatch(/NEW_ORIGIN is not set/);
     } finally {
       await broken.stop();
     }

@@ -3,7 +3,7 @@
  * Each test asserts what a user (or an operator) would notice; one wrangler dev serves the file.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hit, startRouter, waitForVersion, type Hit, type Router } from "./harness";
+import { hit, startRouter, waitForVersion, waitUntil, type Hit, type Router } from "./harness";
 
 /** DESIGN.md's freshness contract: a change acknowledged at t governs every request that starts after t + 1 s. */
 const KILL_BOUND_MS = 1000;
@@ -19,6 +19,10 @@ afterAll(async () => {
   await router?.stop();
 });
 
+/**
+ * Only for deliberate time windows (the kill-switch tests measure time: load for a while, or let the
+ * 1 s bound pass); every other wait in these tests waits on a condition.
+ */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An admin write that must succeed; resolves once requests are decided on the version it wrote. */
@@ -134,14 +138,17 @@ describe("kill switch", () => {
       const loops = Array.from({ length: LOOPS }, async (_, w) => {
         for (let i = 0; running; i++) results.push(await hit(router, `load-${k}-${w}-${i % 40}`));
       });
-      // Traffic flows and some of it reaches new before the kill.
-      const warmUntil = Date.now() + 3000;
-      while (!results.some((r) => r.origin === "new") && Date.now() < warmUntil) await sleep(20);
+      // Traffic flows and some of it reaches new before the kill (if it never does, an assertion below says so).
+      await waitUntil(() => results.some((r) => r.origin === "new"), { timeoutMs: 3000, intervalMs: 20 }).catch(() => undefined);
+      // Deliberate window: the kill lands in sustained load (every loop busy for a while), not at
+      // the first answer from new.
       await sleep(300);
 
       const kill = await router.admin("POST", "/rollouts/default/kill", { reason: `e2e kill ${k + 1}` });
       const ackAt = Date.now();
       expect(kill.status, await kill.text()).toBe(200);
+      // Deliberate window, the measurement itself: load goes on for AFTER_KILL_MS, twice the bound,
+      // so that requests starting after ack + KILL_BOUND_MS exist and can be checked for new.
       await sleep(AFTER_KILL_MS);
       running = false;
       await Promise.all(loops);
@@ -187,6 +194,8 @@ describe("kill switch", () => {
     const kill = await router.admin("POST", "/kill", { reason: "e2e incident" });
     const killedAt = Date.now();
     expect(kill.status, await kill.text()).toBe(200);
+    // Deliberate: the contract is "every request starting 1 s after the ack", so the check starts
+    // once that second has passed, not as soon as one request shows the kill.
     await sleep(Math.max(0, killedAt + KILL_BOUND_MS + 50 - Date.now()));
     const during = await originsOf(users);
     expect(new Set(during.values()), "origins answering during the global kill").toEqual(new Set(["legacy"]));
@@ -198,6 +207,7 @@ describe("kill switch", () => {
     const resume = await router.admin("POST", "/resume", { reason: "e2e incident over" });
     const resumedAt = Date.now();
     expect(resume.status, await resume.text()).toBe(200);
+    // Deliberate, as above: every user must be back once the bound has passed.
     await sleep(Math.max(0, resumedAt + KILL_BOUND_MS + 50 - Date.now()));
     expect(await originsOf(users), "each user back on the origin it had before").toEqual(before);
 
@@ -208,16 +218,15 @@ describe("kill switch", () => {
 describe("operator's view", () => {
   it("logs one JSON line per proxied request that says why it went where it went", async () => {
     await hit(router, "log-check", "/log-check");
-    let line: string | undefined;
-    for (let i = 0; i < 20 && !line; i++) {
-      await sleep(100);
-      line = router
-        .output()
-        .split("\n")
-        .find((l) => l.includes('"path":"/log-check"'));
-    }
-    expect(line, "a log line for /log-check in wrangler's output").toBeDefined();
-    expect(JSON.parse(line!.slice(line!.indexOf("{")))).toMatchObject({
+    const line = await waitUntil(
+      () =>
+        router
+          .output()
+          .split("\n")
+          .find((l) => l.includes('"path":"/log-check"')),
+      { timeoutMs: 2000, intervalMs: 100, message: "a log line for /log-check in wrangler's output" },
+    );
+    expect(JSON.parse(line.slice(line.indexOf("{")))).toMatchObject({
       event: "proxy",
       rollout: "default",
       reason: "bucket",
