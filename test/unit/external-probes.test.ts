@@ -10,7 +10,7 @@ const origins = { legacy: "https://old.example.com", new: "https://new.example.c
 
 function runs(p: Probe, outcomes: ProbeOutcome[], start?: ProbeState): ProbeState {
   let state = start;
-  outcomes.forEach((o, i) => (state = applyProbe(state, o, T0 + i * 15_000, p.failureThreshold)));
+  for (const [i, o] of outcomes.entries()) state = applyProbe(state, o, T0 + i * 15_000, p.failureThreshold);
   return state!;
 }
 
@@ -77,9 +77,9 @@ describe("probe states", () => {
     const failing = runs(p, [fail502, fail502]);
     const passing = runs(p, [pass, pass]);
     const reset = resetProbes({ failing, passing });
-    expect(reset["failing"]).toMatchObject({ results: [], consecutiveFailures: 0, lastStatus: 502 });
+    expect(reset.failing).toMatchObject({ results: [], consecutiveFailures: 0, lastStatus: 502 });
     expect(probeBreaches([probe({ name: "failing", failureThreshold: 2 })], reset)).toEqual([]);
     expect(probesPassing([probe({ name: "passing", failureThreshold: 2 })], reset)).toBe(false);
-    expect(probeBreaches([probe({ name: "failing", failureThreshold: 2 })], { failing: runs(p, [fail502, fail502], reset["failing"]) })).toHaveLength(1);
+    expect(probeBreaches([probe({ name: "failing", failureThreshold: 2 })], { failing: runs(p, [fail502, fail502], reset.failing) })).toHaveLength(1);
   });
 });

@@ -91,7 +91,7 @@ describe("polled checks", () => {
 
   it("after a reset, earlier failures no longer count and the check is polled at once", () => {
     const [, failing] = run(queue, [value(5400), value(5400)]);
-    const reset = resetSince({ queue_depth: failing })["queue_depth"]!;
+    const reset = resetSince({ queue_depth: failing }).queue_depth!;
     expect(reset).toMatchObject({ verdict: "pending", consecutiveFailures: 0, lastPolledAt: null, lastValue: 5400 });
     expect(dueChecks([queue], { queue_depth: reset }, T0 + 20_000)).toHaveLength(1);
     expect(run(queue, [value(5400)], reset)[0]!.verdict).toBe("pending");
