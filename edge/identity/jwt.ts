@@ -192,7 +192,8 @@ export class JwtVerifier {
   /** Never rejects: a failed fetch keeps the keys there were. */
   private async load(url: string, nowMs: number): Promise<void> {
     try {
-      const response = await this.options.fetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS) });
+      const fetchJwks = this.options.fetch; // called unbound: the Workers global fetch throws "Illegal invocation" as a method of another object
+      const response = await fetchJwks(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const text = await response.text();
       if (text.length > MAX_JWKS_CHARS) throw new Error(`the document is over ${MAX_JWKS_CHARS} characters`);
