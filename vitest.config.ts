@@ -27,6 +27,7 @@ export default defineConfig({
               bindings: {
                 ADMIN_TOKEN: "test-admin-token",
                 OVERRIDE_SECRET: "test-override-secret",
+                IDENTITY_JWT_SECRET: "test-identity-jwt-secret-0123456789abcdef",
                 LEGACY_ORIGIN: inject("legacyOrigin"),
                 NEW_ORIGIN: inject("newOrigin"),
                 INITIAL_PERCENT: "0",

@@ -5,7 +5,8 @@
  */
 import { GrowthBookClient } from "@growthbook/growthbook";
 import { InMemStorageProvider, Unleash } from "unleash-client";
-import { decide, identify } from "../edge/decide";
+import { decide } from "../edge/decide";
+import { claimedIdentity } from "../edge/identify";
 import { bucketFrom, saltState } from "../contracts/hash";
 import { RolloutConfigSchema } from "../contracts/rollout";
 import { compileSnapshot, matchRollout } from "../edge/match";
@@ -45,7 +46,7 @@ async function main() {
   const ours = (user: string) => {
     headers.value = user;
     const match = matchRollout(table, "shop.example.com", "/checkout/cart");
-    const identity = identify(match!.rollout, headers)!;
+    const identity = claimedIdentity(match!.rollout, headers)!;
     return decide(table, match!.rollout, identity).variant === "new";
   };
 

@@ -4,7 +4,7 @@
  */
 import { decide, type Reason, type Variant } from "../edge/decide";
 import { BUCKET_COUNT, bucketFrom, HASH_SPEC_VERSION } from "../contracts/hash";
-import type { ConfigSnapshot } from "../contracts/rollout";
+import { type ConfigSnapshot, sourceLabel } from "../contracts/rollout";
 import { compileSnapshot } from "../edge/match";
 import type { Colors } from "./format";
 
@@ -42,7 +42,8 @@ export function explainBucket(snapshot: ConfigSnapshot, id: string, userId: stri
   if (!rollout) return undefined;
   const user = userId;
   const source = rollout.stickiness[0];
-  const decision = decide(table, rollout, { userId: user, source: source && "header" in source ? `header:${source.header}` : source ? `cookie:${source.cookie}` : "anonymous" });
+  // As the edge would see this id from the rollout's first source: verified only from a JWT.
+  const decision = decide(table, rollout, { userId: user, source: source ? sourceLabel(source) : "anonymous", verified: source !== undefined && "jwt" in source });
   const bucket = decision.bucket ?? bucketFrom(rollout.saltState, user);
   return {
     rollout: id,

@@ -2,7 +2,7 @@
  * Field-level differences between two rollout configs, as an operator reads them before applying:
  * `percent: 10 → 25`, `allowlist.new: +2 (qa-anna, qa-ben)`. Pure.
  */
-import type { RolloutConfig } from "../contracts/rollout";
+import { type RolloutConfig, sourceLabel } from "../contracts/rollout";
 
 /** Lists longer than this are summarized ("and 1,204 more"). */
 const LIST_PREVIEW = 5;
@@ -58,7 +58,7 @@ export function diffConfig(before: unknown, after: unknown, path = ""): string[]
 
 /** A rollout config in a few readable lines (for creates and `status <id>`). */
 export function describeConfig(config: RolloutConfig): string[] {
-  const sources = config.stickiness.map((s) => ("header" in s ? `header ${s.header}` : `cookie ${s.cookie}`));
+  const sources = config.stickiness.map((s) => sourceLabel(s).replace(":", " "));
   const lines = [
     `percent     ${config.percent}% on new`,
     `match       ${config.match.hosts.length ? config.match.hosts.join(", ") : "any host"}, ${config.match.pathPrefixes.join(", ")}`,

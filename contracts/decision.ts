@@ -9,11 +9,19 @@ export type Variant = "legacy" | "new";
 export type Reason = "killed" | "override" | "allowlist" | "bucket" | "no-rollout" | "no-config";
 
 /** Where the user id came from. */
-export type UserSource = `header:${string}` | `cookie:${string}` | "anonymous" | "new-anonymous";
+export type UserSource = `header:${string}` | `cookie:${string}` | `jwt:${string}` | "anonymous" | "new-anonymous";
 
+/**
+ * Who the user is. `verified`: the id was proven (a JWT whose signature checked); otherwise it is
+ * *claimed*: a header, a cookie or the anonymous id, which a client can choose. Claimed ids bucket
+ * (choosing your own bucket harms nobody) but never match an allowlist or a claim rule.
+ */
 export interface Identity {
   userId: string;
   source: UserSource;
+  verified: boolean;
+  /** The verified token's claims (for rules on claims); absent for claimed ids. */
+  claims?: Readonly<Record<string, unknown>>;
 }
 
 export interface Decision {

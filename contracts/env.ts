@@ -12,6 +12,10 @@ declare global {
     OVERRIDE_SECRET?: string;
     /** API token for `GET /__admin/api/rollouts/:id/analytics` (Analytics Engine SQL API). */
     CF_API_TOKEN?: string;
+    /** HS256 key of identity JWTs (verified stickiness sources). */
+    IDENTITY_JWT_SECRET?: string;
+    /** Key of the signed anonymous id cookie (default: derived from ADMIN_TOKEN). */
+    IDENTITY_COOKIE_SECRET?: string;
   }
   interface Env extends OptionalSecrets {}
   namespace Cloudflare {

@@ -3,6 +3,7 @@
  * cannot name themselves (a plain `{ header }` or `{ cookie }` source is whatever the client sends).
  * The schema only; verification lives in edge/identity/jwt.ts. No I/O.
  */
+import { CookieName, HeaderName } from "./http-names";
 import * as z from "./zod";
 
 /** The claim read when a source names none: the subject, the user id in OpenID Connect. */
@@ -13,10 +14,6 @@ export const MAX_CLAIM_NAME_LENGTH = 100;
 
 /** The header whose value is `Bearer <jwt>` (RFC 6750 §2.1) rather than the bare token. */
 export const AUTHORIZATION_HEADER = "authorization";
-
-// The same rules as the header and cookie sources in ./rollout.ts (which keeps them private).
-const HeaderName = z.string().check(z.trim(), z.toLowerCase(), z.regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)"));
-const CookieName = z.string().check(z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be a valid cookie name"));
 
 /** The name of the claim that holds the user id. @default "sub" */
 export const ClaimName = z

@@ -3,6 +3,8 @@
  * type for config and admin payloads is inferred from them. No I/O.
  */
 import { GuardSchema } from "./guard";
+import { CookieName, HeaderName } from "./http-names";
+import { JwtSource } from "./identity";
 import { HASH_SPEC_VERSION } from "./hash";
 import { Percent } from "./percent";
 import { StagesSchema } from "./stages";
@@ -46,16 +48,18 @@ const Hostname = z
 
 const PathPrefix = z.string().check(z.maxLength(1024), z.regex(/^\/[^\s?#]*$/, "must start with '/' and contain no spaces, '?' or '#'"));
 
-/** HTTP header names are tokens (RFC 9110), case-insensitive; stored lowercase. */
-const HeaderName = z.string().check(z.trim(), z.toLowerCase(), z.regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)"));
-
-const CookieName = z.string().check(z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be a valid cookie name"));
-
 /** A user id as it appears in a header or cookie. */
 export const UserId = z.string().check(z.minLength(1), z.maxLength(256));
 
 /** One place the router looks for the user id. */
-export const StickinessSource = z.union([z.strictObject({ header: HeaderName }), z.strictObject({ cookie: CookieName })]);
+export const StickinessSource = z.union([z.strictObject({ header: HeaderName }), z.strictObject({ cookie: CookieName }), JwtSource]);
+
+/** How a stickiness source names itself in logs, the debug header and the CLI: `header:x-user-id`, `cookie:uid`, `jwt:header:authorization`. */
+export function sourceLabel(source: StickinessSource): `header:${string}` | `cookie:${string}` | `jwt:${string}` {
+  if ("header" in source) return `header:${source.header}`;
+  if ("cookie" in source) return `cookie:${source.cookie}`;
+  return "header" in source.jwt ? `jwt:header:${source.jwt.header}` : `jwt:cookie:${source.jwt.cookie}`;
+}
 
 export const MatchSchema = z.strictObject({
   /** Hostnames this rollout applies to; empty = every host. */

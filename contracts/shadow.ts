@@ -6,6 +6,7 @@
  */
 import { isPointer } from "./json-pointer";
 import { Percent } from "./percent";
+import { HeaderName } from "./http-names";
 import * as z from "./zod";
 
 /** A body is kept for comparison up to this many bytes; beyond, only its length and prefix hash. */
@@ -35,9 +36,6 @@ const Method = z.string().check(
     });
   }),
 );
-
-/** HTTP header names are tokens (RFC 9110 §5.1), case-insensitive; stored lowercase. */
-const HeaderName = z.string().check(z.trim(), z.toLowerCase(), z.regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)"));
 
 const IgnorePointer = z.string().check(z.refine(isPointer, "must be a JSON Pointer (RFC 6901) such as /meta/requestId: empty or starting with '/', with '~' only as ~0 or ~1"));
 

@@ -84,10 +84,10 @@ export async function handleProxy(request: Request, deps: ProxyDeps, url = new U
 /** 4. The client's answer: the origin's response as it came, plus our cookie or debug header if any. */
 function answer(outcome: ForwardOutcome, route: Route, debug: Debug): Response {
   if (outcome.kind === "failed") return proxyProblem(outcome.error);
-  if (route.newAnonymousId === undefined && !debug.allowed) return outcome.response;
+  if (route.newAnonymousCookie === undefined && !debug.allowed) return outcome.response;
   const response = mutableResponse(outcome.response);
-  if (route.newAnonymousId) {
-    response.headers.append("set-cookie", `${ANONYMOUS_ID_COOKIE}=${route.newAnonymousId}; Path=/; Max-Age=${ANONYMOUS_ID_MAX_AGE_SECONDS}; HttpOnly; Secure; SameSite=Lax`);
+  if (route.newAnonymousCookie) {
+    response.headers.append("set-cookie", `${ANONYMOUS_ID_COOKIE}=${route.newAnonymousCookie}; Path=/; Max-Age=${ANONYMOUS_ID_MAX_AGE_SECONDS}; HttpOnly; Secure; SameSite=Lax`);
   }
   if (debug.allowed) response.headers.set("x-rollout-decision", describeDecision(route.decision, route.configVersion));
   return response;

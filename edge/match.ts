@@ -18,6 +18,8 @@ export interface CompiledRollout {
   killed: boolean;
   killReason: string | null;
   stickiness: readonly StickinessSource[];
+  /** A JWT source is configured: identification may need to verify a token. */
+  hasJwtSource: boolean;
   allowNew: ReadonlySet<string>;
   allowLegacy: ReadonlySet<string>;
   origins: { legacy: URL; new: URL };
@@ -57,6 +59,7 @@ export function compileRollout(stored: StoredRollout): CompiledRollout {
     killed: config.killed,
     killReason: stored.killReason,
     stickiness: config.stickiness,
+    hasJwtSource: config.stickiness.some((s) => "jwt" in s),
     allowNew: new Set(config.allowlist.new),
     allowLegacy: new Set(config.allowlist.legacy),
     origins: { legacy: new URL(config.origins.legacy), new: new URL(config.origins.new) },

@@ -6,7 +6,8 @@
 import type { Decision } from "../contracts/decision";
 import { normalizePath } from "../contracts/paths";
 import { readCookie } from "./cookies";
-import { decide, identify, NO_CONFIG_DECISION, NO_ROLLOUT_DECISION } from "./decide";
+import { decide, NO_CONFIG_DECISION, NO_ROLLOUT_DECISION } from "./decide";
+import { identify, type IdentifyDeps } from "./identify";
 import { matchRollout, type CompiledRollout, type RouterTable } from "./match";
 import { OVERRIDE_COOKIE, OVERRIDE_HEADER, verifyOverride } from "./override";
 
@@ -19,34 +20,27 @@ export interface Route {
   configVersion: number | null;
   /** The snapshot in use could not be refreshed. */
   stale: boolean;
-  /** An anonymous id issued for this request (to be set as a cookie). */
-  newAnonymousId: string | undefined;
+  /** The value of a new anonymous id cookie issued for this request, to be set on the response. */
+  newAnonymousCookie: string | undefined;
 }
 
-export interface RouteDeps {
+export interface RouteDeps extends IdentifyDeps {
   /** HMAC key of override tokens; unset = overrides are off. */
   overrideSecret: string | undefined;
-  clock: () => number;
-  randomId: () => string;
 }
 
 /** Fail safe: the isolate never reached the control plane, so everyone goes to legacy. */
-export const FAIL_SAFE_ROUTE: Route = { decision: NO_CONFIG_DECISION, rollout: undefined, pathPrefix: "", configVersion: null, stale: true, newAnonymousId: undefined };
+export const FAIL_SAFE_ROUTE: Route = { decision: NO_CONFIG_DECISION, rollout: undefined, pathPrefix: "", configVersion: null, stale: true, newAnonymousCookie: undefined };
 
 /** 1. match → 2. identify → 3. decide, on a compiled snapshot. */
 export async function routeRequest(request: Request, url: URL, table: RouterTable, stale: boolean, deps: RouteDeps): Promise<Route> {
   // Matched on the normalised path, so no spelling escapes a rollout; forwarded as sent.
   const match = matchRollout(table, url.hostname, normalizePath(url.pathname));
-  if (!match) return { decision: NO_ROLLOUT_DECISION, rollout: undefined, pathPrefix: "", configVersion: table.version, stale, newAnonymousId: undefined };
+  if (!match) return { decision: NO_ROLLOUT_DECISION, rollout: undefined, pathPrefix: "", configVersion: table.version, stale, newAnonymousCookie: undefined };
   const rollout = match.rollout;
-  let newAnonymousId: string | undefined;
-  let identity = identify(rollout, request.headers);
-  if (!identity) {
-    newAnonymousId = deps.randomId();
-    identity = { userId: newAnonymousId, source: "new-anonymous" };
-  }
+  const { identity, newAnonymousCookie } = await identify(rollout, request.headers, deps);
   const decision = decide(table, rollout, identity, await readOverride(request, rollout.id, table.overridesRevokedBefore, deps));
-  return { decision, rollout, pathPrefix: match.prefix, configVersion: table.version, stale, newAnonymousId };
+  return { decision, rollout, pathPrefix: match.prefix, configVersion: table.version, stale, newAnonymousCookie };
 }
 
 async function readOverride(request: Request, rolloutId: string, revokedBefore: number, deps: RouteDeps) {

@@ -10,7 +10,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from "jose";
 import { AUTHORIZATION_HEADER, type JwtLocation } from "../../contracts/identity";
 import { readCookie } from "../cookies";
-import type { HeaderReader } from "../decide";
+import type { HeaderReader } from "../identify";
 import { BoundedCache } from "./anonymous";
 
 /** Verified tokens remembered per isolate, so a busy user's next request costs a map lookup. */

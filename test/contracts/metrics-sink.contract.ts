@@ -20,7 +20,14 @@ export interface SinkUnderTest {
 
 export function sampleRecord(i: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
   return {
-    decision: { rolloutId: "default", variant: i % 2 ? "new" : "legacy", reason: "bucket", bucket: i, threshold: 5000, identity: { userId: `u${i}`, source: "header:x-user-id" } },
+    decision: {
+      rolloutId: "default",
+      variant: i % 2 ? "new" : "legacy",
+      reason: "bucket",
+      bucket: i,
+      threshold: 5000,
+      identity: { userId: `u${i}`, source: "header:x-user-id", verified: false },
+    },
     method: "GET",
     host: "shop.example",
     path: `/p/${i}`,

@@ -32,8 +32,14 @@ describe("bucket explanation", () => {
     const global = explainBucket(snapshot({ percent: 100 }, { killed: true, reason: "incident", at: null, by: "bob" }), "r", "alice")!;
     expect(global).toMatchObject({ variant: "legacy", reason: "killed", detail: "global", killReason: "incident", bucketVariant: "new" });
     expect(explainBucket(snapshot({ percent: 100, killed: true }, OFF, "spike"), "r", "alice")).toMatchObject({ variant: "legacy", detail: "rollout", killReason: "spike" });
-    expect(explainBucket(snapshot({ percent: 0, allowlist: { new: ["alice"] } }), "r", "alice")).toMatchObject({ variant: "new", reason: "allowlist" });
-    expect(explainBucket(snapshot({ percent: 100, allowlist: { new: ["alice"], legacy: ["alice"] } }), "r", "alice")).toMatchObject({ variant: "legacy", reason: "allowlist" });
+    const verified = [{ jwt: { header: "authorization" } }];
+    expect(explainBucket(snapshot({ percent: 0, stickiness: verified, allowlist: { new: ["alice"] } }), "r", "alice")).toMatchObject({ variant: "new", reason: "allowlist" });
+    expect(explainBucket(snapshot({ percent: 100, stickiness: verified, allowlist: { new: ["alice"], legacy: ["alice"] } }), "r", "alice")).toMatchObject({
+      variant: "legacy",
+      reason: "allowlist",
+    });
+    // A rollout identified by a header: that id is only claimed, and never matches an allowlist (as at the edge).
+    expect(explainBucket(snapshot({ percent: 0, allowlist: { new: ["alice"] } }), "r", "alice")).toMatchObject({ variant: "legacy", reason: "bucket" });
   });
 
   it("gives undefined for a rollout the snapshot does not have", () => {

@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide, identify, type Identity } from "../../edge/decide";
+import { decide, type Identity } from "../../edge/decide";
+import { identify } from "../../edge/identify";
+import { AnonymousIds } from "../../edge/identity/anonymous";
 import { bucketOf } from "../../contracts/hash";
 import { RolloutConfigSchema, type RolloutConfigInput, type StoredRollout } from "../../contracts/rollout";
 import { compileSnapshot, matchRollout, type RouterTable } from "../../edge/match";
@@ -14,7 +16,9 @@ function table(rollouts: StoredRollout[], globalKilled = false): RouterTable {
   return compileSnapshot({ version: 1, globalKill: { killed: globalKilled, reason: null, at: null, by: null }, rollouts });
 }
 
-const user = (userId: string): Identity => ({ userId, source: "header:x-user-id" });
+/** A verified user (as from a JWT), and the same id merely claimed (as from a header). */
+const user = (userId: string): Identity => ({ userId, source: "jwt:header:authorization", verified: true });
+const claimed = (userId: string): Identity => ({ userId, source: "header:x-user-id", verified: false });
 
 describe("decision precedence", () => {
   const rollout = (overrides: Partial<RolloutConfigInput> = {}) => {
@@ -110,28 +114,60 @@ describe("monotonic ramp", () => {
   });
 });
 
+describe("allowlists and claimed identities", () => {
+  it("never lets a claimed id (header, cookie, anonymous) match an allowlist, in either direction", () => {
+    const t = table([
+      stored({ id: "r", percent: 0, allowlist: { new: ["vip"], legacy: [] } }),
+      stored({ id: "s", percent: 100, match: { pathPrefixes: ["/s"] }, allowlist: { new: [], legacy: ["opt-out"] } }),
+    ]);
+    expect(decide(t, t.rollouts.get("r"), claimed("vip"))).toMatchObject({ variant: "legacy", reason: "bucket" });
+    expect(decide(t, t.rollouts.get("r"), user("vip"))).toMatchObject({ variant: "new", reason: "allowlist" });
+    expect(decide(t, t.rollouts.get("s"), claimed("opt-out"))).toMatchObject({ variant: "new", reason: "bucket" });
+    expect(decide(t, t.rollouts.get("s"), user("opt-out"))).toMatchObject({ variant: "legacy", reason: "allowlist" });
+  });
+
+  it("buckets a claimed id exactly as the same id verified, when no list names it (property)", () => {
+    const t = table([stored({ id: "r", percent: 37 })]);
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), (id) => {
+        expect(decide(t, t.rollouts.get("r"), claimed(id)).variant).toBe(decide(t, t.rollouts.get("r"), user(id)).variant);
+      }),
+    );
+  });
+});
+
 describe("identification", () => {
   const t = table([stored({ id: "r", stickiness: [{ header: "x-account" }, { cookie: "uid" }] })]);
   const r = t.rollouts.get("r")!;
   const h = (init: Record<string, string>) => new Headers(init);
+  const anonymous = AnonymousIds.fromSecret("identification-test-secret-0123456789");
+  let n = 0;
+  const deps = { jwt: undefined, anonymous, clock: () => 0, randomId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}` };
 
-  it("takes the first stickiness source present, in order", () => {
-    expect(identify(r, h({ "x-account": "a1", cookie: "uid=c1" }))).toEqual({ userId: "a1", source: "header:x-account" });
-    expect(identify(r, h({ cookie: "other=1; uid=c1" }))).toEqual({ userId: "c1", source: "cookie:uid" });
+  it("takes the first stickiness source present, in order, as a claimed id", async () => {
+    expect((await identify(r, h({ "x-account": "a1", cookie: "uid=c1" }), deps)).identity).toEqual({ userId: "a1", source: "header:x-account", verified: false });
+    expect((await identify(r, h({ cookie: "other=1; uid=c1" }), deps)).identity).toEqual({ userId: "c1", source: "cookie:uid", verified: false });
   });
 
-  it("falls back to the router's anonymous id cookie, and asks for a new one without it", () => {
-    const uuid = "4f1c2b3a-1234-4abc-8def-0123456789ab";
-    expect(identify(r, h({ cookie: `edge_rollout_uid=${uuid}` }))).toEqual({ userId: uuid, source: "anonymous" });
-    expect(identify(r, h({}))).toBeUndefined();
+  it("falls back to the router's signed anonymous id, and issues a signed one without it", async () => {
+    const first = await identify(r, h({}), deps);
+    expect(first.identity).toMatchObject({ source: "new-anonymous", verified: false });
+    expect(first.newAnonymousCookie).toMatch(new RegExp(`^${first.identity.userId}\\.[A-Za-z0-9_-]+$`));
+    const again = await identify(r, h({ cookie: `edge_rollout_uid=${first.newAnonymousCookie}` }), deps);
+    expect(again).toEqual({ identity: { userId: first.identity.userId, source: "anonymous", verified: false } });
   });
 
-  it("ignores an anonymous cookie the router could not have issued", () => {
-    expect(identify(r, h({ cookie: "edge_rollout_uid=admin" }))).toBeUndefined();
+  it("replaces an anonymous cookie the router did not sign: a client cannot choose its id", async () => {
+    const chosen = "4f1c2b3a-1234-4abc-8def-0123456789ab";
+    for (const value of [chosen, `${chosen}.AAAA`, "admin"]) {
+      const got = await identify(r, h({ cookie: `edge_rollout_uid=${value}` }), deps);
+      expect(got.identity.source).toBe("new-anonymous");
+      expect(got.identity.userId).not.toBe(chosen);
+    }
   });
 
-  it("ignores an empty or blank header", () => {
-    expect(identify(r, h({ "x-account": "  ", cookie: "uid=c1" }))).toEqual({ userId: "c1", source: "cookie:uid" });
+  it("ignores an empty or blank header", async () => {
+    expect((await identify(r, h({ "x-account": "  ", cookie: "uid=c1" }), deps)).identity).toEqual({ userId: "c1", source: "cookie:uid", verified: false });
   });
 });
 

@@ -8,8 +8,10 @@ import { readEnvConfig } from "../../contracts/vars";
 import { handleProxy, type ProxyDeps } from "../../edge/handler";
 import { toDataPoint } from "../../edge/record";
 import { RecordingSink } from "../support/recording-sink";
+import { AnonymousIds } from "../../edge/identity/anonymous";
+import { JwtVerifier } from "../../edge/identity/jwt";
 import { SnapshotCache } from "../../edge/snapshot-cache";
-import { adminJson, resetDefault } from "./helpers";
+import { adminJson, identityToken, resetDefault, VERIFIED_STICKINESS } from "./helpers";
 
 /** A config source that answers from the real Durable Object until told to fail. */
 class SwitchableSource implements ConfigSource {
@@ -33,6 +35,8 @@ function deps(source: ConfigSource, overrides: Partial<ProxyDeps> = {}) {
     sink,
     adminToken: env.ADMIN_TOKEN,
     overrideSecret: undefined,
+    jwt: undefined,
+    anonymous: AnonymousIds.unsigned(),
     log: (line) => logs.push(line),
     clock: () => now,
     randomId: () => "00000000-0000-4000-8000-000000000001",
@@ -103,9 +107,9 @@ describe("misconfiguration", () => {
 
 describe("observability", () => {
   it("writes one data point and one log line per proxied request, with the decision's reason", async () => {
-    await resetDefault({ percent: 100, allowlist: { legacy: ["pinned"] } });
-    const { d, logs, sink } = deps(new SwitchableSource());
-    await handleProxy(new Request("http://router.test/api/items?x=1", { method: "POST", body: "{}", headers: { "x-user-id": "pinned" } }), d);
+    await resetDefault({ percent: 100, stickiness: VERIFIED_STICKINESS, allowlist: { legacy: ["pinned"] } });
+    const { d, logs, sink } = deps(new SwitchableSource(), { jwt: new JwtVerifier(env, { fetch }) });
+    await handleProxy(new Request("http://router.test/api/items?x=1", { method: "POST", body: "{}", headers: { authorization: `Bearer ${await identityToken("pinned")}` } }), d);
     expect(sink.records).toHaveLength(1);
     const point = toDataPoint(sink.records[0]!);
     expect(point).toEqual({
@@ -115,7 +119,15 @@ describe("observability", () => {
     });
     const proxyLogs = logs.filter((l) => l.event === "proxy");
     expect(proxyLogs).toHaveLength(1);
-    expect(proxyLogs[0]).toMatchObject({ rollout: "default", variant: "legacy", reason: "allowlist", user: "header:x-user-id", method: "POST", path: "/api/items", status: 200 });
+    expect(proxyLogs[0]).toMatchObject({
+      rollout: "default",
+      variant: "legacy",
+      reason: "allowlist",
+      user: "jwt:header:authorization",
+      method: "POST",
+      path: "/api/items",
+      status: 200,
+    });
     expect(typeof proxyLogs[0]!.latencyMs).toBe("number");
   });
 

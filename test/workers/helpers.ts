@@ -1,5 +1,6 @@
 /** Shared helpers for the tests that run inside workerd. */
 import { env, exports } from "cloudflare:workers";
+import { SignJWT } from "jose";
 import type { RolloutConfigInput } from "../../contracts/rollout";
 
 export const ADMIN_TOKEN = "test-admin-token";
@@ -21,6 +22,15 @@ export async function adminJson<T = any>(method: string, path: string, body?: un
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
+
+/** A signed identity token (HS256 with the tests' IDENTITY_JWT_SECRET) naming `sub`, valid for an hour. */
+export async function identityToken(sub: string, claims: Record<string, unknown> = {}): Promise<string> {
+  const key = new TextEncoder().encode(env.IDENTITY_JWT_SECRET);
+  return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setSubject(sub).setIssuedAt().setExpirationTime("1h").sign(key);
+}
+
+/** Stickiness that reads a verified user from `Authorization: Bearer <jwt>`, then the claimed `x-user-id`. */
+export const VERIFIED_STICKINESS = [{ jwt: { header: "authorization" } }, { header: "x-user-id" }];
 
 /** Sends a request through the router as a user. */
 export function proxied(path: string, init: RequestInit & { user?: string } = {}): Promise<Response> {

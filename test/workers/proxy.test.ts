@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { adminJson, echo, proxied, resetDefault, ADMIN_TOKEN } from "./helpers";
+import { ADMIN_TOKEN, adminJson, echo, identityToken, proxied, resetDefault, VERIFIED_STICKINESS } from "./helpers";
 
 describe("transparent proxy", () => {
   beforeEach(async () => {
@@ -123,7 +123,7 @@ describe("stickiness", () => {
   it("issues an anonymous id cookie to a browser without one, and honours it afterwards", async () => {
     const first = await proxied("/", {});
     const cookie = first.headers.getSetCookie().find((c) => c.startsWith("edge_rollout_uid="));
-    expect(cookie).toMatch(/^edge_rollout_uid=[0-9a-f-]{36}; Path=\/; Max-Age=34560000; HttpOnly; Secure; SameSite=Lax$/);
+    expect(cookie).toMatch(/^edge_rollout_uid=[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}; Path=\/; Max-Age=34560000; HttpOnly; Secure; SameSite=Lax$/);
     const origin = (await first.json<{ origin: string }>()).origin;
     const id = cookie!.split(";")[0]!;
     for (let i = 0; i < 5; i++) {
@@ -161,11 +161,19 @@ describe("kill switch and overrides", () => {
     expect((await echo("/", { user: "x" })).origin).toBe("new");
   });
 
-  it("pins allowlisted users regardless of percentage", async () => {
-    await resetDefault({ percent: 0, allowlist: { new: ["qa-1"] } });
-    expect((await echo("/", { user: "qa-1" })).origin).toBe("new");
-    await resetDefault({ percent: 100, allowlist: { legacy: ["stay"] } });
-    expect((await echo("/", { user: "stay" })).origin).toBe("legacy");
+  it("pins allowlisted users regardless of percentage, when their identity is verified", async () => {
+    await resetDefault({ percent: 0, stickiness: VERIFIED_STICKINESS, allowlist: { new: ["qa-1"] } });
+    expect((await echo("/", { headers: { authorization: `Bearer ${await identityToken("qa-1")}` } })).origin).toBe("new");
+    await resetDefault({ percent: 100, stickiness: VERIFIED_STICKINESS, allowlist: { legacy: ["stay"] } });
+    expect((await echo("/", { headers: { authorization: `Bearer ${await identityToken("stay")}` } })).origin).toBe("legacy");
+  });
+
+  it("never pins a user who only claims an allowlisted id (a header anyone can send)", async () => {
+    await resetDefault({ percent: 0, stickiness: VERIFIED_STICKINESS, allowlist: { new: ["qa-1"] } });
+    const res = await proxied("/", { user: "qa-1", headers: { "x-rollout-debug": "1", "x-rollout-token": ADMIN_TOKEN } });
+    expect(res.headers.get("x-rollout-decision")).toMatch(/variant=legacy; reason=bucket;.*user=header:x-user-id/);
+    const forged = (await identityToken("qa-1")).replace(/\.[^.]+$/, ".AAAA");
+    expect((await echo("/", { headers: { authorization: `Bearer ${forged}` } })).origin).toBe("legacy");
   });
 
   it("honours a signed override token, ignores a forged one, and never bypasses a kill", async () => {

@@ -1,0 +1,91 @@
+/**
+ * What one isolate keeps between requests: the config snapshot cache, the health batcher, the
+ * identity verifiers, the admin app and its counters. Built once per deployment (keyed by the
+ * Durable Object binding, which differs between test environments sharing an isolate).
+ */
+import { createAdminApp } from "../admin/app";
+import { STATE_OBJECT_NAME } from "../contracts/env";
+import type { RequestRecord } from "../contracts/metrics-sink";
+import { type EnvConfig, readEnvConfig } from "../contracts/vars";
+import { DurableObjectConfigSource } from "./config-source";
+import { HealthBatcher } from "./health-batcher";
+import { AnonymousIds } from "./identity/anonymous";
+import { JwtVerifier } from "./identity/jwt";
+import { SnapshotCache } from "./snapshot-cache";
+
+export interface IsolateState {
+  cache: SnapshotCache;
+  startedAt: string;
+  proxied: number;
+  health: HealthBatcher;
+  envConfig: EnvConfig;
+  jwt: JwtVerifier | undefined;
+  anonymous: AnonymousIds;
+  admin: ReturnType<typeof createAdminApp>;
+}
+
+const isolates = new WeakMap<object, IsolateState>();
+const logError = (line: Record<string, unknown>) => console.error(JSON.stringify(line));
+
+function identityVerifiers(env: Env): { jwt: JwtVerifier | undefined; anonymous: AnonymousIds } {
+  const jwt = new JwtVerifier(env, { fetch: (url, init) => fetch(url, init), onError: (error) => logError({ event: "identity-jwks-failed", error }) });
+  for (const problem of jwt.problems) logError({ event: "misconfigured", problems: [problem] });
+  const anonymous = AnonymousIds.fromVars(env);
+  if (!anonymous.signed)
+    logError({
+      event: "misconfigured",
+      problems: ["Neither IDENTITY_COOKIE_SECRET nor ADMIN_TOKEN is set: anonymous id cookies are unsigned, so a client can choose its bucket."],
+    });
+  return { jwt: jwt.enabled ? jwt : undefined, anonymous };
+}
+
+export function isolateState(env: Env): IsolateState {
+  const known = isolates.get(env.ROLLOUT_STATE);
+  if (known) return known;
+  const envConfig = readEnvConfig(env);
+  if (envConfig.problems.length) logError({ event: "misconfigured", problems: envConfig.problems.map((p) => p.message) });
+  const cache = new SnapshotCache(new DurableObjectConfigSource(env.ROLLOUT_STATE), {
+    freshnessMs: envConfig.freshnessMs,
+    onError: (error, servingVersion) =>
+      logError({ event: "control-plane-unreachable", error, servingVersion, action: servingVersion === null ? "routing to legacy" : "serving last known config" }),
+  });
+  const state: IsolateState = {
+    cache,
+    envConfig,
+    startedAt: new Date().toISOString(),
+    proxied: 0,
+    health: new HealthBatcher((flush) => env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME)).recordHealth(flush), Date.now, logError),
+    ...identityVerifiers(env),
+    admin: createAdminApp({
+      prefix: envConfig.adminPrefix,
+      // An admin write refreshes this isolate's snapshot at once; other isolates follow within the
+      // freshness window. Tests set ADMIN_WRITES_REFRESH_LOCALLY=false to measure that slower path.
+      onWrite: env.ADMIN_WRITES_REFRESH_LOCALLY === "false" ? undefined : () => cache.invalidate(),
+      isolateStats: () => ({
+        startedAt: state.startedAt,
+        proxiedRequests: state.proxied,
+        configRefreshes: cache.stats.refreshes,
+        configRefreshFailures: cache.stats.failures,
+        healthFlushes: state.health.stats.flushes,
+        healthFlushFailures: state.health.stats.flushFailures,
+        configVersion: cache.version,
+        freshnessMs: cache.freshnessMs,
+      }),
+    }),
+  };
+  isolates.set(env.ROLLOUT_STATE, state);
+  return state;
+}
+
+/** Counts a proxied request towards its variant's health (batched; flushed in the background). */
+export function countHealth(health: HealthBatcher, record: RequestRecord, waitUntil: (promise: Promise<unknown>) => void): void {
+  const id = record.decision.rolloutId;
+  if (!id) return;
+  if (record.retriedOnLegacy) {
+    // New failed to connect and legacy answered: a failure of new, and a request served by legacy.
+    health.count(id, "new", { status: 0, latencyMs: record.latencyMs }, waitUntil);
+    health.count(id, "legacy", { status: record.status, latencyMs: record.latencyMs }, waitUntil);
+  } else {
+    health.count(id, record.decision.variant, { status: record.status, latencyMs: record.latencyMs }, waitUntil);
+  }
+}
