@@ -15,6 +15,7 @@ export interface EnvVars {
   INITIAL_PERCENT?: string;
   CONFIG_FRESHNESS_MS?: string;
   ADMIN_PATH_PREFIX?: string;
+  ADMIN_HOSTNAME?: string;
 }
 
 export interface EnvConfig {
@@ -24,8 +25,13 @@ export interface EnvConfig {
   legacyOrigin: URL | undefined;
   /** How old a config snapshot may get before an isolate refreshes it. */
   freshnessMs: number;
-  /** The reserved path prefix of the dashboard and admin API: never proxied. */
+  /** The reserved path prefix of the dashboard and admin API: never proxied (on the admin host). */
   adminPrefix: string;
+  /**
+   * The only host the admin API and dashboard answer on (lowercase), or undefined for every host.
+   * Elsewhere the prefix is plain traffic, so a proxied site's scripts cannot reach the dashboard.
+   */
+  adminHostname: string | undefined;
   problems: VarProblem[];
 }
 
@@ -35,6 +41,13 @@ export const SEED_ROLLOUT_ID = "default";
 export const DEFAULT_FRESHNESS_MS = 250;
 /** @default "/__admin" */
 export const DEFAULT_ADMIN_PREFIX = "/__admin";
+
+/** Whether a request is for the admin API or dashboard: its prefix, on the admin host if one is set. */
+export function isAdminRequest(config: Pick<EnvConfig, "adminPrefix" | "adminHostname">, url: URL): boolean {
+  const { pathname } = url;
+  if (pathname !== config.adminPrefix && !pathname.startsWith(`${config.adminPrefix}/`)) return false;
+  return config.adminHostname === undefined || url.hostname === config.adminHostname;
+}
 
 /** The freshness window may not exceed this, or the one-second kill guarantee could not hold. */
 export const MAX_FRESHNESS_MS = 750;
@@ -97,9 +110,22 @@ export function readEnvConfig(vars: EnvVars): EnvConfig {
       });
   }
 
+  let adminHostname: string | undefined;
+  const rawHost = vars.ADMIN_HOSTNAME?.trim().toLowerCase();
+  if (rawHost) {
+    if (/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(rawHost) && rawHost.length <= 253) adminHostname = rawHost;
+    else
+      problems.push({
+        variable: "ADMIN_HOSTNAME",
+        message: `ADMIN_HOSTNAME must be a hostname without scheme or port, e.g. edge-router.example.workers.dev, got ${JSON.stringify(vars.ADMIN_HOSTNAME)}; the admin API is closed on every host until it is fixed`,
+      });
+  }
+
   const seed =
     legacy && next && !problems.some((p) => p.variable === "INITIAL_PERCENT")
       ? RolloutConfigSchema.parse({ id: SEED_ROLLOUT_ID, origins: { legacy, new: next }, percent })
       : undefined;
-  return { seed, legacyOrigin: legacy ? new URL(legacy) : undefined, freshnessMs, adminPrefix, problems };
+  // A broken ADMIN_HOSTNAME closes the admin API rather than opening it on every host.
+  if (problems.some((p) => p.variable === "ADMIN_HOSTNAME")) adminHostname = "admin-hostname.invalid";
+  return { seed, legacyOrigin: legacy ? new URL(legacy) : undefined, freshnessMs, adminPrefix, adminHostname, problems };
 }

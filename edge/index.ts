@@ -2,6 +2,7 @@
  * edge-router's entry point: requests for the admin API and dashboard go to the operator app;
  * every other request is routed to the legacy or the new origin and proxied untouched.
  */
+import { isAdminRequest } from "../contracts/vars";
 import { handleProxy } from "./handler";
 import { countHealth, isolateState } from "./isolate";
 import { AnalyticsEngineSink } from "./record";
@@ -12,11 +13,7 @@ export default {
   async fetch(request, env, ctx): Promise<Response> {
     const state = isolateState(env);
     const url = new URL(request.url);
-    const { pathname } = url;
-    const prefix = state.envConfig.adminPrefix;
-    if (pathname === prefix || pathname.startsWith(`${prefix}/`)) {
-      return state.admin.fetch(request, env, ctx);
-    }
+    if (isAdminRequest(state.envConfig, url)) return state.admin.fetch(request, env, ctx);
     state.proxied++;
     const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
     return handleProxy(

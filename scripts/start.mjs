@@ -33,28 +33,32 @@ async function origin(name, preferred) {
 }
 
 /**
- * ADMIN_TOKEN from .dev.vars (which wrangler dev reads too). Without the file, or without a
- * non-empty ADMIN_TOKEN in it, a demo token is generated and written there.
+ * A secret from .dev.vars (which wrangler dev reads too). Without the file, or without a non-empty
+ * value for `name` in it, a demo value is generated and written there.
  */
-function adminToken() {
+function demoSecret(name, what) {
   const file = join(root, ".dev.vars");
   const text = existsSync(file) ? readFileSync(file, "utf8") : "";
   const lines = text.split(/\r?\n/);
+  const pattern = new RegExp(`^\\s*(?:export\\s+)?${name}\\s*=\\s*(.*?)\\s*$`);
   for (const line of lines) {
-    const match = line.match(/^\s*(?:export\s+)?ADMIN_TOKEN\s*=\s*(.*?)\s*$/);
-    const value = match?.[1]?.replace(/^(["'])(.*)\1$/, "$2").trim();
+    const value = line
+      .match(pattern)?.[1]
+      ?.replace(/^(["'])(.*)\1$/, "$2")
+      .trim();
     if (value) return value;
   }
-  const token = `demo-${randomBytes(16).toString("hex")}`;
-  const kept = lines.filter((line) => !/^\s*(?:export\s+)?ADMIN_TOKEN\s*=/.test(line));
+  const secret = `demo-${randomBytes(16).toString("hex")}`;
+  const kept = lines.filter((line) => !new RegExp(`^\\s*(?:export\\s+)?${name}\\s*=`).test(line));
   while (kept.length && kept.at(-1) === "") kept.pop();
   const header = text ? kept : ["# Local secrets for wrangler dev (never committed: .gitignore lists this file)."];
-  writeFileSync(file, [...header, "# The admin API's bearer token for the local demo (npm start):", `ADMIN_TOKEN=${token}`, ""].join("\n"), { mode: 0o600 });
-  console.log(`Wrote a demo ADMIN_TOKEN to ${file}`);
-  return token;
+  writeFileSync(file, [...header, `# ${what} for the local demo (npm start):`, `${name}=${secret}`, ""].join("\n"), { mode: 0o600 });
+  console.log(`Wrote a demo ${name} to ${file}`);
+  return secret;
 }
 
-const token = adminToken();
+const token = demoSecret("ADMIN_TOKEN", "The admin API's bearer token");
+demoSecret("OVERRIDE_SECRET", "The key of QA override tokens");
 // The demo starts from a clean control plane so that the seeded rollout points at this run's
 // origins (a stored config governs over the vars, and the ports may differ from the last run).
 const stateDir = join(root, ".wrangler", "demo-state");
@@ -64,6 +68,10 @@ const next = await origin("new", PREFERRED.new);
 const port = await freePort({ preferred: PREFERRED.router });
 const inspectorPort = await freePort({ preferred: PREFERRED.inspector });
 const router = `http://${HOST}:${port}`;
+// The admin API and dashboard on their own host name, as production should have them
+// (ADMIN_HOSTNAME): on the proxied site's host, /__admin is plain traffic for the origins.
+const ADMIN_HOSTNAME = "localhost";
+const adminBase = `http://${ADMIN_HOSTNAME}:${port}`;
 
 const wrangler = await startGroup(
   join(bin, "wrangler"),
@@ -85,6 +93,8 @@ const wrangler = await startGroup(
     `NEW_ORIGIN:${next.url}`,
     "--var",
     "INITIAL_PERCENT:10",
+    "--var",
+    `ADMIN_HOSTNAME:${ADMIN_HOSTNAME}`,
   ],
   {
     cwd: root,
@@ -101,14 +111,15 @@ const wrangler = await startGroup(
 let bannerShown = false;
 function banner() {
   bannerShown = true;
-  const api = `${router}/__admin/api`;
+  const api = `${adminBase}/__admin/api`;
   const bold = (s) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[0m` : s);
   const auth = `-H 'authorization: Bearer ${token}' -H 'content-type: application/json'`;
   console.log(`
 ${bold("edge-router is running")} (wrangler dev: the real workerd runtime, on loopback)
 
   Router       ${router}/
-  Dashboard    ${router}/__admin/        (paste the admin token to sign in)
+  Dashboard    ${adminBase}/__admin/        (paste the admin token to sign in; ADMIN_HOSTNAME=${ADMIN_HOSTNAME}:
+               the admin API answers only on that host, so on ${HOST} /__admin is plain traffic)
   Admin token  ${token}        (from .dev.vars)
   Origins      legacy ${legacy.url}    new ${next.url}
   Rollout      "default" matches every request; 10% of users go to new${process.env.KEEP_STATE === "1" ? " (unless the kept state says otherwise)" : ""}
@@ -132,7 +143,7 @@ Below: wrangler's output, one JSON line per request (what \`wrangler tail\` show
  */
 async function bannerWhenAnswering() {
   const ok = (status) => status >= 200 && status < 300;
-  await waitFor(`${router}/__admin/api/openapi.json`, { ready: ok, timeoutMs: BANNER_WAIT_MS, intervalMs: 200, requestTimeoutMs: 3000, signal: stopping.signal }).catch(
+  await waitFor(`${adminBase}/__admin/api/openapi.json`, { ready: ok, timeoutMs: BANNER_WAIT_MS, intervalMs: 200, requestTimeoutMs: 3000, signal: stopping.signal }).catch(
     () => undefined,
   );
   if (!stopping.signal.aborted) banner();

@@ -49,6 +49,8 @@ export interface Router {
   routerUrl: string;
   /** Same as `routerUrl`. */
   url: string;
+  /** Where the admin API and dashboard answer: `url`, or the same port on ADMIN_HOSTNAME when that var is set. */
+  adminUrl: string;
   /** The admin API's bearer token (passed as `--var ADMIN_TOKEN`, overriding any .dev.vars). */
   adminToken: string;
   /** The two origins' base URLs (the seeded rollout's `origins`, usable as is in a rollout config). */
@@ -89,8 +91,9 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     try {
       const started = await startWrangler(vars);
+      const adminUrl = started.adminUrl;
       const admin = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-        fetch(`${started.url}/__admin/api${path}`, {
+        fetch(`${adminUrl}/__admin/api${path}`, {
           method,
           headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -101,7 +104,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
           await started.stop();
           await Promise.all([legacy.close(), next.close()]);
         })());
-      return { routerUrl: started.url, url: started.url, adminToken, origins: { legacy: legacy.url, new: next.url }, hits, output: started.output, admin, stop };
+      return { routerUrl: started.url, url: started.url, adminUrl, adminToken, origins: { legacy: legacy.url, new: next.url }, hits, output: started.output, admin, stop };
     } catch (error) {
       lastError = error as Error;
       if (!(error instanceof PortTaken)) break;
@@ -117,7 +120,7 @@ class PortTaken extends Error {}
  * One `wrangler dev` on fresh ports and a fresh state dir, answering HTTP when this resolves. Its
  * process group is killed with the test process if the test never calls `stop()` (scripts/lib/processes.mjs).
  */
-async function startWrangler(vars: Record<string, string>): Promise<{ url: string; output: () => string; stop: () => Promise<void> }> {
+async function startWrangler(vars: Record<string, string>): Promise<{ url: string; adminUrl: string; output: () => string; stop: () => Promise<void> }> {
   const port = await freePort();
   const inspectorPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), "edge-router-e2e-"));
@@ -133,12 +136,13 @@ async function startWrangler(vars: Record<string, string>): Promise<{ url: strin
   const stop = () => (stopped ??= wrangler.stop().then(() => rmSync(stateDir, { recursive: true, force: true })));
 
   const url = `http://${HOST}:${port}`;
+  const adminUrl = vars.ADMIN_HOSTNAME ? `http://${vars.ADMIN_HOSTNAME}:${port}` : url;
   // A wrangler that exited will not answer: stop waiting at once.
   const exited = new AbortController();
   void wrangler.exited.then(() => exited.abort(new Error("wrangler dev exited")));
   try {
     // The API description is public and names the router: an answer from it means workerd runs our worker.
-    await waitFor(`${url}/__admin/api/openapi.json`, {
+    await waitFor(`${adminUrl}/__admin/api/openapi.json`, {
       ready: (status, body) => status === 200 && body.includes('"openapi"'),
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 200,
@@ -151,7 +155,7 @@ async function startWrangler(vars: Record<string, string>): Promise<{ url: strin
     const message = `wrangler dev exited (${code ?? signal}) before answering:\n${wrangler.output()}`;
     throw /Address already in use/i.test(wrangler.output()) ? new PortTaken(message) : new Error(message);
   }
-  return { url, output: wrangler.output, stop };
+  return { url, adminUrl, output: wrangler.output, stop };
 }
 
 /** What one request as a user saw: which origin answered (its `x-origin` header), and when it started and ended. */

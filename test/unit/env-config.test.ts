@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readEnvConfig } from "../../contracts/vars";
+import { isAdminRequest, readEnvConfig } from "../../contracts/vars";
 
 describe("vars", () => {
   it("seeds a default rollout matching everything from LEGACY_ORIGIN, NEW_ORIGIN and INITIAL_PERCENT", () => {
@@ -51,5 +51,29 @@ describe("admin path prefix", () => {
     const env = readEnvConfig({ ADMIN_PATH_PREFIX: "/" });
     expect(env.adminPrefix).toBe("/__admin");
     expect(env.problems).toContainEqual({ variable: "ADMIN_PATH_PREFIX", message: expect.stringMatching(/must be a path like \/__admin/) });
+  });
+});
+
+describe("admin hostname", () => {
+  const at = (href: string) => new URL(href);
+
+  it("serves the admin prefix on every host when unset", () => {
+    const env = readEnvConfig({});
+    expect(isAdminRequest(env, at("https://shop.example/__admin/"))).toBe(true);
+    expect(isAdminRequest(env, at("https://shop.example/__adminx"))).toBe(false);
+  });
+
+  it("serves it only on ADMIN_HOSTNAME when set; elsewhere the prefix is plain traffic", () => {
+    const env = readEnvConfig({ ADMIN_HOSTNAME: "Router.Example.workers.dev" });
+    expect(env.adminHostname).toBe("router.example.workers.dev");
+    expect(isAdminRequest(env, at("https://router.example.workers.dev/__admin/api/rollouts"))).toBe(true);
+    expect(isAdminRequest(env, at("https://shop.example/__admin/api/rollouts"))).toBe(false);
+    expect(isAdminRequest(env, at("https://router.example.workers.dev/checkout"))).toBe(false);
+  });
+
+  it("closes the admin API everywhere when ADMIN_HOSTNAME is malformed, and names it", () => {
+    const env = readEnvConfig({ ADMIN_HOSTNAME: "https://admin.example:8443" });
+    expect(env.problems).toContainEqual({ variable: "ADMIN_HOSTNAME", message: expect.stringMatching(/hostname without scheme or port/) });
+    for (const host of ["admin.example", "shop.example", "localhost"]) expect(isAdminRequest(env, at(`https://${host}/__admin/`))).toBe(false);
   });
 });
