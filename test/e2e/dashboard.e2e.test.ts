@@ -101,3 +101,21 @@ it("tells the operator when someone else changed the rollout (412) and shows the
   const current = (await (await router.admin("GET", "/rollouts/default")).json()) as { config: { percent: number } };
   expect(current.config.percent).toBe(45);
 });
+
+it("kills even when the rollout changed since the page loaded: a kill never fails on a stale version", async () => {
+  await router.admin("POST", "/rollouts/default/resume", {});
+  const card = page.locator('[data-rollout="default"]');
+  await expect.poll(() => card.locator('[data-testid="status"]').textContent(), { timeout: 10_000 }).toBe("live");
+  // Freeze what the page shows, then let the rollout move on (as a stage advance would).
+  const stale = await (await router.admin("GET", "/rollouts")).text();
+  const listUrl = `${router.adminUrl}/__admin/api/rollouts`;
+  await page.route(listUrl, (route) => route.fulfill({ status: 200, contentType: "application/json", body: stale }));
+  await router.admin("PATCH", "/rollouts/default", { percent: 47 });
+  await card.locator('button[data-action="kill"]').click();
+  await page.locator("#confirm").waitFor({ state: "visible" });
+  await page.fill("#confirm-reason", "stale page, urgent kill");
+  await page.click("#confirm-ok");
+  await page.unroute(listUrl);
+  await expect.poll(async () => ((await (await router.admin("GET", "/rollouts/default")).json()) as { status: string }).status, { timeout: 10_000 }).toBe("killed");
+  expect(await page.locator("#messages").textContent()).not.toMatch(/someone else changed/);
+});

@@ -89,7 +89,9 @@ export const ROLLOUT_ACTIONS: ReadonlyArray<Action<RolloutContext>> = [
       askReason: true,
       danger: true,
     }),
-    request: ({ rollout }, reason) => ({ method: "POST", path: `${rolloutPath(rollout.id)}/kill`, body: withReason(reason), ifMatch: rollout.version }),
+    // Unconditional, like the CLI's: a stage advance or a guard pause while the dialog is open must
+    // never make an operator's kill fail with 412.
+    request: ({ rollout }, reason) => ({ method: "POST", path: `${rolloutPath(rollout.id)}/kill`, body: withReason(reason) }),
     name: ({ rollout }) => `Kill ${rollout.id}`,
   },
 ];
