@@ -16,6 +16,8 @@ export interface Parsed {
 
 export interface Settings {
   url: string | undefined;
+  /** The router's admin path prefix. @default "/__admin" */
+  prefix: string | undefined;
   token: string | undefined;
   actor: string | undefined;
   json: boolean;
@@ -85,6 +87,7 @@ function unknownCommand(name: string): CliError {
 export function settings(values: Parsed["values"], env: Record<string, string | undefined>): Settings {
   return {
     url: values.url ?? (env.EDGE_ROUTER_URL || undefined),
+    prefix: values.prefix ?? (env.EDGE_ROUTER_PREFIX || undefined),
     token: values.token ?? (env.EDGE_ROUTER_TOKEN || undefined),
     actor: values.actor ?? (env.EDGE_ROUTER_ACTOR || undefined),
     json: values.json === "true",

@@ -53,6 +53,8 @@ export interface RequestOptions {
 
 export interface ClientConfig {
   url: string | undefined;
+  /** The router's ADMIN_PATH_PREFIX. @default "/__admin" */
+  prefix?: string | undefined;
   token: string | undefined;
   actor: string | undefined;
   /** Per request. @default 15000 */
@@ -97,12 +99,64 @@ export function normalizeRouterUrl(raw: string): string {
   return `${url.origin}${path}`;
 }
 
+/** The prefix the router uses unless ADMIN_PATH_PREFIX says otherwise. */
+export const DEFAULT_PREFIX = "/__admin";
+
+/** The title of the router's OpenAPI document (admin/openapi.ts): how the tool recognises a router. */
+export const ROUTER_API_TITLE = "edge-router admin API";
+
+/** `--prefix` as the router's ADMIN_PATH_PREFIX accepts it: `/ops/router`, no trailing slash. */
+export function normalizePrefix(raw: string | undefined): string {
+  if (raw === undefined) return DEFAULT_PREFIX;
+  const prefix = raw.trim().replace(/\/+$/, "");
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix))
+    throw new CliError(EXIT.usage, `the admin prefix must be a path like /__admin (the router's ADMIN_PATH_PREFIX), got ${JSON.stringify(raw)}`);
+  return prefix;
+}
+
 export class AdminClient {
   readonly url: string;
+  readonly prefix: string;
+  /** The router proved it is one (its public API description) before the token is sent. */
+  private verified: Promise<void> | undefined;
 
   constructor(private readonly config: ClientConfig) {
     if (!config.url) throw new CliError(EXIT.usage, "no router URL: set EDGE_ROUTER_URL or pass --url, e.g. --url http://127.0.0.1:8787");
     this.url = normalizeRouterUrl(config.url);
+    this.prefix = normalizePrefix(config.prefix);
+  }
+
+  private get api(): string {
+    return `${this.url}${this.prefix}/api`;
+  }
+
+  /**
+   * Before the admin token leaves this machine, the URL must answer as an edge-router admin API
+   * under this prefix (its public OpenAPI document names it). Otherwise (a wrong prefix, so the
+   * request would be proxied to an origin; or another server) the token is never sent.
+   */
+  private verifyRouter(): Promise<void> {
+    this.verified ??= (async () => {
+      const where = `${this.api}/openapi.json`;
+      let doc: { info?: { title?: unknown }; servers?: Array<{ url?: unknown }> } | undefined;
+      try {
+        const signals = [AbortSignal.timeout(this.config.timeoutMs ?? 15_000), ...(this.config.signal ? [this.config.signal] : [])];
+        const res = await (this.config.fetch ?? fetch)(where, { headers: { accept: "application/json" }, signal: AbortSignal.any(signals), redirect: "manual" });
+        const text = await res.text();
+        doc = res.ok ? JSON.parse(text) : undefined;
+      } catch (error) {
+        if (this.config.signal?.aborted) throw error;
+        if (!(error instanceof SyntaxError))
+          throw new CliError(EXIT.unreachable, `cannot reach the router at ${this.url}: ${(error as Error)?.name === "TimeoutError" ? "no answer" : networkCause(error)}`);
+      }
+      if (doc?.info?.title !== ROUTER_API_TITLE || doc.servers?.[0]?.url !== `${this.prefix}/api`) {
+        throw new CliError(
+          EXIT.failed,
+          `${where} is not an edge-router admin API, so the admin token was not sent: check the URL and the admin prefix (--prefix or EDGE_ROUTER_PREFIX, the router's ADMIN_PATH_PREFIX; now ${this.prefix})`,
+        );
+      }
+    })();
+    return this.verified;
   }
 
   get<T>(path: string, shape: Shape<T>, options: RequestOptions = {}): Promise<{ body: T; etag: string | null }> {
@@ -115,6 +169,7 @@ export class AdminClient {
 
   async request<T>(method: string, path: string, shape: Shape<T>, options: RequestOptions = {}): Promise<{ body: T; etag: string | null }> {
     if (!this.config.token) throw new CliError(EXIT.unauthorized, "no admin token: set EDGE_ROUTER_TOKEN (or pass --token) to the router's ADMIN_TOKEN");
+    await this.verifyRouter();
     const headers: Record<string, string> = { authorization: `Bearer ${this.config.token}`, accept: "application/json" };
     if (this.config.actor) headers["x-actor"] = this.config.actor;
     if (options.body !== undefined) headers["content-type"] = "application/json";
@@ -124,7 +179,8 @@ export class AdminClient {
     let res: Response;
     let text: string;
     try {
-      res = await (this.config.fetch ?? fetch)(`${this.url}/__admin/api${path}`, {
+      res = await (this.config.fetch ?? fetch)(`${this.api}${path}`, {
+        redirect: "manual",
         method,
         headers,
         signal: AbortSignal.any(signals),

@@ -3,7 +3,23 @@
  * that both the argument parser (./args.ts) and the help (./help.ts) read.
  */
 
-export type OptionName = "url" | "token" | "actor" | "json" | "no-color" | "help" | "reason" | "all" | "dry-run" | "window" | "interval" | "count" | "file" | "rollout" | "errors";
+export type OptionName =
+  | "url"
+  | "prefix"
+  | "token"
+  | "actor"
+  | "json"
+  | "no-color"
+  | "help"
+  | "reason"
+  | "all"
+  | "dry-run"
+  | "window"
+  | "interval"
+  | "count"
+  | "file"
+  | "rollout"
+  | "errors";
 
 export interface OptionSpec {
   /** Takes a value (`--reason "..."` or `--reason=...`), or is a flag. */
@@ -13,6 +29,7 @@ export interface OptionSpec {
 
 export const OPTIONS: Record<OptionName, OptionSpec> = {
   url: { value: "URL", help: "router URL, e.g. http://127.0.0.1:8787 (default: $EDGE_ROUTER_URL)" },
+  prefix: { value: "PATH", help: "the router's ADMIN_PATH_PREFIX (default: $EDGE_ROUTER_PREFIX, else /__admin)" },
   token: { value: "TOKEN", help: "the router's ADMIN_TOKEN (default: $EDGE_ROUTER_TOKEN)" },
   actor: { value: "NAME", help: 'who makes the change, for the audit log (X-Actor; default: $EDGE_ROUTER_ACTOR, else the router says "admin")' },
   json: { help: "print JSON for scripts instead of text" },
@@ -30,7 +47,7 @@ export const OPTIONS: Record<OptionName, OptionSpec> = {
 };
 
 /** Options every command that talks to the router accepts. */
-const REMOTE: OptionName[] = ["url", "token", "actor", "json"];
+const REMOTE: OptionName[] = ["url", "prefix", "token", "actor", "json"];
 
 export interface CommandSpec {
   name: string;

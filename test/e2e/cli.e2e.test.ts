@@ -297,7 +297,18 @@ describe("edge-router CLI against a real router", () => {
     expect(tooLong.code).toBe(7);
     expect(tooLong.stderr).toMatch(/^edge-router: the router refused it \(422\): .*\n {2}\/reason: /);
     expect((await rollout("default"))!.config.killed).toBe(false);
-    expect(await cli(["status"], { env: { EDGE_ROUTER_URL: router.origins.legacy } })).toMatchObject({ code: 9, stderr: expect.stringMatching(/not the edge-router admin API/) });
+    // Pointed at something that is not the router (an origin), the token is never sent.
+    const seenBefore = router.hits.legacy.length;
+    expect(await cli(["status"], { env: { EDGE_ROUTER_URL: router.origins.legacy } })).toMatchObject({
+      code: 9,
+      stderr: expect.stringMatching(/is not an edge-router admin API, so the admin token was not sent/),
+    });
+    expect(router.hits.legacy.slice(seenBefore).some((h) => JSON.stringify(h.headers).includes(router.adminToken))).toBe(false);
+    // A wrong prefix would send the request through the router to an origin: refused the same way.
+    const wrongPrefix = await cli(["kill", "default", "--prefix", "/ops"]);
+    expect(wrongPrefix).toMatchObject({ code: 9, stderr: expect.stringMatching(/admin prefix .*now \/ops/) });
+    expect(router.hits.legacy.slice(seenBefore).some((h) => JSON.stringify(h.headers).includes(router.adminToken))).toBe(false);
+    expect((await rollout("default"))!.config.killed).toBe(false);
     expect((await cli(["frobnicate"])).code).toBe(1);
     expect((await cli(["status"], { env: { EDGE_ROUTER_URL: "" } })).stderr).toMatch(/no router URL: set EDGE_ROUTER_URL/);
     const help = await cli(["set", "--help"]);

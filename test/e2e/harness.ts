@@ -59,7 +59,7 @@ export interface Router {
   hits: { legacy: OriginHit[]; new: OriginHit[] };
   /** Everything wrangler printed so far (stdout and stderr): one JSON line per proxied request. */
   output: () => string;
-  /** A request to the admin API (`path` relative to /__admin/api) with the admin token; JSON body when given. */
+  /** A request to the admin API (`path` relative to <prefix>/api) with the admin token; JSON body when given. */
   admin: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>;
   /** Stops wrangler (its whole process group) and the origins, and removes the state dir. Idempotent. */
   stop: () => Promise<void>;
@@ -93,7 +93,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
       const started = await startWrangler(vars);
       const adminUrl = started.adminUrl;
       const admin = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-        fetch(`${adminUrl}/__admin/api${path}`, {
+        fetch(`${adminUrl}${vars.ADMIN_PATH_PREFIX || "/__admin"}/api${path}`, {
           method,
           headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -142,7 +142,7 @@ async function startWrangler(vars: Record<string, string>): Promise<{ url: strin
   void wrangler.exited.then(() => exited.abort(new Error("wrangler dev exited")));
   try {
     // The API description is public and names the router: an answer from it means workerd runs our worker.
-    await waitFor(`${adminUrl}/__admin/api/openapi.json`, {
+    await waitFor(`${adminUrl}${vars.ADMIN_PATH_PREFIX || "/__admin"}/api/openapi.json`, {
       ready: (status, body) => status === 200 && body.includes('"openapi"'),
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 200,
