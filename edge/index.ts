@@ -77,16 +77,18 @@ export function snapshotCacheFor(env: Env): SnapshotCache {
 }
 
 /** Counts a proxied request towards its variant's health (batched; flushed in the background). */
-function countHealth(health: HealthBatcher, record: RequestRecord, ctx: ExecutionContext): void {
+function countHealth(health: HealthBatcher, record: RequestRecord, clientIp: string | null, ctx: ExecutionContext): void {
   const id = record.decision.rolloutId;
   if (!id) return;
   const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
+  // Who sent it: guards cap one identity's weight and want errors from several users.
+  const who = { user: record.decision.identity?.userId ?? null, clientIp };
   if (record.retriedOnLegacy) {
     // New failed to connect and legacy answered: a failure of new, and a request served by legacy.
-    health.count(id, "new", { status: 0, latencyMs: record.latencyMs }, waitUntil);
-    health.count(id, "legacy", { status: record.status, latencyMs: record.latencyMs }, waitUntil);
+    health.count(id, "new", { status: 0, latencyMs: record.latencyMs, ...who }, waitUntil);
+    health.count(id, "legacy", { status: record.status, latencyMs: record.latencyMs, ...who }, waitUntil);
   } else {
-    health.count(id, record.decision.variant, { status: record.status, latencyMs: record.latencyMs }, waitUntil);
+    health.count(id, record.decision.variant, { status: record.status, latencyMs: record.latencyMs, ...who }, waitUntil);
   }
 }
 
@@ -112,7 +114,7 @@ export default {
         clock: Date.now,
         randomId: () => crypto.randomUUID(),
         waitUntil: (promise) => ctx.waitUntil(promise),
-        health: (record) => countHealth(state.health, record, ctx),
+        health: (record) => countHealth(state.health, record, request.headers.get("cf-connecting-ip"), ctx),
       },
       url,
     );

@@ -71,7 +71,7 @@ describe("latency histogram", () => {
 describe("isolate accumulator", () => {
   it("counts 5xx and failed connections as errors and 4xx apart", () => {
     const acc = newAccumulator(0);
-    for (const status of [200, 204, 404, 429, 500, 503, 0]) recordOutcome(acc, "r", "new", { status, latencyMs: 10 });
+    for (const status of [200, 204, 404, 429, 500, 503, 0]) recordOutcome(acc, "r", "new", { status, latencyMs: 10, user: null, clientIp: null });
     const v = acc.rollouts.get("r")!.new;
     expect(v).toMatchObject({ requests: 7, errors: 3, clientErrors: 2 });
   });
@@ -81,7 +81,7 @@ describe("isolate accumulator", () => {
     expect(takeFlush(acc, 5000)).toBeUndefined(); // nothing recorded
     let flushes = 0;
     for (let t = 0; t < 10_000; t += 2) {
-      recordOutcome(acc, "r", t % 4 ? "new" : "legacy", { status: 200, latencyMs: 5 });
+      recordOutcome(acc, "r", t % 4 ? "new" : "legacy", { status: 200, latencyMs: 5, user: null, clientIp: null });
       if (takeFlush(acc, t)) flushes++;
     }
     // 5,000 requests over 10 s: at most 10 flushes.
@@ -91,8 +91,8 @@ describe("isolate accumulator", () => {
 
   it("hands over everything counted and starts again from zero", () => {
     const acc = newAccumulator(0);
-    recordOutcome(acc, "a", "new", { status: 200, latencyMs: 5 });
-    recordOutcome(acc, "b", "legacy", { status: 500, latencyMs: 7 });
+    recordOutcome(acc, "a", "new", { status: 200, latencyMs: 5, user: null, clientIp: null });
+    recordOutcome(acc, "b", "legacy", { status: 500, latencyMs: 7, user: null, clientIp: null });
     const flush = takeFlush(acc, 2000)!;
     expect(Object.keys(flush.rollouts).sort()).toEqual(["a", "b"]);
     expect(flush.rollouts.b!.legacy.errors).toBe(1);
@@ -103,8 +103,8 @@ describe("isolate accumulator", () => {
 describe("rolling windows in the Durable Object", () => {
   function flushOf(rollout: string, newRequests: number, newErrors: number, legacyRequests: number, latencyMs = 20) {
     const acc = newAccumulator(-10_000);
-    for (let i = 0; i < newRequests; i++) recordOutcome(acc, rollout, "new", { status: i < newErrors ? 500 : 200, latencyMs });
-    for (let i = 0; i < legacyRequests; i++) recordOutcome(acc, rollout, "legacy", { status: 200, latencyMs });
+    for (let i = 0; i < newRequests; i++) recordOutcome(acc, rollout, "new", { status: i < newErrors ? 500 : 200, latencyMs, user: `n${i}`, clientIp: null });
+    for (let i = 0; i < legacyRequests; i++) recordOutcome(acc, rollout, "legacy", { status: 200, latencyMs, user: `l${i}`, clientIp: null });
     return takeFlush(acc, 0)!;
   }
 

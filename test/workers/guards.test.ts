@@ -61,7 +61,9 @@ describe("guards: automatic rollback", () => {
     expect(await runDurableObjectAlarm(stub())).toBe(true);
     const after = await adminJson("GET", "/rollouts/flaky");
     expect(after.body).toMatchObject({ status: "killed", config: { killed: true } });
-    expect(after.body.killReason).toMatch(/^guard maxErrorRate: new error rate \d+\.\d% over 30 s \(n=\d+\) exceeds maxErrorRate 5\.0% \(legacy 0\.0%, n=\d+\)\.$/);
+    expect(after.body.killReason).toMatch(
+      /^guard maxErrorRate: new error rate \d+\.\d% over \d+ s \(n=\d+, \d+ users, errors from \d+ users\) exceeds maxErrorRate 5\.0% \(legacy 0\.0%, n=\d+\)\.$/,
+    );
     const audit = await adminJson("GET", "/audit?rollout=flaky&limit=1");
     expect(audit.body.entries[0]).toMatchObject({ actor: "guard", action: "kill", reason: after.body.killReason });
     // And the traffic now goes to legacy.
@@ -123,12 +125,12 @@ describe("stages: automatic promotion", () => {
     { percent: 100, holdSeconds: 0 },
   ];
 
-  /** What isolates would flush for `n` healthy requests per variant. */
+  /** What isolates would flush for `n` healthy requests per variant, from `n` users each. */
   function healthyFlush(id: string, n: number) {
     const acc = newAccumulator(0);
     for (let i = 0; i < n; i++) {
-      recordOutcome(acc, id, "new", { status: 200, latencyMs: 20 });
-      recordOutcome(acc, id, "legacy", { status: 200, latencyMs: 20 });
+      recordOutcome(acc, id, "new", { status: 200, latencyMs: 20, user: `new-${i}`, clientIp: null });
+      recordOutcome(acc, id, "legacy", { status: 200, latencyMs: 20, user: `legacy-${i}`, clientIp: null });
     }
     return takeFlush(acc, 10_000)!;
   }
