@@ -32,7 +32,7 @@ it("kills a rollout by itself once the new origin's error rate breaks the guard,
     const rollout = (await (await router.admin("GET", "/rollouts/default")).json()) as { status: string; killReason: string | null };
     if (rollout.status === "killed") {
       killedAt = Date.now();
-      expect(rollout.killReason).toMatch(/^guard maxErrorRate: new error rate \d+\.\d% over 10 s \(n=\d+\) exceeds maxErrorRate 5\.0%/);
+      expect(rollout.killReason).toMatch(/^guard maxErrorRate: new error rate \d+\.\d% over \d+ s \(n=\d+, \d+ users, errors from \d+ users\) exceeds maxErrorRate 5\.0%/);
       break;
     }
   }
