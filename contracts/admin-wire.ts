@@ -90,6 +90,9 @@ export interface HealthReport extends HealthSummary {
   rollout: string;
   now: string;
   status: RolloutStatus;
+  /** The guard counts only traffic from here on (its last percentage change, resume or continue). */
+  since: string;
+  /** The guard's verdict as the alarm computes it: over the guard's window, since `since`. */
   verdict: Verdict;
   stage: StageView | null;
   series: HealthPoint[];

@@ -8,12 +8,11 @@ import type { SnapshotReply } from "../contracts/config-source";
 import { readEnvConfig, type VarProblem } from "../contracts/vars";
 import type { HealthReport, RolloutRecord } from "../contracts/admin-wire";
 import type { AuditEntry, AuditRecord } from "../contracts/audit";
-import { evaluateGuard } from "./policy/guard";
 import type { HealthFlush } from "../contracts/health";
 import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows, type Slot } from "./policy/health-windows";
 import type { ConfigSnapshot, GlobalKill, OverrideSettings, StoredRollout } from "../contracts/rollout";
 import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type CommandError, type ControlState } from "./policy/commands";
-import { evaluateRollouts, GUARD_INTERVAL_MS, isWatched, rolloutStatus, stageView } from "./policy/schedule";
+import { evaluateRollouts, GUARD_INTERVAL_MS, guardSince, guardVerdict, isWatched, rolloutStatus, stageView } from "./policy/schedule";
 
 /** Slots in a health report's chart series: the last five minutes, whatever the summary's window. */
 export const SERIES_SLOTS = 30;
@@ -84,6 +83,8 @@ export class RolloutState extends DurableObject<Env> {
       since,
     )) {
       const slots = windows[row.rollout_id] ?? [];
+      // Rows written before the distinct-count sketches existed lack `users`, `errorUsers` and
+      // `errorIps`: every reader of a slot takes a missing sketch as empty (reviveSketch).
       slots.push({ start: row.slot, stats: JSON.parse(row.stats) as Slot["stats"] });
       windows[row.rollout_id] = slots;
     }
@@ -181,20 +182,23 @@ export class RolloutState extends DurableObject<Env> {
     return { ...r, status: rolloutStatus(r, this.state.globalKill), stage: stageView(r, this.state.globalKill, this.windows, now) };
   }
 
-  /** Both variants of a rollout over the last `windowSeconds`, with the guard's verdict; null for an unknown id. */
+  /**
+   * Both variants of a rollout over the last `windowSeconds` (all of it, for the operator), with
+   * the guard's verdict exactly as the alarm computes it (its own window, only traffic since
+   * `since`); null for an unknown id.
+   */
   async getHealth(id: string, windowSeconds = 60): Promise<HealthReport | null> {
     this.ensureSeeded();
     const r = this.state.rollouts.get(id);
     if (!r) return null;
     const now = this.now().getTime();
-    const summary = summarize(this.windows, id, windowSeconds, now);
-    const guard = r.config.guard ? { ...r.config.guard, windowSeconds: summary.windowSeconds } : undefined;
     return {
       rollout: id,
       now: new Date(now).toISOString(),
       status: rolloutStatus(r, this.state.globalKill),
-      ...summary,
-      verdict: evaluateGuard(guard, summary),
+      ...summarize(this.windows, id, windowSeconds, now),
+      since: new Date(guardSince(r)).toISOString(),
+      verdict: guardVerdict(r, this.windows, now),
       stage: stageView(r, this.state.globalKill, this.windows, now),
       series: series(this.windows, id, SERIES_SLOTS, now),
     };

@@ -1,27 +1,72 @@
 /**
  * Per-variant health counting in the isolate: every proxied request adds to in-memory counters
- * (a map lookup, three additions and a histogram bucket), and the counters are flushed to the
+ * (a couple of map lookups, three additions and a histogram bucket; distinct-count sketches for a
+ * new identity or an error), with one identity's weight capped per flush, and the counters are flushed to the
  * control plane in the background at most once a second, never once per request. The counting
  * functions are pure over a plain accumulator (`now` passed in); HealthBatcher adds the flushing.
  */
-import { emptyRolloutStats, isError, type HealthFlush, type Outcome, type RolloutStats } from "../contracts/health";
+import { emptyRolloutStats, isError, type HealthFlush, type Outcome, type RolloutStats, type VariantStats } from "../contracts/health";
 import type { Variant } from "../contracts/decision";
 import { record } from "../contracts/histogram";
+import { add, hashIdentity } from "../contracts/sketch";
 
 /** Isolates flush at most this often (and never once per request). */
 export const FLUSH_INTERVAL_MS = 1000;
 
+/**
+ * At most this many requests of one identity, per rollout and variant, count towards requests,
+ * errors and latency per flush (about a second). A person loading a page makes a handful of
+ * requests per second to one rollout's paths; a client beyond ten is a script, a retry loop or an
+ * attack, and its extra requests say nothing new about the variant. Without this, one client
+ * looping on a failing path kills a rollout on its own, and one flooding fast 200s dilutes a real
+ * regression. Its requests beyond the cap still reach the sketches (distinct counts do not grow).
+ */
+export const PER_USER_REQUESTS_PER_FLUSH = 10;
+
+/**
+ * Identities tracked for the cap per flush, over every rollout and variant. Beyond this, new
+ * identities count without a cap until the next flush: memory stays bounded, and only a client
+ * making over 10,000 distinct identities a second in one isolate gets past it (such a client
+ * already counts as that many users; `minClientIps` is the defence against forged identities).
+ */
+export const MAX_TRACKED_IDENTITIES = 10_000;
+
 /** The isolate's counters since its last flush. */
 export interface HealthAccumulator {
   rollouts: Map<string, RolloutStats>;
+  /** Requests seen per rollout, variant and identity since the last flush (bounded). */
+  perIdentity: Map<string, number>;
   lastFlushAt: number;
 }
 
 export function newAccumulator(now: number): HealthAccumulator {
-  return { rollouts: new Map(), lastFlushAt: now };
+  return { rollouts: new Map(), perIdentity: new Map(), lastFlushAt: now };
 }
 
-/** Counts one request (hot path: a map lookup, three additions and a histogram bucket). */
+/** How many earlier requests of this identity the accumulator saw; `undefined` when not tracked. */
+function seenBefore(acc: HealthAccumulator, key: string): number | undefined {
+  const seen = acc.perIdentity.get(key);
+  if (seen === undefined && acc.perIdentity.size >= MAX_TRACKED_IDENTITIES) return undefined;
+  acc.perIdentity.set(key, (seen ?? 0) + 1);
+  return seen ?? 0;
+}
+
+/**
+ * Adds the identity and address to the variant's distinct counts (`key`: rollout and variant);
+ * whether the request counts towards requests, errors and latency (under the cap, or no identity).
+ */
+function countIdentity(acc: HealthAccumulator, key: string, v: VariantStats, outcome: Outcome, error: boolean): boolean {
+  if (error && outcome.clientIp) v.errorIps = add(v.errorIps, hashIdentity(outcome.clientIp));
+  if (outcome.user === null) return true;
+  const seen = seenBefore(acc, `${key}\n${outcome.user}`);
+  // Hash only when a sketch may change: a tracked identity's first request, or any error.
+  const hash = seen === 0 || seen === undefined || error ? hashIdentity(outcome.user) : 0;
+  if (seen === 0 || seen === undefined) v.users = add(v.users, hash);
+  if (error) v.errorUsers = add(v.errorUsers, hash);
+  return seen === undefined || seen < PER_USER_REQUESTS_PER_FLUSH;
+}
+
+/** Counts one request (hot path: a couple of map lookups, three additions and a histogram bucket). */
 export function recordOutcome(acc: HealthAccumulator, rolloutId: string, variant: Variant, outcome: Outcome): void {
   let stats = acc.rollouts.get(rolloutId);
   if (!stats) {
@@ -29,8 +74,10 @@ export function recordOutcome(acc: HealthAccumulator, rolloutId: string, variant
     acc.rollouts.set(rolloutId, stats);
   }
   const v = stats[variant];
+  const error = isError(outcome.status);
+  if (!countIdentity(acc, `${rolloutId}\n${variant}`, v, outcome, error)) return;
   v.requests++;
-  if (isError(outcome.status)) v.errors++;
+  if (error) v.errors++;
   else if (outcome.status >= 400) v.clientErrors++;
   record(v.latency, outcome.latencyMs);
 }
@@ -45,6 +92,7 @@ export function takeFlush(acc: HealthAccumulator, now: number): HealthFlush | un
   if (!shouldFlush(acc, now)) return undefined;
   const rollouts = Object.fromEntries(acc.rollouts);
   acc.rollouts = new Map();
+  acc.perIdentity = new Map();
   acc.lastFlushAt = now;
   return { rollouts };
 }

@@ -30,7 +30,7 @@ export default {
         clock: Date.now,
         randomId: () => crypto.randomUUID(),
         waitUntil,
-        health: (record) => countHealth(state.health, record, waitUntil),
+        health: (record) => countHealth(state.health, record, request.headers.get("cf-connecting-ip"), waitUntil),
       },
       url,
     );

@@ -78,14 +78,16 @@ export function isolateState(env: Env): IsolateState {
 }
 
 /** Counts a proxied request towards its variant's health (batched; flushed in the background). */
-export function countHealth(health: HealthBatcher, record: RequestRecord, waitUntil: (promise: Promise<unknown>) => void): void {
+export function countHealth(health: HealthBatcher, record: RequestRecord, clientIp: string | null, waitUntil: (promise: Promise<unknown>) => void): void {
   const id = record.decision.rolloutId;
   if (!id) return;
+  // Who sent it: guards cap one identity's weight and want errors from several users.
+  const who = { user: record.decision.identity?.userId ?? null, clientIp };
   if (record.retriedOnLegacy) {
     // New failed to connect and legacy answered: a failure of new, and a request served by legacy.
-    health.count(id, "new", { status: 0, latencyMs: record.latencyMs }, waitUntil);
-    health.count(id, "legacy", { status: record.status, latencyMs: record.latencyMs }, waitUntil);
+    health.count(id, "new", { status: 0, latencyMs: record.latencyMs, ...who }, waitUntil);
+    health.count(id, "legacy", { status: record.status, latencyMs: record.latencyMs, ...who }, waitUntil);
   } else {
-    health.count(id, record.decision.variant, { status: record.status, latencyMs: record.latencyMs }, waitUntil);
+    health.count(id, record.decision.variant, { status: record.status, latencyMs: record.latencyMs, ...who }, waitUntil);
   }
 }

@@ -29,9 +29,12 @@ export function formatHealth(id: string, h: Health, c: Colors, now: Date): strin
   const row = (name: "legacy" | "new") => {
     const v = h[name];
     const rate = ratio(v.errorRate);
-    return [name, String(v.requests), String(v.errors), v.errors > 0 ? c.red(rate) : rate, String(v.clientErrors), millis(v.p50), millis(v.p95), millis(v.p99)];
+    // Distinct users (an estimate); "-" from a router too old to count them.
+    const users = typeof v.users === "number" ? String(v.users) : "-";
+    return [name, String(v.requests), users, String(v.errors), v.errors > 0 ? c.red(rate) : rate, String(v.clientErrors), millis(v.p50), millis(v.p95), millis(v.p99)];
   };
-  const lines = [head, "", table(["VARIANT", "REQUESTS", "5XX", "ERROR RATE", "4XX", "P50", "P95", "P99"], [row("legacy"), row("new")], [1, 2, 3, 4, 5, 6, 7]), ""];
+  const headings = ["VARIANT", "REQUESTS", "USERS", "5XX", "ERROR RATE", "4XX", "P50", "P95", "P99"];
+  const lines = [head, "", table(headings, [row("legacy"), row("new")], [1, 2, 3, 4, 5, 6, 7, 8]), ""];
   lines.push(`guard  ${verdictText(h.verdict.status, c)}: ${h.verdict.summary}`);
   for (const breach of h.verdict.breaches ?? []) lines.push(`       ${c.red("✗")} ${breach.sentence}`);
   if (h.stage) lines.push(`stage  ${stageLine(h.stage, now)}`);

@@ -3,8 +3,18 @@
  * flushes, kept for an hour, and the summaries guards and operators read. Pure (`now` passed in).
  */
 import type { HealthPoint } from "../../contracts/admin-wire";
-import { emptyVariantStats, mergeVariantStats, type HealthFlush, type HealthSummary, type RolloutStats, type VariantStats, type VariantSummary } from "../../contracts/health";
+import {
+  combineVariantStats,
+  emptyVariantStats,
+  mergeVariantStats,
+  type HealthFlush,
+  type HealthSummary,
+  type RolloutStats,
+  type VariantStats,
+  type VariantSummary,
+} from "../../contracts/health";
 import { quantile, revive } from "../../contracts/histogram";
+import { estimate, reviveSketch } from "../../contracts/sketch";
 
 /** Width of one slot of the Durable Object's rolling window. */
 export const SLOT_MS = 10_000;
@@ -59,6 +69,9 @@ export function prune(windows: HealthWindows, now: number): HealthWindows {
   return next;
 }
 
+/** A distinct count for people: the sketch's estimate, rounded. */
+const distinct = (sketch: unknown): number => Math.round(estimate(reviveSketch(sketch)));
+
 function summarizeVariant(v: VariantStats): VariantSummary {
   const h = revive(v.latency);
   return {
@@ -69,21 +82,28 @@ function summarizeVariant(v: VariantStats): VariantSummary {
     p50: quantile(h, 0.5),
     p95: quantile(h, 0.95),
     p99: quantile(h, 0.99),
+    users: distinct(v.users),
+    errorUsers: distinct(v.errorUsers),
+    errorIps: distinct(v.errorIps),
   };
 }
 
-/** Both variants of a rollout over the last `windowSeconds` (rounded up to whole slots). */
-export function summarize(windows: HealthWindows, rolloutId: string, windowSeconds: number, now: number): HealthSummary {
+/**
+ * Both variants of a rollout over the last `windowSeconds` (rounded up to whole slots). With
+ * `since` (ms), only slots that start at or after it count: a slot that began earlier may hold
+ * traffic from before it (from before a resume, say), so it is left out whole, which ignores up to
+ * one slot (10 s) of traffic after `since`. `windowSeconds` in the result is what was covered.
+ */
+export function summarize(windows: HealthWindows, rolloutId: string, windowSeconds: number, now: number, since?: number): HealthSummary {
   const slotsCovered = Math.max(1, Math.ceil((windowSeconds * 1000) / SLOT_MS));
-  const from = slotStart(now) - (slotsCovered - 1) * SLOT_MS;
-  let legacy = emptyVariantStats();
-  let next = emptyVariantStats();
-  for (const slot of windows[rolloutId] ?? []) {
-    if (slot.start < from || slot.start > now) continue;
-    legacy = mergeVariantStats(legacy, slot.stats.legacy);
-    next = mergeVariantStats(next, slot.stats.new);
-  }
-  return { windowSeconds: (slotsCovered * SLOT_MS) / 1000, legacy: summarizeVariant(legacy), new: summarizeVariant(next) };
+  const windowFrom = slotStart(now) - (slotsCovered - 1) * SLOT_MS;
+  const from = since === undefined ? windowFrom : Math.max(windowFrom, Math.ceil(since / SLOT_MS) * SLOT_MS);
+  const slots = (windows[rolloutId] ?? []).filter((slot) => slot.start >= from && slot.start <= now);
+  return {
+    windowSeconds: Math.max(0, slotStart(now) + SLOT_MS - from) / 1000,
+    legacy: summarizeVariant(combineVariantStats(slots.map((s) => s.stats.legacy))),
+    new: summarizeVariant(combineVariantStats(slots.map((s) => s.stats.new))),
+  };
 }
 
 /** Per-slot points for a chart: the last `count` slots, empty ones included. */

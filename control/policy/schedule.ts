@@ -31,11 +31,29 @@ function percentSince(r: StoredRollout): number {
   return Date.parse(r.percentSince ?? r.updatedAt);
 }
 
-/** The guard's verdict over the current stage's hold so far (at least 10 s, at most the history kept). */
+/**
+ * When the guard starts counting: the rollout's `guardSince` (the last percentage change, resume
+ * or continue), else `percentSince`, else `updatedAt`, for rollouts stored before those existed.
+ * What happened before it (the failures behind a kill the operator has since fixed) is history.
+ */
+export function guardSince(r: StoredRollout): number {
+  return Date.parse(r.guardSince ?? r.percentSince ?? r.updatedAt);
+}
+
+/** The guard's verdict as the alarm reads it: its window, and only slots from `guardSince` on. */
+export function guardVerdict(r: StoredRollout, windows: HealthWindows, now: number): Verdict {
+  const guard = r.config.guard;
+  return evaluateGuard(guard, summarize(windows, r.config.id, guard?.windowSeconds ?? 60, now, guardSince(r)));
+}
+
+/**
+ * The guard's verdict over the current stage's hold so far (at least 10 s, at most the history
+ * kept), counting only slots from `guardSince` on.
+ */
 export function holdVerdict(r: StoredRollout, windows: HealthWindows, now: number): Verdict | undefined {
   if (!r.config.guard) return undefined;
   const seconds = Math.min(Math.max((now - percentSince(r)) / 1000, 10), RETENTION_MS / 1000);
-  return evaluateGuard(r.config.guard, summarize(windows, r.config.id, seconds, now));
+  return evaluateGuard(r.config.guard, summarize(windows, r.config.id, seconds, now, guardSince(r)));
 }
 
 export function stagePlan(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number): StagePlan | undefined {
@@ -85,7 +103,7 @@ export function evaluateRollouts(state: ControlState, windows: HealthWindows, no
     if (!isWatched(r) || r.config.killed || state.globalKill.killed) continue;
     const id = r.config.id;
     const guard = r.config.guard;
-    const verdict = evaluateGuard(guard, summarize(windows, id, guard?.windowSeconds ?? 60, now));
+    const verdict = guardVerdict(r, windows, now);
     if (guard && verdict.status === "breach") {
       const reason = `guard ${verdict.breaches.map((b) => b.limit).join(", ")}: ${verdict.summary}`;
       if (guard.action === "kill") {

@@ -36,7 +36,7 @@ it("kills a rollout by itself once the new origin's error rate breaks the guard,
       { timeoutMs: 30_000, intervalMs: 200, message: "the guard to kill the rollout" },
     );
     killedAt = Date.now();
-    expect(killed.killReason).toMatch(/^guard maxErrorRate: new error rate \d+\.\d% over 10 s \(n=\d+\) exceeds maxErrorRate 5\.0%/);
+    expect(killed.killReason).toMatch(/^guard maxErrorRate: new error rate \d+\.\d% over \d+ s \(n=\d+, \d+ users, errors from \d+ users\) exceeds maxErrorRate 5\.0%/);
   } finally {
     running = false;
     await Promise.all(loops);

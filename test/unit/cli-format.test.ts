@@ -145,7 +145,7 @@ describe("status table", () => {
 
 describe("watch frame", () => {
   it("shows both variants side by side, the verdict and its breaches", () => {
-    const variant = (requests: number, errors: number, p: number) => ({
+    const variant = (requests: number, errors: number, p: number, users: number) => ({
       requests,
       errors,
       clientErrors: 1,
@@ -153,12 +153,15 @@ describe("watch frame", () => {
       p50: p,
       p95: p * 2,
       p99: p * 3,
+      users,
+      errorUsers: errors ? 3 : 0,
+      errorIps: errors ? 2 : 0,
     });
     const health: Health = {
       rollout: "checkout",
       windowSeconds: 60,
-      legacy: variant(900, 0, 12),
-      new: variant(100, 7, 40),
+      legacy: variant(900, 0, 12, 412),
+      new: variant(100, 7, 40, 46),
       verdict: {
         status: "breach",
         summary: "new 7.0% errors over 100 requests",
@@ -169,9 +172,9 @@ describe("watch frame", () => {
       [
         "checkout  last 60 s  16:05:00 UTC",
         "",
-        "VARIANT  REQUESTS  5XX  ERROR RATE  4XX    P50    P95     P99",
-        "legacy        900    0        0.0%    1  12 ms  24 ms   36 ms",
-        "new           100    7        7.0%    1  40 ms  80 ms  120 ms",
+        "VARIANT  REQUESTS  USERS  5XX  ERROR RATE  4XX    P50    P95     P99",
+        "legacy        900    412    0        0.0%    1  12 ms  24 ms   36 ms",
+        "new           100     46    7        7.0%    1  40 ms  80 ms  120 ms",
         "",
         "guard  breach: new 7.0% errors over 100 requests",
         "       ✗ error rate 7.0% > 5.0%",

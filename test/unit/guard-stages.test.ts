@@ -9,7 +9,8 @@ import { newAccumulator, recordOutcome, takeFlush } from "../../edge/health-batc
 import { planStage } from "../../control/policy/stages";
 import { StagesSchema } from "../../contracts/stages";
 
-const variant = (requests: number, errorRate: number, p95: number, p99 = p95 * 1.3): VariantSummary => ({
+/** A variant's summary; 40 users, 12 of whom saw errors when there are errors, unless told. */
+const variant = (requests: number, errorRate: number, p95: number, p99 = p95 * 1.3, who: Partial<VariantSummary> = {}): VariantSummary => ({
   requests,
   errors: Math.round(requests * errorRate),
   clientErrors: 0,
@@ -17,6 +18,10 @@ const variant = (requests: number, errorRate: number, p95: number, p99 = p95 * 1
   p50: requests ? p95 / 2 : null,
   p95: requests ? p95 : null,
   p99: requests ? p99 : null,
+  users: requests ? 40 : 0,
+  errorUsers: requests && errorRate ? 12 : 0,
+  errorIps: requests && errorRate ? 9 : 0,
+  ...who,
 });
 const summary = (legacy: VariantSummary, next: VariantSummary): HealthSummary => ({ windowSeconds: 60, legacy, new: next });
 const guard = (g: Record<string, unknown>) => GuardSchema.parse(g);
@@ -26,7 +31,7 @@ describe("guard verdicts", () => {
     const v = evaluateGuard(guard({ minRequests: 100, maxErrorRate: 0.05 }), summary(variant(3980, 0.004, 40), variant(1204, 0.201, 42)));
     expect(v.status).toBe("breach");
     expect(v.breaches).toEqual([expect.objectContaining({ limit: "maxErrorRate", threshold: 0.05, value: 0.201, baseline: 0.004 })]);
-    expect(v.summary).toBe("new error rate 20.1% over 60 s (n=1,204) exceeds maxErrorRate 5.0% (legacy 0.40%, n=3,980).");
+    expect(v.summary).toBe("new error rate 20.1% over 60 s (n=1,204, 40 users, errors from 12 users) exceeds maxErrorRate 5.0% (legacy 0.40%, n=3,980).");
   });
 
   it("is inconclusive, never a breach, with too little traffic on new", () => {
@@ -56,7 +61,7 @@ describe("guard verdicts", () => {
   it("is healthy within limits and says so with numbers", () => {
     const v = evaluateGuard(guard({ minRequests: 100, maxErrorRate: 0.05, maxP95DeltaMs: 100 }), summary(variant(1000, 0.01, 40), variant(1000, 0.012, 60)));
     expect(v.status).toBe("healthy");
-    expect(v.summary).toMatch(/^Within limits over 60 s: new error rate 1\.2%, p95 60 ms, n=1,000; legacy 1\.0%, p95 40 ms, n=1,000\.$/);
+    expect(v.summary).toMatch(/^Within limits over 60 s: new error rate 1\.2%, p95 60 ms, n=1,000, 40 users; legacy 1\.0%, p95 40 ms, n=1,000\.$/);
   });
 
   it("skips delta limits without enough legacy traffic (at 100%), inconclusive if that is all there is", () => {
@@ -71,7 +76,9 @@ describe("guard verdicts", () => {
     expect(GuardSchema.safeParse({ windowSeconds: 5 }).error?.issues[0]?.message).toMatch(/at least 10 s/);
     expect(GuardSchema.safeParse({ action: "explode" }).success).toBe(false);
     expect(GuardSchema.safeParse({ maxErrorRte: 0.1 }).success).toBe(false);
-    expect(GuardSchema.parse({})).toEqual({ windowSeconds: 60, minRequests: 100, action: "kill" });
+    expect(GuardSchema.parse({})).toEqual({ windowSeconds: 60, minRequests: 100, minUsers: 5, action: "kill" });
+    expect(GuardSchema.safeParse({ minUsers: 0 }).error?.issues[0]?.message).toBe("must be at least 1");
+    expect(GuardSchema.safeParse({ minClientIps: 2.5 }).error?.issues[0]?.message).toBe("must be a whole number");
   });
 });
 
@@ -130,8 +137,9 @@ describe("the alarm's decisions", () => {
 
   function traffic(windows: HealthWindows, at: number, newRequests: number, newErrorEvery: number, legacyRequests: number, newLatency = 20): HealthWindows {
     const acc = newAccumulator(at - 2000);
-    for (let i = 1; i <= newRequests; i++) recordOutcome(acc, "r", "new", { status: newErrorEvery && i % newErrorEvery === 0 ? 503 : 200, latencyMs: newLatency });
-    for (let i = 0; i < legacyRequests; i++) recordOutcome(acc, "r", "legacy", { status: 200, latencyMs: 20 });
+    for (let i = 1; i <= newRequests; i++)
+      recordOutcome(acc, "r", "new", { status: newErrorEvery && i % newErrorEvery === 0 ? 503 : 200, latencyMs: newLatency, user: `n-${at}-${i}`, clientIp: null });
+    for (let i = 0; i < legacyRequests; i++) recordOutcome(acc, "r", "legacy", { status: 200, latencyMs: 20, user: `l-${at}-${i}`, clientIp: null });
     return addFlush(windows, takeFlush(acc, at)!, at).windows;
   }
 
@@ -145,7 +153,14 @@ describe("the alarm's decisions", () => {
     state = out.state;
     expect(state.rollouts.get("r")!.config.killed).toBe(true);
     expect(out.audit).toMatchObject({ actor: "guard", action: "kill" });
-    expect(out.audit.reason).toBe("guard maxErrorRate: new error rate 20.0% over 30 s (n=200) exceeds maxErrorRate 5.0% (legacy 0.0%, n=200).");
+    expect(out.audit.reason).toMatch(
+      /^guard maxErrorRate: new error rate 20\.0% over 10 s \(n=200, (\d+) users, errors from (\d+) users\) exceeds maxErrorRate 5\.0% \(legacy 0\.0%, n=200\)\.$/,
+    );
+    // 200 distinct users, one in five of whom saw an error, counted to within 3%; only the one
+    // slot since the rollout was created (10 s) counts.
+    const [, users, errorUsers] = out.audit.reason!.match(/(\d+) users, errors from (\d+)/)!.map(Number);
+    expect(Math.abs(users! - 200)).toBeLessThanOrEqual(6);
+    expect(Math.abs(errorUsers! - 40)).toBeLessThanOrEqual(2);
     // Once killed, it is no longer evaluated.
     expect(evaluateRollouts(state, windows, t0 + 3000)).toEqual([]);
   });

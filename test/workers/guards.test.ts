@@ -15,6 +15,16 @@ async function setClock(at: number | null) {
   });
 }
 
+/**
+ * Freezes the Durable Object's clock at the start of the next 10 s health slot. A guard counts
+ * only slots that start at or after the rollout's creation (its guardSince), so a rollout created
+ * mid-slot would not count traffic sent in the same slot. Ahead, not behind: the alarm it sets
+ * (5 s after its `now`) must not fire by itself before the test runs it.
+ */
+async function freezeAtSlotStart() {
+  await setClock(Math.ceil(Date.now() / 10_000) * 10_000);
+}
+
 async function create(id: string, config: Record<string, unknown>) {
   await admin("DELETE", `/rollouts/${id}`);
   const res = await adminJson("PUT", `/rollouts/${id}`, { match: { pathPrefixes: [`/${id}`] }, ...config });
@@ -46,7 +56,7 @@ async function flushed(id: string, minimum: number) {
 
 describe("guards: automatic rollback", () => {
   it("kills a rollout whose new origin fails 20% of requests at the first check after the data arrives, and says why", async () => {
-    await setClock(null);
+    await freezeAtSlotStart();
     await create("flaky", {
       origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_FLAKY_ORIGIN },
       percent: 50,
@@ -61,12 +71,15 @@ describe("guards: automatic rollback", () => {
     expect(await runDurableObjectAlarm(stub())).toBe(true);
     const after = await adminJson("GET", "/rollouts/flaky");
     expect(after.body).toMatchObject({ status: "killed", config: { killed: true } });
-    expect(after.body.killReason).toMatch(/^guard maxErrorRate: new error rate \d+\.\d% over 30 s \(n=\d+\) exceeds maxErrorRate 5\.0% \(legacy 0\.0%, n=\d+\)\.$/);
+    expect(after.body.killReason).toMatch(
+      /^guard maxErrorRate: new error rate \d+\.\d% over \d+ s \(n=\d+, \d+ users, errors from \d+ users\) exceeds maxErrorRate 5\.0% \(legacy 0\.0%, n=\d+\)\.$/,
+    );
     const audit = await adminJson("GET", "/audit?rollout=flaky&limit=1");
     expect(audit.body.entries[0]).toMatchObject({ actor: "guard", action: "kill", reason: after.body.killReason });
     // And the traffic now goes to legacy.
     const res = await exports.default.fetch("http://router.test/flaky/after", { headers: { "x-user-id": "anyone", accept: "application/json" } });
     expect(res.headers.get("x-origin")).toBe("legacy");
+    await setClock(null);
   });
 
   it("reports inconclusive and kills nothing with too little traffic", async () => {
@@ -83,6 +96,7 @@ describe("guards: automatic rollback", () => {
   });
 
   it("trips the p95 delta when new is 300 ms slower than legacy", async () => {
+    await freezeAtSlotStart();
     await create("slow", {
       origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_SLOW_ORIGIN },
       percent: 50,
@@ -94,7 +108,8 @@ describe("guards: automatic rollback", () => {
     expect(health.verdict).toMatchObject({ status: "breach", breaches: [expect.objectContaining({ limit: "maxP95DeltaMs" })] });
     await runDurableObjectAlarm(stub());
     const after = await adminJson("GET", "/rollouts/slow");
-    expect(after.body.killReason).toMatch(/^guard maxP95DeltaMs: new p95 \d+ ms is \d+ ms slower than legacy's \d+ ms/);
+    expect(after.body.killReason).toMatch(/^guard maxP95DeltaMs: new p95 \d+ ms is \d+ ms slower than legacy's \d+ ms over \d+ s \(n=\d+, \d+ users; n=\d+ legacy\)/);
+    await setClock(null);
   });
 
   it("shows legacy and new side by side in the health report, with a per-10-s series", async () => {
@@ -123,12 +138,12 @@ describe("stages: automatic promotion", () => {
     { percent: 100, holdSeconds: 0 },
   ];
 
-  /** What isolates would flush for `n` healthy requests per variant. */
+  /** What isolates would flush for `n` healthy requests per variant, from `n` users each. */
   function healthyFlush(id: string, n: number) {
     const acc = newAccumulator(0);
     for (let i = 0; i < n; i++) {
-      recordOutcome(acc, id, "new", { status: 200, latencyMs: 20 });
-      recordOutcome(acc, id, "legacy", { status: 200, latencyMs: 20 });
+      recordOutcome(acc, id, "new", { status: 200, latencyMs: 20, user: `new-${i}`, clientIp: null });
+      recordOutcome(acc, id, "legacy", { status: 200, latencyMs: 20, user: `legacy-${i}`, clientIp: null });
     }
     return takeFlush(acc, 10_000)!;
   }

@@ -8,9 +8,11 @@ import type { HealthPoint, HealthReport, Variant, VariantSummary } from "./wire"
 
 const VARIANTS: readonly Variant[] = ["legacy", "new"];
 
-/** The numeric columns, left to right; a new column (users, shadow mismatches) is one more row. */
+/** The numeric columns, left to right; a new column (shadow mismatches) is one more row. */
 const COLUMNS: ReadonlyArray<{ head: string; cell: (v: VariantSummary) => string }> = [
   { head: "requests", cell: (v) => String(v.requests) },
+  // Distinct users (an estimate): 600 requests from 1 user is not 600 users' experience.
+  { head: "users", cell: (v) => (v.users === undefined ? "–" : String(v.users)) },
   { head: "errors", cell: (v) => pct(v.errorRate) },
   { head: "p50", cell: (v) => ms(v.p50) },
   { head: "p95", cell: (v) => ms(v.p95) },
@@ -27,7 +29,7 @@ export function healthTable(report: HealthReport | null): HTMLElement {
     "div",
     {},
     h("table", {}, h("thead", {}, head), h("tbody", {}, ...rows)),
-    h("p", { class: "muted window" }, `last ${report.windowSeconds} s`),
+    h("p", { class: "muted window" }, `last ${report.windowSeconds} s${report.since ? `; the guard counts traffic since ${new Date(report.since).toLocaleTimeString()}` : ""}`),
     h("div", { class: `verdict ${status}`, "data-testid": "verdict" }, h("strong", {}, status), ` ${summary}`),
   );
 }

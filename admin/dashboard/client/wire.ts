@@ -28,6 +28,9 @@ export interface StageView {
 export interface GuardConfig {
   windowSeconds: number;
   minRequests: number;
+  /** Absent in guards stored before it existed (then 5). */
+  minUsers?: number;
+  minClientIps?: number;
   maxErrorRate?: number;
   maxErrorRateDelta?: number;
   maxP95Ms?: number;
@@ -97,6 +100,12 @@ export interface VariantSummary {
   p50: number | null;
   p95: number | null;
   p99: number | null;
+  /** Distinct users (an estimate); absent from a router too old to count them. */
+  users?: number;
+  /** Distinct users that saw an error. */
+  errorUsers?: number;
+  /** Distinct client addresses that saw an error. */
+  errorIps?: number;
 }
 
 /** The guard's verdict (control/policy/guard.ts `Verdict`). */
@@ -105,8 +114,11 @@ export interface Verdict {
   summary: string;
   windowSeconds: number;
   samples: Record<Variant, number>;
+  users?: Record<Variant, number>;
   breaches: Array<{ limit: string; threshold: number; value: number; baseline: number | null; sentence: string }>;
   skipped: string[];
+  /** Error-rate limits exceeded by errors from too few users: not breaches. */
+  unconfirmed?: string[];
 }
 
 /** One slot of the chart series. */
@@ -124,6 +136,9 @@ export interface HealthReport {
   windowSeconds: number;
   legacy: VariantSummary;
   new: VariantSummary;
+  /** The guard counts only traffic from here on; absent from older routers. */
+  since?: string;
+  /** Over the guard's own window, since `since` (as the alarm computes it). */
   verdict: Verdict;
   stage: StageView | null;
   series: HealthPoint[];
