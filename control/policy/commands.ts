@@ -190,10 +190,13 @@ const globalKill: Handler<Extract<Command, { type: "kill-all" | "resume-all" }>>
   const version = state.version + 1;
   const at = ctx.now.toISOString();
   const next: GlobalKill = killed ? { killed, reason, at, by: ctx.actor } : { killed, reason: null, at: null, by: null };
+  // After a global resume, guards judge only traffic from now on, as after a rollout's own resume
+  // (what happened before the kill is history). Not a config change: rollout versions stay.
+  const rollouts = killed ? state.rollouts : new Map([...state.rollouts].map(([id, r]) => [id, { ...r, guardSince: at }]));
   return {
     ok: true,
     changed: true,
-    state: { ...state, version, globalKill: next },
+    state: { ...state, version, globalKill: next, rollouts },
     rollout: null,
     audit: { at, actor: ctx.actor, action: command.type, rolloutId: null, version, before: state.globalKill, after: next, reason },
   };

@@ -243,3 +243,16 @@ describe("bounded audit rows", () => {
     expect(changed.audit.after).toMatchObject({ allowlist: { new: expect.arrayContaining([expect.stringMatching(/^… 3880 more \(3900 in all\)$/)]) } });
   });
 });
+
+describe("global resume", () => {
+  it("restarts every rollout's guard window without changing its version", () => {
+    const killed = ok(run(seeded(), { type: "kill-all", body: { reason: "incident" } })).state;
+    const later = { now: new Date("2026-11-22T13:00:00Z"), actor: "ops" };
+    const resumed = ok(applyCommand(killed, { type: "resume-all", body: {} }, later));
+    const before = killed.rollouts.get("default")!;
+    const after = resumed.state.rollouts.get("default")!;
+    expect(after.guardSince).toBe("2026-11-22T13:00:00.000Z");
+    expect(after.version).toBe(before.version);
+    expect(after.config).toEqual(before.config);
+  });
+});
