@@ -4,32 +4,27 @@
  * Policy lives in ./commands.ts; this class loads, calls it, and saves. Tables: see STORAGE.md.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { SnapshotReply } from "../contracts/config-source";
-import { readEnvConfig, type VarProblem } from "../contracts/vars";
 import type { HealthReport, RolloutRecord } from "../contracts/admin-wire";
 import type { AuditEntry, AuditRecord } from "../contracts/audit";
+import type { SnapshotReply } from "../contracts/config-source";
 import type { HealthFlush } from "../contracts/health";
-import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows, type Slot } from "./policy/health-windows";
-import type { ConfigSnapshot, GlobalKill, OverrideSettings, StoredRollout } from "../contracts/rollout";
+import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
+import { readEnvConfig, type VarProblem } from "../contracts/vars";
 import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type CommandError, type ControlState } from "./policy/commands";
+import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows } from "./policy/health-windows";
 import { evaluateRollouts, GUARD_INTERVAL_MS, guardSince, guardVerdict, isWatched, rolloutStatus, stageView } from "./policy/schedule";
+import { type AuditQuery, loadControlState, readAudit, saveControlState } from "./store/config-store";
+import { dropSlotsBefore, loadWindows, saveSlots } from "./store/health-store";
+import { migrate } from "./store/schema";
+
+export type { AuditQuery } from "./store/config-store";
 
 /** Slots in a health report's chart series: the last five minutes, whatever the summary's window. */
 export const SERIES_SLOTS = 30;
 
-/** How many audit entries are kept (oldest dropped first). */
-export const AUDIT_RETENTION = 10_000;
-
 export type WriteReply =
   | { ok: true; changed: boolean; created: boolean; version: number; rollout: RolloutRecord | null; globalKill: GlobalKill; notices: string[] }
   | { ok: false; error: CommandError };
-
-export interface AuditQuery {
-  limit?: number;
-  rolloutId?: string;
-  /** Only entries with a sequence number below this (for paging). */
-  before?: number;
-}
 
 export class RolloutState extends DurableObject<Env> {
   private state: ControlState = EMPTY_STATE;
@@ -42,83 +37,14 @@ export class RolloutState extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const sql = ctx.storage.sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS rollouts (id TEXT PRIMARY KEY, record TEXT NOT NULL)`);
-    sql.exec(
-      `CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
-        action TEXT NOT NULL, rollout_id TEXT, version INTEGER NOT NULL, before TEXT, after TEXT, reason TEXT)`,
-    );
-    sql.exec(`CREATE INDEX IF NOT EXISTS audit_rollout ON audit (rollout_id, seq)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS health_slots (rollout_id TEXT NOT NULL, slot INTEGER NOT NULL, stats TEXT NOT NULL, PRIMARY KEY (rollout_id, slot))`);
-    this.state = this.load();
-    this.windows = this.loadWindows();
-  }
-
-  private load(): ControlState {
-    const sql = this.ctx.storage.sql;
-    const meta = new Map(
-      sql
-        .exec<{ key: string; value: string }>(`SELECT key, value FROM meta`)
-        .toArray()
-        .map((r) => [r.key, r.value]),
-    );
-    const rollouts = new Map<string, StoredRollout>();
-    for (const row of sql.exec<{ id: string; record: string }>(`SELECT id, record FROM rollouts`)) {
-      rollouts.set(row.id, JSON.parse(row.record) as StoredRollout);
-    }
-    return {
-      version: Number(meta.get("version") ?? 0),
-      globalKill: meta.has("globalKill") ? (JSON.parse(meta.get("globalKill")!) as GlobalKill) : EMPTY_STATE.globalKill,
-      overrides: meta.has("overrides") ? (JSON.parse(meta.get("overrides")!) as OverrideSettings) : EMPTY_STATE.overrides,
-      rollouts,
-    };
-  }
-
-  private loadWindows(): HealthWindows {
-    const windows: HealthWindows = {};
-    const since = this.now().getTime() - RETENTION_MS;
-    for (const row of this.ctx.storage.sql.exec<{ rollout_id: string; slot: number; stats: string }>(
-      `SELECT rollout_id, slot, stats FROM health_slots WHERE slot > ? ORDER BY slot`,
-      since,
-    )) {
-      const slots = windows[row.rollout_id] ?? [];
-      // Rows written before the distinct-count sketches existed lack `users`, `errorUsers` and
-      // `errorIps`: every reader of a slot takes a missing sketch as empty (reviveSketch).
-      slots.push({ start: row.slot, stats: JSON.parse(row.stats) as Slot["stats"] });
-      windows[row.rollout_id] = slots;
-    }
-    return windows;
+    migrate(ctx.storage);
+    this.state = loadControlState(ctx.storage.sql);
+    this.windows = loadWindows(ctx.storage.sql, this.now().getTime());
   }
 
   /** Persist `next` (diffed against the current state) and its audit entry in one transaction. */
   private save(next: ControlState, audit: AuditEntry): void {
-    const sql = this.ctx.storage.sql;
-    this.ctx.storage.transactionSync(() => {
-      for (const [id, rollout] of next.rollouts) {
-        if (this.state.rollouts.get(id) !== rollout) {
-          sql.exec(`INSERT OR REPLACE INTO rollouts (id, record) VALUES (?, ?)`, id, JSON.stringify(rollout));
-        }
-      }
-      for (const id of this.state.rollouts.keys()) {
-        if (!next.rollouts.has(id)) sql.exec(`DELETE FROM rollouts WHERE id = ?`, id);
-      }
-      sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)`, String(next.version));
-      sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('globalKill', ?)`, JSON.stringify(next.globalKill));
-      sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('overrides', ?)`, JSON.stringify(next.overrides));
-      sql.exec(
-        `INSERT INTO audit (at, actor, action, rollout_id, version, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        audit.at,
-        audit.actor,
-        audit.action,
-        audit.rolloutId,
-        audit.version,
-        JSON.stringify(audit.before),
-        JSON.stringify(audit.after),
-        audit.reason,
-      );
-      sql.exec(`DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?`, AUDIT_RETENTION);
-    });
+    saveControlState(this.ctx.storage, this.state, next, audit);
     this.state = next;
     this.snapshot = undefined;
     if ([...next.rollouts.values()].some(isWatched)) this.ctx.waitUntil(this.ensureAlarm());
@@ -134,10 +60,7 @@ export class RolloutState extends DurableObject<Env> {
     const now = this.now().getTime();
     const { windows, touched } = addFlush(this.windows, flush, now);
     this.windows = windows;
-    const sql = this.ctx.storage.sql;
-    for (const { rolloutId, slot } of touched) {
-      sql.exec(`INSERT OR REPLACE INTO health_slots (rollout_id, slot, stats) VALUES (?, ?, ?)`, rolloutId, slot.start, JSON.stringify(slot.stats));
-    }
+    saveSlots(this.ctx.storage.sql, touched);
   }
 
   /** Every GUARD_INTERVAL_MS: guards roll back unhealthy rollouts, stages move healthy ones on. */
@@ -145,7 +68,7 @@ export class RolloutState extends DurableObject<Env> {
     const now = this.now();
     const t = now.getTime();
     this.windows = prune(this.windows, t);
-    this.ctx.storage.sql.exec(`DELETE FROM health_slots WHERE slot <= ?`, t - RETENTION_MS);
+    dropSlotsBefore(this.ctx.storage.sql, t - RETENTION_MS);
     for (const evaluation of evaluateRollouts(this.state, this.windows, t)) {
       const { rolloutId, verdict, plan, command, actor } = evaluation;
       let applied: string | undefined;
@@ -258,33 +181,6 @@ export class RolloutState extends DurableObject<Env> {
 
   /** Audit entries, newest first. */
   async getAudit(query: AuditQuery = {}): Promise<AuditRecord[]> {
-    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
-    const before = query.before ?? Number.MAX_SAFE_INTEGER;
-    const rows = query.rolloutId
-      ? this.ctx.storage.sql.exec<AuditRow>(`SELECT * FROM audit WHERE rollout_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, query.rolloutId, before, limit)
-      : this.ctx.storage.sql.exec<AuditRow>(`SELECT * FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, limit);
-    return rows.toArray().map((r) => ({
-      seq: r.seq,
-      at: r.at,
-      actor: r.actor,
-      action: r.action as AuditEntry["action"],
-      rolloutId: r.rollout_id,
-      version: r.version,
-      before: r.before === null ? null : JSON.parse(r.before),
-      after: r.after === null ? null : JSON.parse(r.after),
-      reason: r.reason,
-    }));
+    return readAudit(this.ctx.storage.sql, query);
   }
 }
-
-type AuditRow = {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  rollout_id: string | null;
-  version: number;
-  before: string | null;
-  after: string | null;
-  reason: string | null;
-};

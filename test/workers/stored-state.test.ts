@@ -1,0 +1,85 @@
+/**
+ * Stored state outlives code: an object written by the first release (no schema version, rollouts
+ * without the fields added since, audit rows with whole configs, no override settings) is read,
+ * migrated and keeps working.
+ */
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { expect, it } from "vitest";
+import { RolloutState } from "../../control/rollout-state";
+import { SCHEMA_VERSION } from "../../control/store/schema";
+
+const FIRST_RELEASE_ROLLOUT = {
+  config: {
+    id: "legacy-shop",
+    match: { hosts: [], pathPrefixes: ["/shop"] },
+    origins: { legacy: "https://old.example", new: "https://new.example" },
+    percent: 25,
+    stickiness: [{ header: "x-user-id" }],
+    allowlist: { new: ["vip"], legacy: [] },
+    killed: false,
+    retryOnLegacy: true,
+  },
+  version: 3,
+  updatedAt: "2026-11-01T10:00:00.000Z",
+  updatedBy: "alice",
+  killReason: null,
+  percentSince: "2026-11-01T10:00:00.000Z",
+  paused: false,
+  pauseReason: null,
+};
+
+it("reads and migrates an object written by the first release, then takes writes", async () => {
+  const stub = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName("first-release-state"));
+  const result = await runInDurableObject(stub, async (_instance: RolloutState, state) => {
+    const sql = state.storage.sql;
+    // What the first release left behind: its tables, no schemaVersion, no `overrides`.
+    sql.exec(`DELETE FROM meta`);
+    sql.exec(`DELETE FROM rollouts`);
+    sql.exec(`INSERT INTO meta (key, value) VALUES ('version', '3'), ('globalKill', ?)`, JSON.stringify({ killed: false, reason: null, at: null, by: null }));
+    sql.exec(`INSERT INTO rollouts (id, record) VALUES (?, ?)`, "legacy-shop", JSON.stringify(FIRST_RELEASE_ROLLOUT));
+    sql.exec(
+      `INSERT INTO audit (at, actor, action, rollout_id, version, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      "2026-11-01T10:00:00.000Z",
+      "alice",
+      "create",
+      "legacy-shop",
+      3,
+      null,
+      JSON.stringify(FIRST_RELEASE_ROLLOUT.config),
+      null,
+    );
+    const fresh = new RolloutState(state, env);
+    const schema = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schemaVersion'`).toArray()[0]?.value;
+    return {
+      schema,
+      snapshot: await fresh.getSnapshot(-1),
+      audit: await fresh.getAudit({ rolloutId: "legacy-shop" }),
+      killed: await fresh.apply({ type: "kill", id: "legacy-shop", body: { reason: "after upgrade" } }, "bob"),
+      health: await fresh.getHealth("legacy-shop"),
+    };
+  });
+  expect(result.schema).toBe(String(SCHEMA_VERSION));
+  expect(result.snapshot).toMatchObject({
+    status: "snapshot",
+    snapshot: { version: 3, overrides: { revokedBefore: null }, rollouts: [{ config: { id: "legacy-shop", percent: 25 } }] },
+  });
+  expect(result.audit[0]).toMatchObject({ action: "create", actor: "alice", after: { id: "legacy-shop", percent: 25 } });
+  expect(result.killed).toMatchObject({ ok: true, changed: true, version: 4, rollout: { config: { killed: true }, killReason: "after upgrade" } });
+  // Guards count from the first release's percentSince when guardSince is missing.
+  expect(result.health).toMatchObject({ rollout: "legacy-shop", since: "2026-11-01T10:00:00.000Z" });
+});
+
+it("refuses to start on a schema newer than its code, rather than misreading it", async () => {
+  const stub = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName("future-schema"));
+  const message = await runInDurableObject(stub, async (_instance: RolloutState, state) => {
+    state.storage.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schemaVersion', ?)`, String(SCHEMA_VERSION + 1));
+    try {
+      new RolloutState(state, env);
+      return "started";
+    } catch (error) {
+      return (error as Error).message;
+    }
+  });
+  expect(message).toMatch(/newer than this code/);
+});
