@@ -1,6 +1,7 @@
 /** Starts the fake legacy and new origins (real HTTP servers on loopback) for the workerd tests. */
 import type { TestProject } from "vitest/node";
 import { closedPort, startOrigin } from "../../scripts/origin-server.mjs";
+import { startUploadProbe } from "./upload-probe";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -9,6 +10,8 @@ declare module "vitest" {
     closedOrigin: string;
     flakyOrigin: string;
     slowOrigin: string;
+    /** An origin that counts and hashes uploads as they stream in (./upload-probe.ts). */
+    probeOrigin: string;
   }
 }
 
@@ -23,7 +26,9 @@ export default async function setup(project: TestProject) {
   const slow = await startOrigin({ name: "new", delayMs: 300 });
   project.provide("flakyOrigin", flaky.url);
   project.provide("slowOrigin", slow.url);
+  const probe = await startUploadProbe();
+  project.provide("probeOrigin", probe.url);
   return async () => {
-    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close()]);
+    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close(), probe.close()]);
   };
 }

@@ -7,6 +7,8 @@ import type { ConfigSource } from "../../contracts/config-source";
 import { readEnvConfig } from "../../contracts/vars";
 import { handleProxy, type ProxyDeps } from "../../edge/handler";
 import { toDataPoint } from "../../edge/record";
+import { FLUSH_INTERVAL_MS, HealthBatcher } from "../../edge/health-batcher";
+import type { HealthFlush } from "../../contracts/health";
 import { RecordingSink } from "../support/recording-sink";
 import { SnapshotCache } from "../../edge/snapshot-cache";
 import { adminJson, resetDefault } from "./helpers";
@@ -23,12 +25,15 @@ class SwitchableSource implements ConfigSource {
   }
 }
 
+/** The snapshot cache's freshness window in these tests (ms). */
+const FRESHNESS_MS = 250;
+
 function deps(source: ConfigSource, overrides: Partial<ProxyDeps> = {}) {
   const logs: Record<string, unknown>[] = [];
   const sink = new RecordingSink();
   let now = Date.now();
   const d: ProxyDeps = {
-    cache: new SnapshotCache(source, { freshnessMs: 250, retryAfterMs: 1000 }, () => now),
+    cache: new SnapshotCache(source, { freshnessMs: FRESHNESS_MS, retryAfterMs: 1000 }, () => now),
     envConfig: readEnvConfig(env),
     sink,
     adminToken: env.ADMIN_TOKEN,
@@ -119,17 +124,37 @@ describe("observability", () => {
     expect(typeof proxyLogs[0]!.latencyMs).toBe("number");
   });
 
-  it("keeps Durable Object reads far below one per request under steady load", async () => {
+  it("refreshes about once per freshness window and flushes health about once a second under steady load, never once per request", async () => {
     await resetDefault({ percent: 50 });
     const source = new SwitchableSource();
     const { d, advance } = deps(source);
+    const flushes: HealthFlush[] = [];
+    const batcher = new HealthBatcher(
+      async (flush) => {
+        flushes.push(flush);
+      },
+      d.clock,
+      () => {},
+    );
+    const background: Promise<unknown>[] = [];
+    d.health = (r) => batcher.count(r.decision.rolloutId!, r.decision.variant, { status: r.status, latencyMs: r.latencyMs }, (p) => background.push(p));
     // 1,000 requests over 2 simulated seconds (one every 2 ms).
-    for (let i = 0; i < 1000; i++) {
-      await handleProxy(request(`load-${i}`), d);
-      advance(2);
+    const durationMs = 2000;
+    const stepMs = 2;
+    for (let t = 0; t < durationMs; t += stepMs) {
+      await handleProxy(request(`load-${t}`), d);
+      advance(stepMs);
     }
-    // A 250 ms window over 2 s: about 8 refreshes; allow 10.
-    expect(source.calls).toBeLessThanOrEqual(10);
+    // One refresh per freshness window, give or take one at either end; never one per request.
+    const windows = durationMs / FRESHNESS_MS;
+    expect(source.calls).toBeGreaterThanOrEqual(windows - 1);
+    expect(source.calls).toBeLessThanOrEqual(windows + 2);
+    // One health flush per second of traffic, give or take one; each carries many requests.
+    const seconds = durationMs / FLUSH_INTERVAL_MS;
+    expect(flushes.length).toBeGreaterThanOrEqual(seconds - 1);
+    expect(flushes.length).toBeLessThanOrEqual(seconds + 1);
+    const carried = flushes.map((f) => Object.values(f.rollouts).reduce((n, r) => n + r.legacy.requests + r.new.requests, 0));
+    expect(Math.min(...carried)).toBeGreaterThan(100);
   });
 
   it("counts refreshes against proxied requests in the stats endpoint", async () => {
