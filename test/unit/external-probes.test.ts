@@ -10,7 +10,7 @@ const origins = { legacy: "https://old.example.com", new: "https://new.example.c
 
 function runs(p: Probe, outcomes: ProbeOutcome[], start?: ProbeState): ProbeState {
   let state = start;
-  outcomes.forEach((o, i) => (state = applyProbe(state, o, T0 + i * 15_000, p.failureThreshold)));
+  for (const [i, o] of outcomes.entries()) state = applyProbe(state, o, T0 + i * 15_000, p.failureThreshold);
   return state!;
 }
 
