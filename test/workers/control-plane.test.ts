@@ -5,13 +5,12 @@ import { RolloutState } from "../../control/rollout-state";
 import type { SnapshotReply } from "../../contracts/config-source";
 import type { ConfigSource } from "../../contracts/config-source";
 import { readEnvConfig } from "../../contracts/vars";
-import { handleProxy, type ProxyDeps } from "../../edge/handler";
+import { handleProxy } from "../../edge/handler";
 import { toDataPoint } from "../../edge/record";
 import { FLUSH_INTERVAL_MS, HealthBatcher } from "../../edge/health-batcher";
 import type { HealthFlush } from "../../contracts/health";
-import { RecordingSink } from "../support/recording-sink";
-import { SnapshotCache } from "../../edge/snapshot-cache";
 import { adminJson, resetDefault } from "./helpers";
+import { FRESHNESS_MS, proxyDeps, readFromDurableObject, userRequest } from "./proxy-deps";
 
 /** A config source that answers from the real Durable Object until told to fail. */
 class SwitchableSource implements ConfigSource {
@@ -20,33 +19,12 @@ class SwitchableSource implements ConfigSource {
   async read(knownVersion: number): Promise<SnapshotReply> {
     this.calls++;
     if (this.down) throw new Error("Durable Object unreachable (test)");
-    const stub = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName("global"));
-    return stub.getSnapshot(knownVersion);
+    return readFromDurableObject(knownVersion);
   }
 }
 
-/** The snapshot cache's freshness window in these tests (ms). */
-const FRESHNESS_MS = 250;
-
-function deps(source: ConfigSource, overrides: Partial<ProxyDeps> = {}) {
-  const logs: Record<string, unknown>[] = [];
-  const sink = new RecordingSink();
-  let now = Date.now();
-  const d: ProxyDeps = {
-    cache: new SnapshotCache(source, { freshnessMs: FRESHNESS_MS, retryAfterMs: 1000 }, () => now),
-    envConfig: readEnvConfig(env),
-    sink,
-    adminToken: env.ADMIN_TOKEN,
-    overrideSecret: undefined,
-    log: (line) => logs.push(line),
-    clock: () => now,
-    randomId: () => "00000000-0000-4000-8000-000000000001",
-    ...overrides,
-  };
-  return { d, logs, sink, advance: (ms: number) => (now += ms) };
-}
-
-const request = (user: string, path = "/") => new Request(`http://router.test${path}`, { headers: { "x-user-id": user, accept: "application/json" } });
+const deps = proxyDeps;
+const request = userRequest;
 
 describe("control plane down", () => {
   it("keeps serving the last known config (fail static) and logs it", async () => {

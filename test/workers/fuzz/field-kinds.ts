@@ -128,7 +128,14 @@ const people: BadInputKind[] = [
   members("more than 10 stickiness sources", fc.integer({ min: 11, max: 30 }), (n) => ({ stickiness: Array.from({ length: n }, (_, i) => ({ header: `x-id-${i}` })) })),
   members("an id in the body that differs from the URL", fc.constantFrom("other-id", "Not_A_Slug", ""), (id) => ({ id })),
   // Not null: in a PATCH (a JSON merge patch) `"x": null` removes x, which is fine when there is no x.
-  members("an unknown member", fc.tuple(fc.stringMatching(/^[a-z]{1,12}$/), fc.jsonValue().filter((v) => v !== null)), ([k, v]) => ({ [`zz${k}`]: v })),
+  members(
+    "an unknown member",
+    fc.tuple(
+      fc.stringMatching(/^[a-z]{1,12}$/),
+      fc.jsonValue().filter((v) => v !== null),
+    ),
+    ([k, v]) => ({ [`zz${k}`]: v }),
+  ),
   members("a misspelt member", fc.constantFrom("percentage", "Percent", "origin", "timeout", "ttl", "reasons"), (k) => ({ [k]: 1 })),
 ];
 
