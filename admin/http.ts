@@ -165,8 +165,8 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (inString) {
-      if (ch === "\\")
-        i++; // skip the escaped character, which may be a quote
+      // A backslash escapes the next character, which may be a quote: skip it.
+      if (ch === "\\") i++;
       else if (ch === '"') inString = false;
     } else if (ch === '"') inString = true;
     else if (ch === "{" || ch === "[") {
