@@ -6,12 +6,29 @@ import type { Context } from "hono";
 import type { RolloutRecord, RolloutView } from "../contracts/admin-wire";
 import { STATE_OBJECT_NAME } from "../contracts/env";
 import { toFieldIssues, type FieldIssue } from "../contracts/field-issues";
+import { formatPointer } from "../contracts/json-pointer";
 import { problemResponse } from "../contracts/problem";
 import { RolloutId } from "../contracts/rollout";
 import type { CommandError } from "../control/policy/commands";
 
 /** Largest admin request body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Deepest nesting of objects and arrays accepted in an admin body. A valid body nests 3 levels at
+ * most (`/stickiness/0/header`); a much deeper one can only exhaust the stack of whatever walks it
+ * (5,000 levels overflowed the RPC to the Durable Object: a 500).
+ */
+export const MAX_BODY_DEPTH = 64;
+
+/**
+ * Member names refused anywhere in a body: they name an object's prototype, so a merge or a
+ * spread may act on them instead of storing them (a PATCH with `__proto__` was silently dropped).
+ */
+const FORBIDDEN_MEMBERS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** A problem names at most this many refused members (a 1 MiB body could hold tens of thousands). */
+const MAX_REPORTED_MEMBERS = 20;
 
 /** What the admin app keeps per request. */
 export type AdminEnv = { Bindings: Env; Variables: { actor: string } };
@@ -101,7 +118,11 @@ export function invalidQuery(what: string, error: Parameters<typeof toFieldIssue
 
 const tooLarge = () => problemResponse(413, "body-too-large", "Body too large", `Admin request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
 
-/** Reads a JSON body: absent is `undefined` when `optional`, malformed is a 400/413/415 problem. */
+/**
+ * Reads a JSON body: absent is `undefined` when `optional`; malformed is a 400/413/415 problem;
+ * nested deeper than MAX_BODY_DEPTH or using a member named `__proto__`, `constructor` or
+ * `prototype` anywhere is a 422 problem (the latter naming each such member's JSON pointer).
+ */
 export async function readJson(c: AdminContext, optional: boolean): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
   const type = c.req.header("content-type");
   const declared = Number(c.req.header("content-length") ?? 0);
@@ -115,12 +136,55 @@ export async function readJson(c: AdminContext, optional: boolean): Promise<{ ok
     if (optional) return { ok: true, body: undefined };
     return { ok: false, response: problemResponse(400, "missing-body", "Missing body", "This endpoint needs a JSON body.") };
   }
+  // Before parsing, so that nothing ever walks a pathologically deep document.
+  if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
+    const detail = `The body nests objects and arrays more than ${MAX_BODY_DEPTH} levels deep; no valid body is nested that deeply.`;
+    return { ok: false, response: invalidBody(detail, [{ pointer: "", message: `nested too deeply (more than ${MAX_BODY_DEPTH} levels)` }]) };
+  }
+  let body: unknown;
   try {
-    return { ok: true, body: JSON.parse(text) };
+    body = JSON.parse(text);
   } catch (error) {
     return {
       ok: false,
       response: problemResponse(400, "malformed-json", "Malformed JSON", `The body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`),
     };
   }
+  const forbidden = forbiddenMembers(body, []);
+  if (forbidden.length) {
+    const issues = forbidden.map((path) => ({ pointer: formatPointer(path), message: `"${path.at(-1)}" is not allowed as a member name` }));
+    return { ok: false, response: invalidBody("The body uses a member name that is refused anywhere: __proto__, constructor or prototype.", issues) };
+  }
+  return { ok: true, body };
+}
+
+/** Whether JSON `text` nests objects and arrays deeper than `limit` (brackets inside strings do not count). */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      // A backslash escapes the next character, which may be a quote: skip it.
+      if (ch === "\\") i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === "{" || ch === "[") {
+      if (++depth > limit) return true;
+    } else if (ch === "}" || ch === "]") depth--;
+  }
+  return false;
+}
+
+/** The paths of object members named in FORBIDDEN_MEMBERS, anywhere in `value` (its depth is already bounded), the first `limit` of them. */
+function forbiddenMembers(value: unknown, path: string[], found: string[][] = [], limit = MAX_REPORTED_MEMBERS): string[][] {
+  if (value === null || typeof value !== "object") return found;
+  const isArray = Array.isArray(value);
+  for (const key of Object.keys(value)) {
+    if (found.length >= limit) break;
+    if (!isArray && FORBIDDEN_MEMBERS.has(key)) found.push([...path, key]);
+    // An own `__proto__` member (JSON.parse makes one) shadows the accessor, so this reads it.
+    forbiddenMembers((value as Record<string, unknown>)[key], [...path, key], found, limit);
+  }
+  return found;
 }

@@ -2,6 +2,7 @@
 import type { TestProject } from "vitest/node";
 import { closedPort, startOrigin } from "../../scripts/origin-server.mjs";
 import { startDropOrigin } from "./drop-origin";
+import { startUploadProbe } from "./upload-probe";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -11,6 +12,8 @@ declare module "vitest" {
     flakyOrigin: string;
     slowOrigin: string;
     dropOrigin: string;
+    /** An origin that counts and hashes uploads as they stream in (./upload-probe.ts). */
+    probeOrigin: string;
   }
 }
 
@@ -28,7 +31,9 @@ export default async function setup(project: TestProject) {
   // A new backend that reads each request, then drops the connection without an answer.
   const drop = await startDropOrigin();
   project.provide("dropOrigin", drop.url);
+  const probe = await startUploadProbe();
+  project.provide("probeOrigin", probe.url);
   return async () => {
-    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close(), drop.close()]);
+    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close(), drop.close(), probe.close()]);
   };
 }

@@ -5,13 +5,13 @@ import { RolloutState } from "../../control/rollout-state";
 import type { SnapshotReply } from "../../contracts/config-source";
 import type { ConfigSource } from "../../contracts/config-source";
 import { readEnvConfig } from "../../contracts/vars";
-import { handleProxy, type ProxyDeps } from "../../edge/handler";
+import { handleProxy } from "../../edge/handler";
 import { toDataPoint } from "../../edge/record";
-import { RecordingSink } from "../support/recording-sink";
-import { AnonymousIds } from "../../edge/identity/anonymous";
-import { JwtVerifier } from "../../edge/identity/jwt";
-import { SnapshotCache } from "../../edge/snapshot-cache";
+import { FLUSH_INTERVAL_MS, HealthBatcher } from "../../edge/health-batcher";
+import type { HealthFlush } from "../../contracts/health";
 import { adminJson, identityToken, resetDefault, VERIFIED_STICKINESS } from "./helpers";
+import { JwtVerifier } from "../../edge/identity/jwt";
+import { FRESHNESS_MS, proxyDeps, readFromDurableObject, userRequest } from "./proxy-deps";
 
 /** A config source that answers from the real Durable Object until told to fail. */
 class SwitchableSource implements ConfigSource {
@@ -20,32 +20,12 @@ class SwitchableSource implements ConfigSource {
   async read(knownVersion: number): Promise<SnapshotReply> {
     this.calls++;
     if (this.down) throw new Error("Durable Object unreachable (test)");
-    const stub = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName("global"));
-    return stub.getSnapshot(knownVersion);
+    return readFromDurableObject(knownVersion);
   }
 }
 
-function deps(source: ConfigSource, overrides: Partial<ProxyDeps> = {}) {
-  const logs: Record<string, unknown>[] = [];
-  const sink = new RecordingSink();
-  let now = Date.now();
-  const d: ProxyDeps = {
-    cache: new SnapshotCache(source, { freshnessMs: 250, retryAfterMs: 1000 }, () => now),
-    envConfig: readEnvConfig(env),
-    sink,
-    adminToken: env.ADMIN_TOKEN,
-    overrideSecret: undefined,
-    jwt: undefined,
-    anonymous: AnonymousIds.unsigned(),
-    log: (line) => logs.push(line),
-    clock: () => now,
-    randomId: () => "00000000-0000-4000-8000-000000000001",
-    ...overrides,
-  };
-  return { d, logs, sink, advance: (ms: number) => (now += ms) };
-}
-
-const request = (user: string, path = "/") => new Request(`http://router.test${path}`, { headers: { "x-user-id": user, accept: "application/json" } });
+const deps = proxyDeps;
+const request = userRequest;
 
 describe("control plane down", () => {
   it("keeps serving the last known config (fail static) and logs it", async () => {
@@ -131,17 +111,40 @@ describe("observability", () => {
     expect(typeof proxyLogs[0]!.latencyMs).toBe("number");
   });
 
-  it("keeps Durable Object reads far below one per request under steady load", async () => {
+  it("refreshes about once per freshness window and flushes health about once a second under steady load, never once per request", async () => {
     await resetDefault({ percent: 50 });
     const source = new SwitchableSource();
     const { d, advance } = deps(source);
+    const flushes: HealthFlush[] = [];
+    const batcher = new HealthBatcher(
+      async (flush) => {
+        flushes.push(flush);
+      },
+      d.clock,
+      () => {},
+    );
+    const background: Promise<unknown>[] = [];
+    d.health = (r) =>
+      batcher.count(r.decision.rolloutId!, r.decision.variant, { status: r.status, latencyMs: r.latencyMs, user: r.decision.identity?.userId ?? null, clientIp: null }, (p) =>
+        background.push(p),
+      );
     // 1,000 requests over 2 simulated seconds (one every 2 ms).
-    for (let i = 0; i < 1000; i++) {
-      await handleProxy(request(`load-${i}`), d);
-      advance(2);
+    const durationMs = 2000;
+    const stepMs = 2;
+    for (let t = 0; t < durationMs; t += stepMs) {
+      await handleProxy(request(`load-${t}`), d);
+      advance(stepMs);
     }
-    // A 250 ms window over 2 s: about 8 refreshes; allow 10.
-    expect(source.calls).toBeLessThanOrEqual(10);
+    // One refresh per freshness window, give or take one at either end; never one per request.
+    const windows = durationMs / FRESHNESS_MS;
+    expect(source.calls).toBeGreaterThanOrEqual(windows - 1);
+    expect(source.calls).toBeLessThanOrEqual(windows + 2);
+    // One health flush per second of traffic, give or take one; each carries many requests.
+    const seconds = durationMs / FLUSH_INTERVAL_MS;
+    expect(flushes.length).toBeGreaterThanOrEqual(seconds - 1);
+    expect(flushes.length).toBeLessThanOrEqual(seconds + 1);
+    const carried = flushes.map((f) => Object.values(f.rollouts).reduce((n, r) => n + r.legacy.requests + r.new.requests, 0));
+    expect(Math.min(...carried)).toBeGreaterThan(100);
   });
 
   it("counts refreshes against proxied requests in the stats endpoint", async () => {

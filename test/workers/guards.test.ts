@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RolloutState } from "../../control/rollout-state";
-import { newAccumulator, recordOutcome, takeFlush } from "../../edge/health-batcher";
+import { FLUSH_INTERVAL_MS, newAccumulator, recordOutcome, takeFlush } from "../../edge/health-batcher";
 import { STATE_OBJECT_NAME } from "../../contracts/env";
 import { admin, adminJson } from "./helpers";
 
@@ -40,6 +40,23 @@ async function traffic(path: string, count: number, concurrency = 20) {
       ),
     );
   }
+}
+
+/** How long the steady load of the flush and refresh test lasts. */
+const LOAD_MS = 3000;
+
+/** Sends requests from distinct users through the router for `ms`, `concurrency` back to back at any time; returns how many. */
+async function trafficFor(path: string, ms: number, concurrency = 8): Promise<number> {
+  const until = Date.now() + ms;
+  let sent = 0;
+  const user = async () => {
+    while (Date.now() < until) {
+      const i = sent++;
+      await exports.default.fetch(`http://router.test${path}`, { headers: { "x-user-id": `u-${path}-${i}`, accept: "application/json" } }).then((r) => r.arrayBuffer());
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, user));
+  return sent;
 }
 
 /** Waits until the isolate has flushed and the Durable Object holds `minimum` requests for the rollout. */
@@ -219,17 +236,27 @@ describe("stages: automatic promotion", () => {
 });
 
 describe("health flushes", () => {
-  it("reach the Durable Object at most about once a second per isolate, never once per request", async () => {
+  it("reach the Durable Object about once a second per isolate while traffic lasts, and the config about once per freshness window, never once per request", async () => {
     await create("counted", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN }, percent: 50 });
     const before = (await adminJson("GET", "/stats")).body.isolate;
     const started = Date.now();
-    await traffic("/counted", 400, 20);
-    const seconds = (Date.now() - started) / 1000;
+    const sent = await trafficFor("/counted", LOAD_MS);
+    const elapsedMs = Date.now() - started;
     const after = (await adminJson("GET", "/stats")).body.isolate;
     const requests = after.proxiedRequests - before.proxiedRequests;
     const flushes = after.healthFlushes - before.healthFlushes;
-    expect(requests).toBe(400);
+    const refreshes = after.configRefreshes - before.configRefreshes;
+    expect(requests).toBe(sent);
+    // One flush per second of traffic, give or take one at either end.
+    const seconds = elapsedMs / FLUSH_INTERVAL_MS;
+    expect(flushes).toBeGreaterThanOrEqual(Math.floor(seconds) - 1);
     expect(flushes).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+    // One snapshot refresh per freshness window (CONFIG_FRESHNESS_MS), give or take one.
+    const windows = elapsedMs / after.freshnessMs;
+    expect(refreshes).toBeGreaterThanOrEqual(Math.floor(windows) - 1);
+    expect(refreshes).toBeLessThanOrEqual(Math.ceil(windows) + 2);
+    // And the traffic was real load: many requests per refresh, far more per flush.
+    expect(sent).toBeGreaterThan(5 * refreshes);
   });
 });
 

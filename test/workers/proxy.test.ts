@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, adminJson, echo, identityToken, proxied, resetDefault, VERIFIED_STICKINESS } from "./helpers";
+import { probeOrigin, sha256Hex, waitForUpload, type UploadProgress, type UploadReceipt } from "./probe";
 
 describe("transparent proxy", () => {
   beforeEach(async () => {
@@ -33,16 +34,28 @@ describe("transparent proxy", () => {
     expect(got.headers["x-rollout-id"]).toBe("default");
   });
 
-  it("streams a request body through without buffering it first", async () => {
+  it("streams a request body through: the origin has the first chunk before the client sends the second", async () => {
+    await resetDefault({ percent: 0, origins: { legacy: probeOrigin(), new: probeOrigin() } });
+    const id = `stream-${crypto.randomUUID()}`;
     const parts = ["first;", "second;", "third"];
+    const encode = (text: string) => new TextEncoder().encode(text);
+    let step = 0;
+    let originHadBeforeSecond: UploadProgress | undefined;
     const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (const p of parts) controller.enqueue(new TextEncoder().encode(p));
-        controller.close();
+      // The client sends the first chunk, then holds the second back until the origin says it has
+      // the first (or 3 s passed): a router that buffers the body delivers nothing before the end.
+      async pull(controller) {
+        if (step === 1) originHadBeforeSecond = await waitForUpload(id, parts[0]!.length, 3000);
+        controller.enqueue(encode(parts[step]!));
+        if (++step === parts.length) controller.close();
       },
     });
-    const got = await echo("/upload", { method: "PUT", user: "u", body, headers: { "content-type": "text/plain" } });
-    expect(got.body).toBe(parts.join(""));
+    const res = await proxied(`/__probe/upload/${id}`, { method: "PUT", user: "u", body, headers: { "content-type": "text/plain" } });
+    expect(res.status).toBe(200);
+    expect(originHadBeforeSecond).toMatchObject({ bytes: parts[0]!.length, done: false });
+    const receipt = await res.json<UploadReceipt>();
+    expect(receipt).toMatchObject({ bytes: parts.join("").length, sha256: await sha256Hex(parts.join("")) });
+    expect(receipt.chunks).toBeGreaterThanOrEqual(2);
   });
 
   it("returns the origin's status, headers and every Set-Cookie as sent", async () => {
