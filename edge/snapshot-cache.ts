@@ -1,51 +1,80 @@
 /**
- * The isolate's config snapshot and the freshness contract.
+ * The isolate's config snapshot and the freshness contract: stale-while-revalidate with a hard
+ * bound. The hot path never waits on the control plane while its snapshot is younger than that
+ * bound.
  *
- * - A snapshot is fresh for `freshnessMs` after the refresh that produced it *started*; a request
- *   that starts later waits for a refresh. So a change acknowledged by the control plane at time t
- *   governs every request that starts after t + freshnessMs (+ the refresh's round trip for the
- *   requests that wait on it).
- * - Concurrent requests share one refresh in flight.
- * - Fail static: if a refresh fails, the last snapshot keeps serving, and new attempts wait
- *   `retryAfterMs` so an outage does not make every request wait on a dead control plane.
- *   With no snapshot at all the caller routes to legacy (fail safe).
+ * - A snapshot is *current as of* A: when the tier that answered last confirmed it with the
+ *   primary (the reply's `asOf`), or, without one, when the refresh that fetched it started.
+ * - age ≤ freshnessMs: served as is.
+ * - freshnessMs < age ≤ maxStalenessMs: served as is, and one refresh starts in the background.
+ * - age > maxStalenessMs (an idle isolate, or a control plane slower than the bound): the request
+ *   waits for a refresh, up to one deadline (`timeoutMs` after the request started), then fails
+ *   static (serves the last snapshot, marked stale, and logs it).
+ * So a change the primary acknowledged at t governs every request that starts after
+ * t + maxStalenessMs + the primary-to-read-tier lag (docs/scale.md states and measures it).
+ * - One refresh in flight per isolate; concurrent requests share it.
+ * - Fail static: after a failed refresh, the last snapshot keeps serving without waiting for
+ *   `retryAfterMs`, so an outage does not make every request wait on a dead control plane. With
+ *   no snapshot at all the caller routes to legacy (fail safe).
  */
+import type { ConfigSource, SnapshotReply } from "../contracts/config-source";
 import type { VarProblem } from "../contracts/vars";
 import { compileSnapshot, type RouterTable } from "./match";
-import type { ConfigSource } from "../contracts/config-source";
 
 export type CacheRead = { kind: "table"; table: RouterTable; stale: boolean } | { kind: "unconfigured"; problems: VarProblem[] } | { kind: "unavailable"; error: string };
 
+/** Timers, passed in so that a simulation can run the cache in virtual time. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const REAL_TIMERS: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
+
 export interface SnapshotCacheOptions {
+  /** Refresh in the background once the snapshot is older than this. */
   freshnessMs: number;
-  /** Give up on a refresh after this long (then fail static). @default 2000 */
+  /** Past this age a request waits for a refresh (the hard bound). @default max(freshnessMs, 600) */
+  maxStalenessMs?: number;
+  /** Longest a request waits for the control plane, from its start; then fail static. @default 2000 */
   timeoutMs?: number;
   /** After a failed refresh, serve the stale snapshot without waiting for this long. @default 1000 */
   retryAfterMs?: number;
   /** Called once per failed refresh (for the log). */
   onError?: (error: string, servingVersion: number | null) => void;
+  timers?: Timers;
 }
 
 export interface CacheStats {
   refreshes: number;
   failures: number;
+  /** Requests that waited on the control plane (no snapshot yet, or older than the hard bound). */
+  waits: number;
+  /** Requests served from a snapshot the control plane could not refresh. */
+  staleServed: number;
 }
+
+/** @default 600 ms: with the default 250 ms freshness a busy isolate refreshes long before. */
+export const DEFAULT_MAX_STALENESS_MS = 600;
 
 export class SnapshotCache {
   private table: RouterTable | undefined;
   private problems: VarProblem[] | undefined;
-  /** When the refresh behind the current state started (ms). */
-  private asOf = -Infinity;
-  private retryNotBefore = -Infinity;
+  /** When the state held was last known current (ms). */
+  private asOf = Number.NEGATIVE_INFINITY;
+  private retryNotBefore = Number.NEGATIVE_INFINITY;
   private inflight: { promise: Promise<void>; startedAt: number } | undefined;
   private lastError: string | undefined;
-  readonly stats: CacheStats = { refreshes: 0, failures: 0 };
+  private readonly timers: Timers;
+  readonly stats: CacheStats = { refreshes: 0, failures: 0, waits: 0, staleServed: 0 };
 
   constructor(
     private readonly source: ConfigSource,
-    private options: SnapshotCacheOptions,
+    private readonly options: SnapshotCacheOptions,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.timers = options.timers ?? REAL_TIMERS;
+  }
 
   /** The version of the snapshot held, if any. */
   get version(): number | null {
@@ -56,39 +85,69 @@ export class SnapshotCache {
     return this.options.freshnessMs;
   }
 
-  setFreshness(freshnessMs: number): void {
-    this.options = { ...this.options, freshnessMs };
+  get maxStalenessMs(): number {
+    return Math.max(this.options.freshnessMs, this.options.maxStalenessMs ?? DEFAULT_MAX_STALENESS_MS);
   }
 
-  /** Forget freshness so the next read refreshes (used after a write in this isolate). */
+  /** When the state held was last known current (ms since the epoch), or -Infinity. */
+  get currentAsOf(): number {
+    return this.asOf;
+  }
+
+  /** Forget freshness so the next read waits for a refresh (read-your-writes after a write in this isolate). */
   invalidate(): void {
-    this.asOf = -Infinity;
-    this.retryNotBefore = -Infinity;
+    this.asOf = Number.NEGATIVE_INFINITY;
+    this.retryNotBefore = Number.NEGATIVE_INFINITY;
   }
 
-  private isFresh(now: number): boolean {
-    return (this.table !== undefined || this.problems !== undefined) && now - this.asOf <= this.options.freshnessMs;
+  private held(): boolean {
+    return this.table !== undefined || this.problems !== undefined;
   }
 
   /**
-   * The config governing a request that started at `now` (ms). `waitUntil` keeps the refresh alive
-   * if the request that started it goes away, so the requests sharing it are never stranded.
+   * The config governing a request that started at `now` (ms). `waitUntil` keeps a refresh alive
+   * after the request that started it has gone.
    */
   async read(now: number, waitUntil?: (promise: Promise<unknown>) => void): Promise<CacheRead> {
-    // At most two rounds: a shared refresh that started before this request's freshness horizon
-    // does not count, so a second one is started.
-    for (let round = 0; round < 2 && !this.isFresh(now) && this.clock() >= this.retryNotBefore; round++) {
-      await this.refresh(waitUntil);
+    const age = now - this.asOf;
+    const backingOff = this.clock() < this.retryNotBefore;
+    if (!this.held() || (age > this.maxStalenessMs && !backingOff)) {
+      this.stats.waits++;
+      await this.waitForRefresh(now, waitUntil);
+    } else if (age > this.options.freshnessMs && !backingOff) {
+      this.refresh(waitUntil); // stale-while-revalidate: this request does not wait
     }
-    if (this.table) return { kind: "table", table: this.table, stale: !this.isFresh(now) };
+    return this.answer(now);
+  }
+
+  private answer(now: number): CacheRead {
+    if (this.table) {
+      const stale = now - this.asOf > this.maxStalenessMs;
+      if (stale) this.stats.staleServed++;
+      return { kind: "table", table: this.table, stale };
+    }
     if (this.problems) return { kind: "unconfigured", problems: this.problems };
     return { kind: "unavailable", error: this.lastError ?? "control plane not reached yet" };
   }
 
+  /** Waits for a refresh that makes the state current enough for `now`, until one deadline. */
+  private async waitForRefresh(now: number, waitUntil?: (promise: Promise<unknown>) => void): Promise<void> {
+    const deadline = now + (this.options.timeoutMs ?? 2000);
+    // At most two rounds: a shared refresh that started too early for this request does not
+    // count, so a second one starts. Both share the one deadline.
+    for (let round = 0; round < 2; round++) {
+      const left = deadline - this.clock();
+      if (left <= 0) return;
+      await this.withTimeout(this.refresh(waitUntil), left).catch(() => undefined);
+      if (this.held() && now - this.asOf <= this.maxStalenessMs) return;
+      if (this.clock() < this.retryNotBefore) return;
+    }
+  }
+
+  /** The refresh in flight, or a new one (past its timeout, a hung refresh is abandoned). */
   private refresh(waitUntil?: (promise: Promise<unknown>) => void): Promise<void> {
     const timeoutMs = this.options.timeoutMs ?? 2000;
     const now = this.clock();
-    // A refresh whose request was torn down never settles; past its timeout it is abandoned.
     if (!this.inflight || now - this.inflight.startedAt > timeoutMs) {
       const inflight = {
         startedAt: now,
@@ -99,22 +158,15 @@ export class SnapshotCache {
       this.inflight = inflight;
       waitUntil?.(inflight.promise);
     }
-    // Each waiter bounds its own wait, in its own request context.
-    return withTimeout(this.inflight.promise, timeoutMs).catch(() => undefined);
+    return this.inflight.promise;
   }
 
   private async doRefresh(startedAt: number, timeoutMs: number): Promise<void> {
     this.stats.refreshes++;
+    const known = this.table?.version ?? -1;
     try {
-      const reply = await withTimeout(this.source.read(this.table?.version ?? -1), timeoutMs);
-      if (reply.status === "snapshot") {
-        this.table = compileSnapshot(reply.snapshot);
-        this.problems = undefined;
-      } else if (reply.status === "unconfigured") {
-        this.table = undefined;
-        this.problems = reply.problems;
-      }
-      this.asOf = Math.max(this.asOf, startedAt);
+      const reply = await this.withTimeout(this.source.read(known), timeoutMs);
+      this.apply(reply, startedAt);
       this.lastError = undefined;
     } catch (error) {
       this.stats.failures++;
@@ -123,12 +175,28 @@ export class SnapshotCache {
       this.options.onError?.(this.lastError, this.table?.version ?? null);
     }
   }
-}
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`control plane did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  /** Takes a reply, unless it is older than what is held (a late answer never rolls back). */
+  private apply(reply: SnapshotReply, startedAt: number): void {
+    const asOf = Math.min(startedAt, reply.asOf ?? startedAt);
+    if (reply.status === "snapshot") {
+      if (this.table && reply.snapshot.version < this.table.version) return;
+      if (!this.table || reply.snapshot.version !== this.table.version) this.table = compileSnapshot(reply.snapshot);
+      this.problems = undefined;
+    } else if (reply.status === "unconfigured") {
+      this.table = undefined;
+      this.problems = reply.problems;
+    } else if (this.table && reply.version !== this.table.version) {
+      return; // "unchanged" for another version than the one held: nothing learned
+    }
+    this.asOf = Math.max(this.asOf, asOf);
+  }
+
+  private withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+    let timer: unknown;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = this.timers.setTimeout(() => reject(new Error(`control plane did not answer within ${ms} ms`)), ms);
+    });
+    return Promise.race([promise, timeout]).finally(() => this.timers.clearTimeout(timer));
+  }
 }

@@ -61,22 +61,39 @@ describe("config snapshot cache", () => {
     expect(source.calls).toBe(1);
   });
 
-  it("lets a change govern every request that starts more than one window after it", async () => {
+  it("lets a change govern every request that starts more than the hard bound after it, even in an idle isolate", async () => {
     const { source, cache, advance, now } = setup();
     await cache.read(now());
     source.version = 2; // the change is acknowledged now
     const ackAt = now();
-    advance(251);
+    advance(cache.maxStalenessMs + 1);
     const read = await cache.read(now());
-    expect(now() - ackAt).toBeGreaterThan(250);
+    expect(now() - ackAt).toBeGreaterThan(cache.maxStalenessMs);
     expect(read.kind === "table" && read.table.version).toBe(2);
+  });
+
+  it("serves a request past the freshness window without waiting, and refreshes in the background", async () => {
+    const { source, cache, advance, now } = setup();
+    await cache.read(now());
+    source.version = 2;
+    source.manual = true; // the control plane answers only when the test says so
+    advance(300); // past freshness (250), within the hard bound (600)
+    const served = await cache.read(now()); // resolves although the refresh has not answered
+    expect(served.kind === "table" && served.table.version).toBe(1);
+    expect(source.calls).toBe(2);
+    expect(cache.stats.waits).toBe(1); // only the very first read waited
+    for (const resolve of source.pending.splice(0)) resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    advance(10);
+    const next = await cache.read(now());
+    expect(next.kind === "table" && next.table.version).toBe(2);
   });
 
   it("keeps serving the last snapshot when the control plane fails, and logs it", async () => {
     const { source, cache, advance, now, errors } = setup();
     await cache.read(now());
     source.fail = true;
-    advance(300);
+    advance(cache.maxStalenessMs + 50);
     const read = await cache.read(now());
     expect(read).toMatchObject({ kind: "table", stale: true });
     expect(read.kind === "table" && read.table.version).toBe(1);
@@ -87,7 +104,7 @@ describe("config snapshot cache", () => {
     const { source, cache, advance, now } = setup();
     await cache.read(now());
     source.fail = true;
-    advance(300);
+    advance(cache.maxStalenessMs + 50);
     await cache.read(now());
     const callsAfterFailure = source.calls;
     for (let i = 0; i < 50; i++) {
