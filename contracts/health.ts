@@ -113,3 +113,16 @@ export interface HealthSummary {
   legacy: VariantSummary;
   new: VariantSummary;
 }
+
+/**
+ * Two flushes as one (a regional aggregator merging what its isolates sent): counts add,
+ * histograms and distinct-count sketches merge, so the primary judges exactly the same numbers.
+ */
+export function mergeFlushes(a: HealthFlush, b: HealthFlush): HealthFlush {
+  const rollouts: Record<string, RolloutStats> = { ...a.rollouts };
+  for (const [id, stats] of Object.entries(b.rollouts)) {
+    const mine = rollouts[id];
+    rollouts[id] = mine ? { legacy: mergeVariantStats(mine.legacy, stats.legacy), new: mergeVariantStats(mine.new, stats.new) } : stats;
+  }
+  return { rollouts };
+}

@@ -2,6 +2,7 @@
  * Reads the worker's vars into a seed config. Pure: takes the vars, returns a result with every
  * problem named, never throws.
  */
+import { LOCATION_HINTS, type LocationHint, type ReplicaRef, replicaSet } from "./replicas";
 import { originUrlProblem, RolloutConfigSchema, type RolloutConfig } from "./rollout";
 
 export interface VarProblem {
@@ -16,6 +17,9 @@ export interface EnvVars {
   CONFIG_FRESHNESS_MS?: string;
   ADMIN_PATH_PREFIX?: string;
   ADMIN_HOSTNAME?: string;
+  CONFIG_MAX_STALENESS_MS?: string;
+  CONFIG_REPLICA_REGIONS?: string;
+  CONFIG_REPLICAS_PER_REGION?: string;
 }
 
 export interface EnvConfig {
@@ -23,8 +27,12 @@ export interface EnvConfig {
   seed: RolloutConfig | undefined;
   /** LEGACY_ORIGIN when valid: where requests go when nothing else is known. */
   legacyOrigin: URL | undefined;
-  /** How old a config snapshot may get before an isolate refreshes it. */
+  /** How old a config snapshot may get before an isolate refreshes it (in the background). */
   freshnessMs: number;
+  /** Past this age a request waits for a refresh: the hard bound of the freshness contract. */
+  maxStalenessMs: number;
+  /** The regional read tier: replicas isolates read from and flush health to (none = the primary directly). */
+  replicas: ReplicaRef[];
   /** The reserved path prefix of the dashboard and admin API: never proxied (on the admin host). */
   adminPrefix: string;
   /**
@@ -47,6 +55,46 @@ export function isAdminRequest(config: Pick<EnvConfig, "adminPrefix" | "adminHos
   const { pathname } = url;
   if (pathname !== config.adminPrefix && !pathname.startsWith(`${config.adminPrefix}/`)) return false;
   return config.adminHostname === undefined || url.hostname === config.adminHostname;
+}
+
+/** @default 600 ms: the hard bound past which a request waits for a refresh (see edge/snapshot-cache.ts). */
+export const DEFAULT_MAX_STALENESS_MS = 600;
+/** The hard bound plus the primary-to-replica lag must stay under the one-second kill guarantee. */
+export const MAX_STALENESS_LIMIT_MS = 800;
+/** Most replicas per region a deployment may ask for. */
+export const MAX_REPLICAS_PER_REGION = 16;
+
+/** A whole number var within bounds, or the default with a problem named. */
+function readInt(vars: EnvVars, name: "CONFIG_MAX_STALENESS_MS" | "CONFIG_REPLICAS_PER_REGION", fallback: number, min: number, max: number, problems: VarProblem[]): number {
+  const raw = vars[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= min && value <= max) return value;
+  problems.push({ variable: name, message: `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}; using ${fallback}` });
+  return fallback;
+}
+
+/** CONFIG_REPLICA_REGIONS (location hints, comma-separated, or "all") × CONFIG_REPLICAS_PER_REGION. */
+function readReplicas(vars: EnvVars, problems: VarProblem[]): ReplicaRef[] {
+  const raw = vars.CONFIG_REPLICA_REGIONS?.trim().toLowerCase();
+  if (!raw) return [];
+  const names =
+    raw === "all"
+      ? [...LOCATION_HINTS]
+      : raw
+          .split(",")
+          .map((r) => r.trim())
+          .filter(Boolean);
+  const unknown = names.filter((n) => !(LOCATION_HINTS as readonly string[]).includes(n));
+  if (unknown.length) {
+    problems.push({
+      variable: "CONFIG_REPLICA_REGIONS",
+      message: `CONFIG_REPLICA_REGIONS names unknown location hints (${unknown.join(", ")}); use ${LOCATION_HINTS.join(", ")} or "all"; isolates read the primary directly until it is fixed`,
+    });
+    return [];
+  }
+  const perRegion = readInt(vars, "CONFIG_REPLICAS_PER_REGION", 1, 1, MAX_REPLICAS_PER_REGION, problems);
+  return replicaSet([...new Set(names)] as LocationHint[], perRegion);
 }
 
 /** The freshness window may not exceed this, or the one-second kill guarantee could not hold. */
@@ -121,11 +169,14 @@ export function readEnvConfig(vars: EnvVars): EnvConfig {
       });
   }
 
+  const maxStalenessMs = readInt(vars, "CONFIG_MAX_STALENESS_MS", DEFAULT_MAX_STALENESS_MS, freshnessMs, MAX_STALENESS_LIMIT_MS, problems);
+  const replicas = readReplicas(vars, problems);
+
   const seed =
     legacy && next && !problems.some((p) => p.variable === "INITIAL_PERCENT")
       ? RolloutConfigSchema.parse({ id: SEED_ROLLOUT_ID, origins: { legacy, new: next }, percent })
       : undefined;
   // A broken ADMIN_HOSTNAME closes the admin API rather than opening it on every host.
   if (problems.some((p) => p.variable === "ADMIN_HOSTNAME")) adminHostname = "admin-hostname.invalid";
-  return { seed, legacyOrigin: legacy ? new URL(legacy) : undefined, freshnessMs, adminPrefix, adminHostname, problems };
+  return { seed, legacyOrigin: legacy ? new URL(legacy) : undefined, freshnessMs, maxStalenessMs, replicas, adminPrefix, adminHostname, problems };
 }

@@ -9,6 +9,7 @@ import type { AuditEntry, AuditRecord } from "../contracts/audit";
 import type { SnapshotReply } from "../contracts/config-source";
 import type { HealthFlush } from "../contracts/health";
 import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
+import type { ReplicaRef } from "../contracts/replicas";
 import { readEnvConfig, type VarProblem } from "../contracts/vars";
 import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type CommandError, type ControlState } from "./policy/commands";
 import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows } from "./policy/health-windows";
@@ -35,8 +36,12 @@ export class RolloutState extends DurableObject<Env> {
   /** Injectable clock, so tests can control time. */
   now: () => Date = () => new Date();
 
+  /** The regional read tier this primary pushes every write to (CONFIG_REPLICA_REGIONS). */
+  private readonly replicas: ReplicaRef[];
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.replicas = readEnvConfig(env).replicas;
     migrate(ctx.storage);
     this.state = loadControlState(ctx.storage.sql);
     this.windows = loadWindows(ctx.storage.sql, this.now().getTime());
@@ -47,7 +52,21 @@ export class RolloutState extends DurableObject<Env> {
     saveControlState(this.ctx.storage, this.state, next, audit);
     this.state = next;
     this.snapshot = undefined;
+    if (this.replicas.length) this.ctx.waitUntil(this.pushToReplicas());
     if ([...next.rollouts.values()].some(isWatched)) this.ctx.waitUntil(this.ensureAlarm());
+  }
+
+  /**
+   * Every write reaches every regional replica at once (a push that is lost is caught up by the
+   * replica's next confirmation, within CONFIRM_EVERY_MS). Failures are logged, never retried here.
+   */
+  private async pushToReplicas(): Promise<void> {
+    const reply = await this.getSnapshot(-1);
+    const results = await Promise.allSettled(
+      this.replicas.map((r) => this.env.CONFIG_REPLICA.get(this.env.CONFIG_REPLICA.idFromName(r.name), { locationHint: r.region }).receive(reply)),
+    );
+    const failed = results.flatMap((result, i) => (result.status === "rejected" ? [this.replicas[i]!.name] : []));
+    if (failed.length) console.error(JSON.stringify({ event: "replica-push-failed", replicas: failed, version: this.state.version }));
   }
 
   /** Keeps the guard/stage alarm running while any rollout has a guard or stages. */
@@ -144,9 +163,10 @@ export class RolloutState extends DurableObject<Env> {
   async getSnapshot(knownVersion = -1): Promise<SnapshotReply> {
     const problems = this.ensureSeeded();
     if (problems) return { status: "unconfigured", problems };
-    if (knownVersion === this.state.version) return { status: "unchanged", version: knownVersion };
+    const asOf = this.now().getTime();
+    if (knownVersion === this.state.version) return { status: "unchanged", version: knownVersion, asOf };
     this.snapshot ??= toSnapshot(this.state);
-    return { status: "snapshot", snapshot: this.snapshot };
+    return { status: "snapshot", snapshot: this.snapshot, asOf };
   }
 
   /** Apply one admin command as `actor`. */

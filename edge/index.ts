@@ -7,11 +7,21 @@ import { handleProxy } from "./handler";
 import { countHealth, isolateState } from "./isolate";
 import { AnalyticsEngineSink } from "./record";
 
+export { ConfigReplica } from "../control/config-replica";
 export { RolloutState } from "../control/rollout-state";
+
+/** Where the colo that runs this isolate is, from `request.cf` (absent locally). */
+function locationOf(request: Request): { lat: number; lon: number } | undefined {
+  const cf = request.cf as { latitude?: string; longitude?: string } | undefined;
+  const lat = Number(cf?.latitude);
+  const lon = Number(cf?.longitude);
+  return cf?.latitude !== undefined && Number.isFinite(lat) && Number.isFinite(lon) ? { lat, lon } : undefined;
+}
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const state = isolateState(env);
+    if (!state.location) state.location = locationOf(request);
     const url = new URL(request.url);
     if (isAdminRequest(state.envConfig, url)) return state.admin.fetch(request, env, ctx);
     state.proxied++;

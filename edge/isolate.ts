@@ -7,7 +7,9 @@ import { createAdminApp } from "../admin/app";
 import { STATE_OBJECT_NAME } from "../contracts/env";
 import type { RequestRecord } from "../contracts/metrics-sink";
 import { type EnvConfig, readEnvConfig } from "../contracts/vars";
-import { DurableObjectConfigSource } from "./config-source";
+import type { HealthFlush } from "../contracts/health";
+import { nearestFirst, type ReplicaRef } from "../contracts/replicas";
+import { DurableObjectConfigSource, ReplicaConfigSource } from "./config-source";
 import { HealthBatcher } from "./health-batcher";
 import { AnonymousIds } from "./identity/anonymous";
 import { JwtVerifier } from "./identity/jwt";
@@ -15,6 +17,8 @@ import { SnapshotCache } from "./snapshot-cache";
 
 export interface IsolateState {
   cache: SnapshotCache;
+  /** Where this isolate runs (request.cf latitude/longitude of its first request): picks the nearest replica. */
+  location: { lat: number; lon: number } | undefined;
   startedAt: string;
   proxied: number;
   health: HealthBatcher;
@@ -44,17 +48,41 @@ export function isolateState(env: Env): IsolateState {
   if (known) return known;
   const envConfig = readEnvConfig(env);
   if (envConfig.problems.length) logError({ event: "misconfigured", problems: envConfig.problems.map((p) => p.message) });
-  const cache = new SnapshotCache(new DurableObjectConfigSource(env.ROLLOUT_STATE), {
+  const primary = new DurableObjectConfigSource(env.ROLLOUT_STATE);
+  const shardSeed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const replicaStub = (r: ReplicaRef) => env.CONFIG_REPLICA.get(env.CONFIG_REPLICA.idFromName(r.name), { locationHint: r.region });
+  const replicas = envConfig.replicas.length
+    ? new ReplicaConfigSource(
+        envConfig.replicas,
+        (r, v) => replicaStub(r).read(v),
+        primary,
+        () => state.location,
+        shardSeed,
+      )
+    : undefined;
+  const primaryStub = () => env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
+  // Health goes to the nearest replica, which merges and forwards it (or straight to the primary without replicas).
+  const flushTarget = (flush: HealthFlush) => {
+    const nearest = replicas ? nearestFirst(envConfig.replicas, state.location, shardSeed)[0] : undefined;
+    return nearest
+      ? replicaStub(nearest)
+          .recordHealth(flush)
+          .catch(() => primaryStub().recordHealth(flush))
+      : primaryStub().recordHealth(flush);
+  };
+  const cache = new SnapshotCache(replicas ?? primary, {
     freshnessMs: envConfig.freshnessMs,
+    maxStalenessMs: envConfig.maxStalenessMs,
     onError: (error, servingVersion) =>
       logError({ event: "control-plane-unreachable", error, servingVersion, action: servingVersion === null ? "routing to legacy" : "serving last known config" }),
   });
   const state: IsolateState = {
     cache,
+    location: undefined,
     envConfig,
     startedAt: new Date().toISOString(),
     proxied: 0,
-    health: new HealthBatcher((flush) => env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME)).recordHealth(flush), Date.now, logError),
+    health: new HealthBatcher(flushTarget, Date.now, logError),
     ...identityVerifiers(env),
     admin: createAdminApp({
       prefix: envConfig.adminPrefix,

@@ -3,15 +3,16 @@
  * bound. The hot path never waits on the control plane while its snapshot is younger than that
  * bound.
  *
- * - A snapshot is *current as of* A: when the tier that answered last confirmed it with the
- *   primary (the reply's `asOf`), or, without one, when the refresh that fetched it started.
+ * - A snapshot's age counts from the start of the refresh that fetched it (the read tier's own
+ *   lag behind the primary, which its replies report as `asOf`, is the tier's to bound: see
+ *   edge/config-source.ts and docs/scale.md).
  * - age ≤ freshnessMs: served as is.
  * - freshnessMs < age ≤ maxStalenessMs: served as is, and one refresh starts in the background.
  * - age > maxStalenessMs (an idle isolate, or a control plane slower than the bound): the request
  *   waits for a refresh, up to one deadline (`timeoutMs` after the request started), then fails
  *   static (serves the last snapshot, marked stale, and logs it).
  * So a change the primary acknowledged at t governs every request that starts after
- * t + maxStalenessMs + the primary-to-read-tier lag (docs/scale.md states and measures it).
+ * t + maxStalenessMs + the read tier's lag behind the primary (docs/scale.md states and measures it).
  * - One refresh in flight per isolate; concurrent requests share it.
  * - Fail static: after a failed refresh, the last snapshot keeps serving without waiting for
  *   `retryAfterMs`, so an outage does not make every request wait on a dead control plane. With
@@ -52,6 +53,8 @@ export interface CacheStats {
   waits: number;
   /** Requests served from a snapshot the control plane could not refresh. */
   staleServed: number;
+  /** How far behind the primary the read tier's last answer was (ms; 0 for the primary itself). */
+  lastTierLagMs: number;
 }
 
 /** @default 600 ms: with the default 250 ms freshness a busy isolate refreshes long before. */
@@ -60,13 +63,13 @@ export const DEFAULT_MAX_STALENESS_MS = 600;
 export class SnapshotCache {
   private table: RouterTable | undefined;
   private problems: VarProblem[] | undefined;
-  /** When the state held was last known current (ms). */
+  /** When the refresh behind the state held started (ms). */
   private asOf = Number.NEGATIVE_INFINITY;
   private retryNotBefore = Number.NEGATIVE_INFINITY;
   private inflight: { promise: Promise<void>; startedAt: number } | undefined;
   private lastError: string | undefined;
   private readonly timers: Timers;
-  readonly stats: CacheStats = { refreshes: 0, failures: 0, waits: 0, staleServed: 0 };
+  readonly stats: CacheStats = { refreshes: 0, failures: 0, waits: 0, staleServed: 0, lastTierLagMs: 0 };
 
   constructor(
     private readonly source: ConfigSource,
@@ -89,7 +92,7 @@ export class SnapshotCache {
     return Math.max(this.options.freshnessMs, this.options.maxStalenessMs ?? DEFAULT_MAX_STALENESS_MS);
   }
 
-  /** When the state held was last known current (ms since the epoch), or -Infinity. */
+  /** When the refresh behind the state held started (ms since the epoch), or -Infinity. */
   get currentAsOf(): number {
     return this.asOf;
   }
@@ -178,7 +181,7 @@ export class SnapshotCache {
 
   /** Takes a reply, unless it is older than what is held (a late answer never rolls back). */
   private apply(reply: SnapshotReply, startedAt: number): void {
-    const asOf = Math.min(startedAt, reply.asOf ?? startedAt);
+    this.stats.lastTierLagMs = Math.max(0, startedAt - (reply.asOf ?? startedAt));
     if (reply.status === "snapshot") {
       if (this.table && reply.snapshot.version < this.table.version) return;
       if (!this.table || reply.snapshot.version !== this.table.version) this.table = compileSnapshot(reply.snapshot);
@@ -189,7 +192,7 @@ export class SnapshotCache {
     } else if (this.table && reply.version !== this.table.version) {
       return; // "unchanged" for another version than the one held: nothing learned
     }
-    this.asOf = Math.max(this.asOf, asOf);
+    this.asOf = Math.max(this.asOf, startedAt);
   }
 
   private withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
