@@ -62,13 +62,16 @@ export function isolateState(env: Env): IsolateState {
     : undefined;
   const primaryStub = () => env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
   // Health goes to the nearest replica, which merges and forwards it (or straight to the primary without replicas).
+  const routed = { viaReplica: 0, direct: 0 };
   const flushTarget = (flush: HealthFlush) => {
     const nearest = replicas ? nearestFirst(envConfig.replicas, state.location, shardSeed)[0] : undefined;
-    return nearest
-      ? replicaStub(nearest)
-          .recordHealth(flush)
-          .catch(() => primaryStub().recordHealth(flush))
-      : primaryStub().recordHealth(flush);
+    const direct = () => {
+      routed.direct++;
+      return primaryStub().recordHealth(flush);
+    };
+    if (!nearest) return direct();
+    routed.viaReplica++;
+    return replicaStub(nearest).recordHealth(flush).catch(direct);
   };
   const cache = new SnapshotCache(replicas ?? primary, {
     freshnessMs: envConfig.freshnessMs,
@@ -98,6 +101,19 @@ export function isolateState(env: Env): IsolateState {
         healthFlushFailures: state.health.stats.flushFailures,
         configVersion: cache.version,
         freshnessMs: cache.freshnessMs,
+        maxStalenessMs: cache.maxStalenessMs,
+        requestsThatWaited: cache.stats.waits,
+        staleServed: cache.stats.staleServed,
+        readTierLagMs: cache.stats.lastTierLagMs,
+        ...(replicas
+          ? {
+              replicaReads: replicas.stats.replicaReads,
+              primaryReads: replicas.stats.primaryReads,
+              replicasBypassed: replicas.stats.bypassed,
+              healthFlushesViaReplica: routed.viaReplica,
+            }
+          : {}),
+        healthFlushesToPrimary: routed.direct,
       }),
     }),
   };
