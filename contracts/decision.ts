@@ -8,11 +8,15 @@ export type Variant = "legacy" | "new";
 /** Why a request went where it went; echoed in logs, analytics and the debug header. */
 export type Reason = "killed" | "override" | "allowlist" | "bucket" | "no-rollout" | "no-config";
 
-/** Where the user id came from. */
-export type UserSource = `header:${string}` | `cookie:${string}` | `jwt:${string}` | "anonymous" | "new-anonymous";
+/**
+ * Where the user id came from. `ofrep:<caller>`: the `targetingKey` of an OFREP evaluation
+ * (edge/ofrep/), named after the authenticated caller that sent it.
+ */
+export type UserSource = `header:${string}` | `cookie:${string}` | `jwt:${string}` | `ofrep:${string}` | "anonymous" | "new-anonymous";
 
 /**
- * Who the user is. `verified`: the id was proven (a JWT whose signature checked); otherwise it is
+ * Who the user is. `verified`: the id was proven (a JWT whose signature checked, or an OFREP
+ * `targetingKey` sent by a caller trusted to vouch for it); otherwise it is
  * *claimed*: a header, a cookie or the anonymous id, which a client can choose. Claimed ids bucket
  * (choosing your own bucket harms nobody) but never match an allowlist or a claim rule.
  */
@@ -22,6 +26,11 @@ export interface Identity {
   verified: boolean;
   /** The verified token's claims (for rules on claims); absent for claimed ids. */
   claims?: Readonly<Record<string, unknown>>;
+  /**
+   * What the caller states about the user besides the id (an OFREP evaluation context without its
+   * `targetingKey`): the input of targeting rules to come. Trusted no further than `verified`.
+   */
+  attributes?: Readonly<Record<string, unknown>>;
 }
 
 export interface Decision {

@@ -1,10 +1,14 @@
 /**
  * edge-router's entry point: requests for the admin API and dashboard go to the operator app;
- * every other request is routed to the legacy or the new origin and proxied untouched.
+ * OFREP evaluations (/ofrep/v1/*) are answered by the router itself; every other request is
+ * routed to the legacy or the new origin and proxied untouched.
  */
+import { normalizePath } from "../contracts/paths";
 import { isAdminRequest } from "../contracts/vars";
 import { handleProxy } from "./handler";
 import { countHealth, isolateState } from "./isolate";
+import { adminTokenAuthorizer } from "./ofrep/auth";
+import { handleOfrep, isOfrepPath } from "./ofrep/handler";
 import { AnalyticsEngineSink } from "./record";
 
 export { ConfigReplica } from "../control/config-replica";
@@ -24,8 +28,22 @@ export default {
     if (!state.location) state.location = locationOf(request);
     const url = new URL(request.url);
     if (isAdminRequest(state.envConfig, url)) return state.admin.fetch(request, env, ctx);
-    state.proxied++;
     const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
+    // On every host, as the proxy: apps call their own site's host. Matched on the normalised path,
+    // as rollouts are, so no spelling of /ofrep/v1 reaches an origin.
+    const path = normalizePath(url.pathname);
+    if (isOfrepPath(path)) {
+      return handleOfrep(request, path, {
+        cache: state.cache,
+        // Until scoped tokens land: the admin token stands for the `evaluate` scope.
+        authorize: adminTokenAuthorizer(env.ADMIN_TOKEN || undefined),
+        cors: state.ofrepCors,
+        clock: Date.now,
+        waitUntil,
+        log: (line) => console.log(JSON.stringify(line)),
+      });
+    }
+    state.proxied++;
     return handleProxy(
       request,
       {

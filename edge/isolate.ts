@@ -13,6 +13,7 @@ import { DurableObjectConfigSource, ReplicaConfigSource } from "./config-source"
 import { HealthBatcher } from "./health-batcher";
 import { AnonymousIds } from "./identity/anonymous";
 import { JwtVerifier } from "./identity/jwt";
+import { readCorsOrigins, type CorsPolicy } from "./ofrep/cors";
 import { SnapshotCache } from "./snapshot-cache";
 
 export interface IsolateState {
@@ -25,6 +26,8 @@ export interface IsolateState {
   envConfig: EnvConfig;
   jwt: JwtVerifier | undefined;
   anonymous: AnonymousIds;
+  /** The origins whose pages may call OFREP from a browser (`OFREP_CORS_ORIGINS`). */
+  ofrepCors: CorsPolicy;
   admin: ReturnType<typeof createAdminApp>;
 }
 
@@ -79,9 +82,12 @@ export function isolateState(env: Env): IsolateState {
     onError: (error, servingVersion) =>
       logError({ event: "control-plane-unreachable", error, servingVersion, action: servingVersion === null ? "routing to legacy" : "serving last known config" }),
   });
+  const cors = readCorsOrigins(env.OFREP_CORS_ORIGINS);
+  if (cors.problems.length) logError({ event: "misconfigured", problems: cors.problems });
   const state: IsolateState = {
     cache,
     location: undefined,
+    ofrepCors: cors.policy,
     envConfig,
     startedAt: new Date().toISOString(),
     proxied: 0,

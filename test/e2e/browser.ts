@@ -9,8 +9,18 @@ import { chromium, type Browser } from "playwright-core";
 /** Flags that keep Chromium from reaching for the network on its own (this machine has none). */
 const QUIET = ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
 
-export async function launchBrowser(): Promise<Browser> {
+export interface LaunchOptions {
+  /**
+   * Enforce the same-origin policy and CORS. @sparticuz/chromium's default flags include
+   * `--disable-web-security`, under which a page reads any cross-origin answer: a test of CORS
+   * must set this. @default false
+   */
+  webSecurity?: boolean;
+}
+
+export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   const own = process.env.CHROMIUM_PATH;
   if (own) return chromium.launch({ executablePath: own, args: ["--headless", "--no-sandbox", "--disable-gpu", ...QUIET] });
-  return chromium.launch({ executablePath: await sparticuz.executablePath(), args: [...sparticuz.args, ...QUIET], headless: true });
+  const args = options.webSecurity ? sparticuz.args.filter((arg) => arg !== "--disable-web-security") : sparticuz.args;
+  return chromium.launch({ executablePath: await sparticuz.executablePath(), args: [...args, ...QUIET], headless: true });
 }
