@@ -80,6 +80,23 @@ function allowed(needs: Needs, scope: TokenScope | undefined): boolean {
   return needs === scope;
 }
 
+const FRESHNESS_MS = 250;
+
+/**
+ * The admin app of another isolate, as edge/isolate.ts builds it: named tokens come from its own
+ * snapshot cache (freshness 250 ms, on `clock`), which no write of the worker's isolate refreshes.
+ */
+function otherIsolate(clock: () => number) {
+  const cache = new SnapshotCache(new DurableObjectConfigSource(env.ROLLOUT_STATE), { freshnessMs: FRESHNESS_MS }, clock);
+  const app = createAdminApp({
+    clock,
+    snapshotTokens: async (now) => {
+      const read = await cache.read(now);
+      return read.kind === "table" ? read.table.tokens : undefined;
+    },
+  });
+  return (token: string) => app.fetch(new Request(`${ROUTER}/__admin/api/rollouts`, { headers: { authorization: `Bearer ${token}` } }), env);
+}
 const served = () => {
   const keys = createAdminApp()
     .routes.filter((r) => r.method !== "ALL")
@@ -187,17 +204,13 @@ describe("token lifecycle", () => {
   it("refuses a revoked token at once in the isolate that revoked it, and elsewhere within the freshness window", async () => {
     const { id, token } = await createToken("soon-revoked", ["read"]);
     let now = 1_000_000;
-    const clock = () => now;
-    // Another isolate: its own snapshot cache, no refresh on writes it did not make.
-    const cache = new SnapshotCache(new DurableObjectConfigSource(env.ROLLOUT_STATE), { freshnessMs: 250 }, clock);
-    const elsewhere = createAdminApp({ clock, snapshotTokens: async (t) => ((r) => (r.kind === "table" ? r.table.tokens : undefined))(await cache.read(t)) });
-    const read = () => elsewhere.fetch(new Request(`${ROUTER}/__admin/api/rollouts`, { headers: { authorization: `Bearer ${token}` } }), env);
-    expect((await read()).status).toBe(200);
+    const elsewhere = otherIsolate(() => now);
+    expect((await elsewhere(token)).status).toBe(200);
 
     expect((await adminJson("DELETE", `/tokens/${id}`)).status).toBe(200);
     expect((await call(token, "GET", "/__admin/api/rollouts")).status).toBe(401);
-    now += 251;
-    const late = await read();
+    now += FRESHNESS_MS + 1;
+    const late = await elsewhere(token);
     expect(late.status).toBe(401);
     expect(await late.json()).toMatchObject({ detail: expect.stringMatching(/unknown or has been revoked/) });
     expect((await adminJson("DELETE", `/tokens/${id}`)).status).toBe(404);
@@ -207,12 +220,10 @@ describe("token lifecycle", () => {
     const expiresAt = new Date(Date.now() + 60_000).toISOString();
     const { token } = await createToken("short-lived", ["read"], expiresAt);
     let now = Date.now();
-    const cache = new SnapshotCache(new DurableObjectConfigSource(env.ROLLOUT_STATE), { freshnessMs: 250 }, () => now);
-    const app = createAdminApp({ clock: () => now, snapshotTokens: async (t) => ((r) => (r.kind === "table" ? r.table.tokens : undefined))(await cache.read(t)) });
-    const read = () => app.fetch(new Request(`${ROUTER}/__admin/api/rollouts`, { headers: { authorization: `Bearer ${token}` } }), env);
-    expect((await read()).status).toBe(200);
+    const elsewhere = otherIsolate(() => now);
+    expect((await elsewhere(token)).status).toBe(200);
     now = Date.parse(expiresAt);
-    const expired = await read();
+    const expired = await elsewhere(token);
     expect(expired.status).toBe(401);
     expect(await expired.json()).toMatchObject({ detail: expect.stringMatching(/expired/) });
   });
