@@ -1,18 +1,21 @@
 /**
  * The operator API under /__admin/api and the dashboard under /__admin/: bearer-token auth
- * (./auth.ts), JSON in and out, RFC 9457 problems with field-level details (./http.ts),
+ * (./auth.ts: ADMIN_TOKEN or a named token from the isolate's snapshot), a scope on every route
+ * (./scopes.ts), JSON in and out, RFC 9457 problems with field-level details (./http.ts),
  * optimistic concurrency with ETag/If-Match. Routes live in ./routes/; every write goes to the
  * one Durable Object, which validates it again.
  */
 import { Hono } from "hono";
 import { problemResponse } from "../contracts/problem";
 import { DEFAULT_ADMIN_PREFIX } from "../contracts/vars";
-import { requireAdmin } from "./auth";
+import type { TokenTable } from "../edge/tokens";
+import { authenticate } from "./auth";
 import { dashboardHeaders, renderDashboard } from "./dashboard/page";
 import type { AdminEnv } from "./http";
 import { openApiDocument } from "./openapi";
 import { operationRoutes } from "./routes/operations";
 import { rolloutRoutes } from "./routes/rollouts";
+import { tokenRoutes } from "./routes/tokens";
 
 export interface AdminOptions {
   /** Called after every successful write, so this isolate's snapshot refreshes at once. */
@@ -25,6 +28,11 @@ export interface AdminOptions {
   prefix?: string;
   /** @default Date.now */
   clock?: () => number;
+  /**
+   * The named tokens of this isolate's config snapshot at `now` (edge/isolate.ts reads its snapshot
+   * cache; tests pass their own). Without it only ADMIN_TOKEN is accepted.
+   */
+  snapshotTokens?: (now: number) => Promise<TokenTable | undefined>;
 }
 
 export function createAdminApp(options: AdminOptions = {}) {
@@ -41,9 +49,11 @@ export function createAdminApp(options: AdminOptions = {}) {
   const api = new Hono<AdminEnv>();
   // The API description is public: it holds no state.
   api.get("/openapi.json", (c) => c.json(openApiDocument(apiPrefix)));
-  api.use("*", requireAdmin());
+  const clock = options.clock ?? Date.now;
+  api.use("*", authenticate({ snapshotTokens: options.snapshotTokens, clock }));
   api.route("/", rolloutRoutes(options.onWrite));
-  api.route("/", operationRoutes({ onWrite: options.onWrite, isolateStats: options.isolateStats, fetcher: options.fetcher, clock: options.clock ?? Date.now }));
+  api.route("/", operationRoutes({ onWrite: options.onWrite, isolateStats: options.isolateStats, fetcher: options.fetcher, clock }));
+  api.route("/", tokenRoutes(options.onWrite));
   api.notFound((c) => problemResponse(404, "not-found", "Not found", `No admin endpoint ${c.req.method} ${c.req.path}.`));
   api.onError((error) => {
     console.error(JSON.stringify({ event: "admin-error", error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));

@@ -9,6 +9,7 @@ import { toFieldIssues, type FieldIssue } from "../contracts/field-issues";
 import { formatPointer } from "../contracts/json-pointer";
 import { problemResponse } from "../contracts/problem";
 import { RolloutId } from "../contracts/rollout";
+import type { Whoami } from "../contracts/tokens";
 import type { CommandError } from "../control/policy/commands";
 
 /** Largest admin request body accepted. */
@@ -30,8 +31,11 @@ const FORBIDDEN_MEMBERS = new Set(["__proto__", "constructor", "prototype"]);
 /** A problem names at most this many refused members (a 1 MiB body could hold tens of thousands). */
 const MAX_REPORTED_MEMBERS = 20;
 
-/** What the admin app keeps per request. */
-export type AdminEnv = { Bindings: Env; Variables: { actor: string } };
+/**
+ * What the admin app keeps per request: who the token is (./auth.ts) and what X-Actor added (the
+ * audit entry's note).
+ */
+export type AdminEnv = { Bindings: Env; Variables: { principal: Whoami; note: string | undefined } };
 export type AdminContext = Context<AdminEnv>;
 
 /** The control plane's one Durable Object. */
@@ -106,6 +110,12 @@ export function commandProblem(error: CommandError): Response {
       return problemResponse(409, "overlapping-rollouts", "Overlapping rollouts", error.detail);
     case "invalid-state":
       return problemResponse(409, "invalid-state", "Not possible in the rollout's current state", error.detail);
+    case "token-not-found":
+      return problemResponse(404, "token-not-found", "Token not found", `No token has the id "${error.tokenId}" (it may have been revoked already).`, { token: error.tokenId });
+    case "token-name-taken":
+      return problemResponse(409, "token-name-taken", "Token name taken", `A token named "${error.name}" exists already: names are unique (revoke it first to reuse the name).`, {
+        name: error.name,
+      });
   }
 }
 

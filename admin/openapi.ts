@@ -16,6 +16,8 @@ import {
   RolloutBodySchema,
   RolloutPatchSchema,
 } from "../contracts/admin-wire";
+import { TOKEN_ENDPOINTS } from "./openapi-tokens";
+import type { Access } from "./scopes";
 
 type Schema = z.ZodMiniType;
 
@@ -28,13 +30,20 @@ export interface Endpoint {
   body?: { schema: Schema; required: boolean; example?: unknown };
   query?: Schema;
   ifMatch?: boolean;
-  /** Status → description; problem statuses answer application/problem+json. */
+  /** What the token needs (the route declares the same with `requires`; a test checks they agree); `public` needs none. */
+  scope: Access | "public";
+  /** Status → description; problem statuses answer application/problem+json (401 and 403 are added for every non-public endpoint). */
   responses: Record<number, string>;
 }
 
+/** Every endpoint that needs a token may answer these. */
+const AUTH_ERRORS = {
+  401: "No token, or an unknown, expired or revoked one",
+  403: "The token lacks the scope this endpoint needs (`forbidden`, naming it)",
+};
+
 const WRITE_ERRORS = {
   400: "Unreadable request (malformed JSON, bad If-Match, bad X-Actor)",
-  401: "Missing or wrong admin token",
   412: "If-Match names an old version",
   415: "Body is not JSON",
   422: "Invalid body: field-level errors in `errors`",
@@ -45,18 +54,21 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "get",
     path: "/rollouts",
+    scope: "read",
     summary: "List rollouts, the config version and the global kill switch",
-    responses: { 200: "The rollouts", 401: "Missing or wrong admin token" },
+    responses: { 200: "The rollouts" },
   },
   {
     method: "get",
     path: "/rollouts/{id}",
+    scope: "read",
     summary: "Read one rollout (ETag = its version; If-None-Match → 304)",
-    responses: { 200: "The rollout", 304: "Not modified", 401: "Missing or wrong admin token", 404: "Unknown rollout" },
+    responses: { 200: "The rollout", 304: "Not modified", 404: "Unknown rollout" },
   },
   {
     method: "put",
     path: "/rollouts/{id}",
+    scope: "admin",
     summary: "Create or replace a rollout",
     body: {
       schema: RolloutBodySchema,
@@ -69,6 +81,7 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "patch",
     path: "/rollouts/{id}",
+    scope: "percent-only-or-admin",
     summary: "Change fields of a rollout (JSON merge patch, RFC 7396)",
     description: "The merged result is validated like a PUT body.",
     body: { schema: RolloutPatchSchema, required: true, example: { percent: 25 } },
@@ -78,13 +91,15 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "delete",
     path: "/rollouts/{id}",
+    scope: "admin",
     summary: "Delete a rollout",
     ifMatch: true,
-    responses: { 200: "Deleted", 401: "Missing or wrong admin token", 404: "Unknown rollout", 412: "If-Match names an old version" },
+    responses: { 200: "Deleted", 404: "Unknown rollout", 412: "If-Match names an old version" },
   },
   {
     method: "post",
     path: "/rollouts/{id}/kill",
+    scope: "operate",
     summary: "Kill switch: every user of this rollout to legacy",
     body: { schema: KillBodySchema, required: false, example: { reason: "5xx spike on new" } },
     ifMatch: true,
@@ -93,6 +108,7 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "post",
     path: "/rollouts/{id}/resume",
+    scope: "operate",
     summary: "Turn this rollout's kill switch off",
     body: { schema: ResumeBodySchema, required: false },
     ifMatch: true,
@@ -101,6 +117,7 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "post",
     path: "/rollouts/{id}/pause",
+    scope: "operate",
     summary: "Stop advancing through stages (the percentage stays)",
     body: { schema: ResumeBodySchema, required: false },
     ifMatch: true,
@@ -109,6 +126,7 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "post",
     path: "/rollouts/{id}/continue",
+    scope: "operate",
     summary: "Resume advancing through stages",
     body: { schema: ResumeBodySchema, required: false },
     ifMatch: true,
@@ -117,6 +135,7 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "post",
     path: "/rollouts/{id}/promote",
+    scope: "operate",
     summary: "Move to the next stage now",
     body: { schema: ResumeBodySchema, required: false },
     ifMatch: true,
@@ -125,13 +144,15 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "get",
     path: "/rollouts/{id}/health",
+    scope: "read",
     summary: "Legacy and new side by side over a window: requests, error rate, p50/p95/p99, the guard's verdict, the stage, a per-10-s series",
     query: HealthQuerySchema,
-    responses: { 200: "The health report", 400: "Invalid query", 401: "Missing or wrong admin token", 404: "Unknown rollout" },
+    responses: { 200: "The health report", 400: "Invalid query", 404: "Unknown rollout" },
   },
   {
     method: "post",
     path: "/kill",
+    scope: "operate",
     summary: "Global kill switch: every rollout to legacy",
     body: { schema: KillBodySchema, required: false, example: { reason: "incident 4711" } },
     ifMatch: true,
@@ -140,6 +161,7 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "post",
     path: "/resume",
+    scope: "operate",
     summary: "Turn the global kill switch off (per-rollout kills stay)",
     body: { schema: ResumeBodySchema, required: false },
     ifMatch: true,
@@ -148,11 +170,11 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "post",
     path: "/rollouts/{id}/override-token",
+    scope: "admin",
     summary: "Issue a signed QA override token for one variant of this rollout",
     body: { schema: OverrideBodySchema, required: false, example: { variant: "new", ttlSeconds: 3600 } },
     responses: {
       200: "The token, and how to send it",
-      401: "Missing or wrong admin token",
       404: "Unknown rollout",
       422: "Invalid body",
       501: "OVERRIDE_SECRET is not set: overrides are off",
@@ -161,6 +183,7 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "post",
     path: "/override-tokens/revoke",
+    scope: "admin",
     summary: "Revoke every QA override token issued before a time (default: now)",
     body: { schema: RevokeOverridesBodySchema, required: false, example: { reason: "QA laptop lost" } },
     responses: { 200: "Revoked (or `changed: false` when an equal or later revocation stands)", ...WRITE_ERRORS },
@@ -168,20 +191,21 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "get",
     path: "/audit",
+    scope: "read",
     summary: "The audit log, newest first",
     query: AuditQuerySchema,
-    responses: { 200: "Entries", 400: "Invalid query", 401: "Missing or wrong admin token" },
+    responses: { 200: "Entries", 400: "Invalid query" },
   },
   {
     method: "get",
     path: "/rollouts/{id}/analytics",
+    scope: "read",
     summary: "Error rate per minute, latency percentiles and requests by colo per variant, from Analytics Engine",
     description: "Runs the queries of docs/analytics.md through the Analytics Engine SQL API. Needs CF_ACCOUNT_ID and CF_API_TOKEN (501 otherwise).",
     query: AnalyticsQuerySchema,
     responses: {
       200: "Rows per query",
       400: "Invalid query",
-      401: "Missing or wrong admin token",
       404: "Unknown rollout",
       501: "CF_ACCOUNT_ID or CF_API_TOKEN not configured",
       502: "The SQL API failed",
@@ -190,11 +214,30 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: "get",
     path: "/stats",
+    scope: "read",
     summary: "Counters of the isolate that answers: proxied requests, config refreshes",
-    responses: { 200: "Counters", 401: "Missing or wrong admin token" },
+    responses: { 200: "Counters" },
   },
-  { method: "get", path: "/openapi.json", summary: "This document", responses: { 200: "OpenAPI 3.1" } },
+  ...TOKEN_ENDPOINTS,
+  { method: "get", path: "/openapi.json", scope: "public", summary: "This document", responses: { 200: "OpenAPI 3.1" } },
 ];
+
+/** The scope as a sentence for an endpoint's summary, and its `x-required-scope` extensions. */
+function scopeNote(scope: Access | "public"): { sentence: string; extensions: Record<string, string> } {
+  switch (scope) {
+    case "public":
+      return { sentence: "No token needed.", extensions: {} };
+    case "any-token":
+      return { sentence: "Any valid token.", extensions: { "x-required-scope": "any" } };
+    case "percent-only-or-admin":
+      return {
+        sentence: "Scope: operate when the body changes only percent, else admin.",
+        extensions: { "x-required-scope": "admin", "x-required-scope-percent-only": "operate" },
+      };
+    default:
+      return { sentence: `Scope: ${scope}.`, extensions: { "x-required-scope": scope } };
+  }
+}
 
 function jsonSchema(schema: Schema): Record<string, unknown> {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
@@ -229,12 +272,13 @@ export function openApiDocument(apiPrefix: string): Record<string, unknown> {
         name: "X-Actor",
         in: "header",
         required: false,
-        description: "Who makes the change, for the audit log (default `admin`).",
+        description: "Who is behind the token: the audit entry's actor is the token's name, and this goes into its note (`X-Actor: …`).",
         schema: { type: "string", maxLength: 100 },
       });
     if (e.query) parameters.push(...queryParameters(e.query));
     const responses: Record<string, unknown> = {};
-    for (const [status, description] of Object.entries(e.responses)) {
+    const all = e.scope === "public" ? e.responses : { ...e.responses, ...AUTH_ERRORS };
+    for (const [status, description] of Object.entries(all)) {
       const code = Number(status);
       responses[status] =
         code >= 400
@@ -244,10 +288,12 @@ export function openApiDocument(apiPrefix: string): Record<string, unknown> {
             : { description, content: { "application/json": { schema: { type: "object" } } } };
     }
     paths[e.path] ??= {};
+    const scope = scopeNote(e.scope);
     paths[e.path]![e.method] = {
-      summary: e.summary,
+      summary: `${e.summary}. ${scope.sentence}`,
       ...(e.description ? { description: e.description } : {}),
-      ...(e.path === "/openapi.json" ? { security: [] } : {}),
+      ...scope.extensions,
+      ...(e.scope === "public" ? { security: [] } : {}),
       ...(parameters.length ? { parameters } : {}),
       ...(e.body
         ? {
@@ -266,12 +312,12 @@ export function openApiDocument(apiPrefix: string): Record<string, unknown> {
       title: "edge-router admin API",
       version: "1",
       description:
-        "Operate sticky percentage rollouts: config, kill switches, audit. Every endpoint needs `Authorization: Bearer <ADMIN_TOKEN>` except this document (it holds no state). Errors are RFC 9457 problem details.",
+        "Operate sticky percentage rollouts: config, kill switches, audit. Every endpoint needs `Authorization: Bearer <token>`, ADMIN_TOKEN or a named token (`er_<id>_<secret>`) with the scope the endpoint's `x-required-scope` names (read, operate, admin; admin has them all), except this document (it holds no state). Errors are RFC 9457 problem details.",
     },
     servers: [{ url: apiPrefix }],
     security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" } },
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN, or a named token er_<id>_<secret> (POST /tokens)" } },
       schemas: {
         RolloutConfig: jsonSchema(RolloutConfigShape),
         Problem: {

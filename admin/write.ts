@@ -7,7 +7,7 @@ export type OnWrite = (() => void) | undefined;
 
 /** Sends a write to the Durable Object and turns the reply into HTTP. */
 export async function writeCommand(c: AdminContext, command: Command, onWrite: OnWrite): Promise<Response> {
-  const reply = await stateStub(c.env).apply(command, c.get("actor"));
+  const reply = await stateStub(c.env).apply(command, c.get("principal").name, c.get("note"));
   if (!reply.ok) return commandProblem(reply.error);
   if (reply.changed) onWrite?.();
   const body = {

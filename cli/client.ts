@@ -168,7 +168,7 @@ export class AdminClient {
   }
 
   async request<T>(method: string, path: string, shape: Shape<T>, options: RequestOptions = {}): Promise<{ body: T; etag: string | null }> {
-    if (!this.config.token) throw new CliError(EXIT.unauthorized, "no admin token: set EDGE_ROUTER_TOKEN (or pass --token) to the router's ADMIN_TOKEN");
+    if (!this.config.token) throw new CliError(EXIT.unauthorized, "no admin token: set EDGE_ROUTER_TOKEN (or pass --token) to the router's ADMIN_TOKEN or a named token");
     await this.verifyRouter();
     const headers: Record<string, string> = { authorization: `Bearer ${this.config.token}`, accept: "application/json" };
     if (this.config.actor) headers["x-actor"] = this.config.actor;
@@ -227,9 +227,12 @@ export class AdminClient {
     }
     switch (status) {
       case 401:
-        return new CliError(EXIT.unauthorized, `unauthorized (401): ${detail} Set EDGE_ROUTER_TOKEN (or --token) to the router's ADMIN_TOKEN.`, type);
+        return new CliError(EXIT.unauthorized, `unauthorized (401): ${detail} Set EDGE_ROUTER_TOKEN (or --token) to the router's ADMIN_TOKEN or a live named token.`, type);
+      case 403:
+        return new CliError(EXIT.forbidden, `forbidden (403): ${detail} Use a token with that scope (edge-router token create … --scopes …).`, type);
       case 404:
         if (type === "rollout-not-found") return new CliError(EXIT.notFound, `${detail} (edge-router status lists the rollouts)`, type);
+        if (type === "token-not-found") return new CliError(EXIT.notFound, `${detail} (edge-router token list lists the tokens)`, type);
         return new CliError(EXIT.unsupported, `this router does not support ${options.feature ?? `${method} ${path}`} (upgrade it): ${detail}`, type);
       case 412:
         return new CliError(

@@ -23,6 +23,8 @@ export const EXIT = {
   unsupported: 8,
   /** Anything else: a 5xx, or an answer that is not the admin API. */
   failed: 9,
+  /** 403: the token is valid but lacks the scope the command needs. */
+  forbidden: 10,
   /** Ctrl-C before a command finished (the shell's convention: 128 + SIGINT). Not for `watch`/`tail`, which Ctrl-C ends normally. */
   interrupted: 130,
 } as const;

@@ -6,12 +6,13 @@ const EXIT_CODES = `Exit codes
     1  usage: unknown command or option, missing argument, no router URL
     2  invalid input, checked locally (config file, percentage); nothing was sent
     3  router unreachable (connection refused, DNS, timeout)
-    4  unauthorized (401): set EDGE_ROUTER_TOKEN to the router's ADMIN_TOKEN
+    4  unauthorized (401): set EDGE_ROUTER_TOKEN to the router's ADMIN_TOKEN or a live named token
     5  rollout not found (404)
     6  changed by someone else since it was read (412): re-run
     7  refused by the router (400, 409, 422): nothing was changed
     8  this router does not support the command (upgrade it)
     9  any other failure (5xx, an answer that is not the admin API)
+   10  forbidden (403): the token lacks the scope the command needs
   130  interrupted (Ctrl-C) before it finished; watch and tail end with 0`;
 
 function optionLines(names: OptionName[]): string {
@@ -35,7 +36,7 @@ ${optionLines(["url", "token", "actor", "json", "no-color", "help"])}
 
 Environment
   EDGE_ROUTER_URL     the router, e.g. http://127.0.0.1:8787 (the admin API is under /__admin/api)
-  EDGE_ROUTER_TOKEN   its ADMIN_TOKEN
+  EDGE_ROUTER_TOKEN   its ADMIN_TOKEN, or a named token (edge-router token create)
   EDGE_ROUTER_ACTOR   default --actor
 
 \`edge-router <command> --help\` explains one command. Times are UTC.
@@ -58,6 +59,7 @@ Examples
 ${command.examples.map((e) => `  ${e}`).join("\n")}
 
 Exit codes: 0 ok, 1 usage, 2 invalid input, 3 unreachable, 4 unauthorized, 5 not found, 6 changed by
-someone else (412), 7 refused by the router, 8 unsupported by this router, 9 other (see edge-router --help).
+someone else (412), 7 refused by the router, 8 unsupported by this router, 9 other, 10 forbidden (403)
+(see edge-router --help).
 `;
 }

@@ -14,6 +14,7 @@ import { apply } from "./commands/apply";
 import { bucket } from "./commands/bucket";
 import { status } from "./commands/status";
 import { tail } from "./commands/tail";
+import { token } from "./commands/token";
 import { watch } from "./commands/watch";
 import { kill, pauseOrContinue, promote, resume, set } from "./commands/write";
 import type { Context, Io } from "./context";
@@ -35,6 +36,7 @@ const RUN: Record<string, (ctx: Context) => Promise<void>> = {
   watch,
   bucket,
   tail,
+  token,
 };
 
 /** The real terminal: stdout, stderr, stdin, the clock, Ctrl-C. */

@@ -19,7 +19,9 @@ export type OptionName =
   | "count"
   | "file"
   | "rollout"
-  | "errors";
+  | "errors"
+  | "scopes"
+  | "expires";
 
 export interface OptionSpec {
   /** Takes a value (`--reason "..."` or `--reason=...`), or is a flag. */
@@ -30,8 +32,8 @@ export interface OptionSpec {
 export const OPTIONS: Record<OptionName, OptionSpec> = {
   url: { value: "URL", help: "router URL, e.g. http://127.0.0.1:8787 (default: $EDGE_ROUTER_URL)" },
   prefix: { value: "PATH", help: "the router's ADMIN_PATH_PREFIX (default: $EDGE_ROUTER_PREFIX, else /__admin)" },
-  token: { value: "TOKEN", help: "the router's ADMIN_TOKEN (default: $EDGE_ROUTER_TOKEN)" },
-  actor: { value: "NAME", help: 'who makes the change, for the audit log (X-Actor; default: $EDGE_ROUTER_ACTOR, else the router says "admin")' },
+  token: { value: "TOKEN", help: "the router's ADMIN_TOKEN or a named token er_<id>_<secret> (default: $EDGE_ROUTER_TOKEN)" },
+  actor: { value: "NAME", help: "who is behind the token, a note in the audit log (X-Actor; the actor is the token's name; default: $EDGE_ROUTER_ACTOR)" },
   json: { help: "print JSON for scripts instead of text" },
   "no-color": { help: "no colours (also: NO_COLOR=1; FORCE_COLOR=1 forces them)" },
   help: { help: "show help" },
@@ -44,6 +46,8 @@ export const OPTIONS: Record<OptionName, OptionSpec> = {
   file: { value: "FILE", help: "read the rollout config from this file instead of the router (fully offline)" },
   rollout: { value: "ID", help: "only requests of this rollout" },
   errors: { help: "only requests that failed (5xx or no response)" },
+  scopes: { value: "LIST", help: "comma-separated: read, operate, admin, evaluate" },
+  expires: { value: "TIME", help: "when the token stops working, ISO-8601, e.g. 2026-12-31T00:00:00Z (default: never)" },
 };
 
 /** Options every command that talks to the router accepts. */
@@ -175,6 +179,26 @@ export const COMMANDS: CommandSpec[] = [
       "what the router reads from the rollout's stickiness source (by default the x-user-id header).",
     options: [...REMOTE, "file"],
     examples: ["edge-router bucket checkout-v2 user-42", "edge-router bucket checkout-v2 user-42 --file rollouts.json --json"],
+  },
+  {
+    name: "token",
+    args: "<create|list|revoke> [NAME|ID]",
+    min: 1,
+    max: 2,
+    summary: "named tokens with scopes: create (shows the secret once), list, revoke",
+    details:
+      "create NAME --scopes read,operate [--expires TIME]: prints the token (er_<id>_<secret>) alone on stdout, once:\n" +
+      "the router keeps only its SHA-256. Scopes: read (every GET), operate (kill, resume, pause, continue, promote,\n" +
+      "percentage changes, the global switch), admin (everything, tokens included), evaluate (flag evaluation only).\n" +
+      "Everything done with a token is audited under its NAME. list: id, name, scopes, creator, expiry (never a\n" +
+      "secret). revoke ID: the token fails everywhere within the config freshness window (under a second).\n" +
+      "All three need an admin token.",
+    options: [...REMOTE, "scopes", "expires"],
+    examples: [
+      "edge-router token create ci-deploy --scopes read,operate --expires 2026-12-31T00:00:00Z > ci-token.txt",
+      "edge-router token list",
+      "edge-router token revoke 0123456789abcdef",
+    ],
   },
   {
     name: "tail",

@@ -14,7 +14,9 @@ export type AuditAction =
   | "continue"
   | "promote"
   | "advance"
-  | "revoke-overrides";
+  | "revoke-overrides"
+  | "token-create"
+  | "token-revoke";
 
 export interface AuditEntry {
   at: string;
@@ -25,6 +27,12 @@ export interface AuditEntry {
   before: unknown;
   after: unknown;
   reason: string | null;
+  /**
+   * What the request said about itself that no token proves, e.g. `X-Actor: alice@example.com`
+   * when the token `ci-deploy` acted. Absent when there is nothing to add (and in entries written
+   * before it existed).
+   */
+  note?: string;
 }
 
 export interface AuditRecord extends AuditEntry {

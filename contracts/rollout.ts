@@ -7,6 +7,7 @@ import { CookieName, HeaderName } from "./http-names";
 import { JwtSource } from "./identity";
 import { HASH_SPEC_VERSION } from "./hash";
 import { Percent } from "./percent";
+import type { SnapshotToken } from "./tokens";
 import { StagesSchema } from "./stages";
 import * as z from "./zod";
 
@@ -177,5 +178,7 @@ export interface ConfigSnapshot {
   globalKill: GlobalKill;
   /** Absent in snapshots of control planes that predate it: nothing revoked. */
   overrides?: OverrideSettings;
+  /** Named admin tokens (hashes only). Absent in snapshots of control planes that predate them: none. */
+  tokens?: SnapshotToken[];
   rollouts: StoredRollout[];
 }

@@ -10,6 +10,7 @@ import type { SnapshotReply } from "../contracts/config-source";
 import type { HealthFlush } from "../contracts/health";
 import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
 import type { ReplicaRef } from "../contracts/replicas";
+import { tokenView, type TokenView } from "../contracts/tokens";
 import { readEnvConfig, type VarProblem } from "../contracts/vars";
 import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type CommandError, type ControlState } from "./policy/commands";
 import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows } from "./policy/health-windows";
@@ -169,10 +170,10 @@ export class RolloutState extends DurableObject<Env> {
     return { status: "snapshot", snapshot: this.snapshot, asOf };
   }
 
-  /** Apply one admin command as `actor`. */
-  async apply(command: Command, actor: string): Promise<WriteReply> {
+  /** Apply one admin command as `actor` (a token's name); `note` goes into the audit entry (e.g. what X-Actor said). */
+  async apply(command: Command, actor: string, note?: string): Promise<WriteReply> {
     this.ensureSeeded();
-    const outcome = applyCommand(this.state, command, { now: this.now(), actor });
+    const outcome = applyCommand(this.state, command, { now: this.now(), actor, ...(note ? { note } : {}) });
     if (!outcome.ok) return outcome;
     if (outcome.changed) this.save(outcome.state, outcome.audit);
     const created = outcome.changed && outcome.audit.action === "create";
@@ -197,6 +198,11 @@ export class RolloutState extends DurableObject<Env> {
     this.ensureSeeded();
     const r = this.state.rollouts.get(id);
     return r ? this.record(r) : null;
+  }
+
+  /** Named admin tokens, oldest first: never their secret (never stored) nor their hash. */
+  async listTokens(): Promise<TokenView[]> {
+    return [...this.state.tokens.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.name < b.name ? -1 : 1)).map(tokenView);
   }
 
   /** Audit entries, newest first. */

@@ -6,6 +6,7 @@
 import type { MetricsSink, RequestRecord } from "../contracts/metrics-sink";
 import type { EnvConfig } from "../contracts/vars";
 import { bearerToken, isAdminBearer, isAdminToken } from "../contracts/secrets";
+import { parseToken } from "../contracts/tokens";
 import { forwardWithFallback, isLoop, mutableResponse, type ForwardOutcome } from "./forward";
 import { proxyProblem } from "./problems";
 import { describeDecision, logLine } from "./record";
@@ -127,11 +128,12 @@ function misconfigured(deps: ProxyDeps, problems: string[]): Response {
 /**
  * What the request proves about the admin token: the debug header needs it (in `x-rollout-token`
  * or `Authorization`), and an `Authorization` that carries it must never reach an origin, debug or
- * not (a client that pastes its admin token into the wrong tab must not hand it to an app).
+ * not (a client that pastes its admin token into the wrong tab must not hand it to an app). Nor
+ * must one that carries a named token (`er_<id>_<secret>`, told by its shape alone, valid or not).
  */
 async function adminCredentials(request: Request, adminToken: string | undefined): Promise<Debug> {
   const bearer = bearerToken(request.headers.get("authorization"));
-  const adminAuthorization = await isAdminBearer(bearer, adminToken);
+  const adminAuthorization = (bearer !== undefined && parseToken(bearer) !== undefined) || (await isAdminBearer(bearer, adminToken));
   if (request.headers.get("x-rollout-debug") !== "1") return { allowed: false, adminAuthorization };
   const allowed = adminAuthorization || (await isAdminToken(request.headers.get("x-rollout-token") ?? undefined, adminToken));
   return { allowed, adminAuthorization };

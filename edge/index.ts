@@ -7,7 +7,7 @@ import { normalizePath } from "../contracts/paths";
 import { isAdminRequest } from "../contracts/vars";
 import { handleProxy } from "./handler";
 import { countHealth, isolateState } from "./isolate";
-import { adminTokenAuthorizer } from "./ofrep/auth";
+import { scopedTokenAuthorizer } from "./ofrep/auth";
 import { handleOfrep, isOfrepPath } from "./ofrep/handler";
 import { AnalyticsEngineSink } from "./record";
 
@@ -35,8 +35,7 @@ export default {
     if (isOfrepPath(path)) {
       return handleOfrep(request, path, {
         cache: state.cache,
-        // Until scoped tokens land: the admin token stands for the `evaluate` scope.
-        authorize: adminTokenAuthorizer(env.ADMIN_TOKEN || undefined),
+        authorize: scopedTokenAuthorizer(state.cache, env.ADMIN_TOKEN || undefined, Date.now),
         cors: state.ofrepCors,
         clock: Date.now,
         waitUntil,

@@ -98,6 +98,12 @@ export function isolateState(env: Env): IsolateState {
       // An admin write refreshes this isolate's snapshot at once; other isolates follow within the
       // freshness window. Tests set ADMIN_WRITES_REFRESH_LOCALLY=false to measure that slower path.
       onWrite: env.ADMIN_WRITES_REFRESH_LOCALLY === "false" ? undefined : () => cache.invalidate(),
+      // Named tokens are checked against this isolate's snapshot: a revoked one fails once the
+      // snapshot is refreshed, i.e. within the freshness window, with no control-plane call per request.
+      snapshotTokens: async (now) => {
+        const read = await cache.read(now);
+        return read.kind === "table" ? read.table.tokens : undefined;
+      },
       isolateStats: () => ({
         startedAt: state.startedAt,
         proxiedRequests: state.proxied,

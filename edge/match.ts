@@ -5,6 +5,7 @@
 import type { ConfigSnapshot, GlobalKill, RolloutConfig, StickinessSource, StoredRollout } from "../contracts/rollout";
 import { saltState, thresholdOf, type HashState } from "../contracts/hash";
 import { normalizePrefix } from "../contracts/paths";
+import { compileTokens, type TokenTable } from "./tokens";
 
 /** A rollout ready for the hot path: everything precomputed. */
 export interface CompiledRollout {
@@ -41,6 +42,8 @@ export interface RouterTable {
   globalKill: GlobalKill;
   /** Override tokens issued before this (Unix seconds) grant nothing; 0 = none revoked. */
   overridesRevokedBefore: number;
+  /** Named admin tokens by id, checked without asking the control plane (./tokens.ts). */
+  tokens: TokenTable;
   rollouts: ReadonlyMap<string, CompiledRollout>;
   /** Longest-prefix-first lists, per exact host, per wildcard suffix (`.example.com`), and for any host. */
   byHost: ReadonlyMap<string, PrefixEntry[]>;
@@ -96,7 +99,8 @@ export function compileSnapshot(snapshot: ConfigSnapshot): RouterTable {
   const byWildcard = [...wildcards.entries()].map(([suffix, entries]) => ({ suffix, entries })).sort((a, b) => b.suffix.length - a.suffix.length);
   const revoked = snapshot.overrides?.revokedBefore;
   const overridesRevokedBefore = revoked ? Math.ceil(Date.parse(revoked) / 1000) : 0;
-  return { version: snapshot.version, globalKill: snapshot.globalKill, overridesRevokedBefore, rollouts, byHost, byWildcard, anyHost };
+  const tokens = compileTokens(snapshot.tokens);
+  return { version: snapshot.version, globalKill: snapshot.globalKill, overridesRevokedBefore, tokens, rollouts, byHost, byWildcard, anyHost };
 }
 
 /** Whether `path` lies under `prefix` on a segment boundary. */

@@ -19,7 +19,7 @@
  *   no snapshot at all the caller routes to legacy (fail safe).
  */
 import type { ConfigSource, SnapshotReply } from "../contracts/config-source";
-import type { VarProblem } from "../contracts/vars";
+import { DEFAULT_MAX_STALENESS_MS, type VarProblem } from "../contracts/vars";
 import { compileSnapshot, type RouterTable } from "./match";
 
 export type CacheRead = { kind: "table"; table: RouterTable; stale: boolean } | { kind: "unconfigured"; problems: VarProblem[] } | { kind: "unavailable"; error: string };
@@ -56,9 +56,6 @@ export interface CacheStats {
   /** How far behind the primary the read tier's last answer was (ms; 0 for the primary itself). */
   lastTierLagMs: number;
 }
-
-/** @default 600 ms: with the default 250 ms freshness a busy isolate refreshes long before. */
-export const DEFAULT_MAX_STALENESS_MS = 600;
 
 export class SnapshotCache {
   private table: RouterTable | undefined;

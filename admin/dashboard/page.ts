@@ -58,6 +58,7 @@ export function renderDashboard(nonce: string, apiPrefix: string): string {
 <header>
   <h1>edge-router</h1>
   <span class="meta" id="config-version"></span>
+  <span class="meta" id="whoami" data-testid="whoami"></span>
   <span class="spacer"></span>
   <span class="meta" id="updated"></span>
   <span id="global-actions"></span>
@@ -66,9 +67,9 @@ export function renderDashboard(nonce: string, apiPrefix: string): string {
 <main>
   <section id="login" class="card" hidden>
     <h2>Sign in</h2>
-    <p class="muted">Paste the admin token (<code>ADMIN_TOKEN</code>). It is kept in this tab only (sessionStorage) and sent as a bearer token.</p>
+    <p class="muted">Paste <code>ADMIN_TOKEN</code> or a named token (<code>er_…</code>; what it may do depends on its scopes). It is kept in this tab only (sessionStorage) and sent as a bearer token.</p>
     <form id="login-form">
-      <input id="token" type="password" autocomplete="off" placeholder="admin token" aria-label="admin token">
+      <input id="token" type="password" autocomplete="off" placeholder="token" aria-label="token">
       <button class="primary" type="submit">Sign in</button>
     </form>
     <p id="login-error" class="muted"></p>

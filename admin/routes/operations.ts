@@ -1,4 +1,7 @@
-/** The global kill switch, QA override tokens, analytics, the audit log and isolate stats. */
+/**
+ * The global kill switch, QA override tokens, analytics, the audit log and isolate stats. Each
+ * route says what its token needs (../scopes.ts).
+ */
 import { Hono } from "hono";
 import { AnalyticsQuerySchema, AuditQuerySchema, OverrideBodySchema } from "../../contracts/admin-wire";
 import { toFieldIssues } from "../../contracts/field-issues";
@@ -6,6 +9,7 @@ import { problemResponse } from "../../contracts/problem";
 import { OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../../edge/override";
 import { runAnalytics } from "../analytics";
 import { checkId, commandProblem, ifMatch, invalidBody, invalidQuery, readJson, stateStub, type AdminEnv } from "../http";
+import { requires } from "../scopes";
 import { writeCommand, type OnWrite } from "../write";
 
 export interface OperationsOptions {
@@ -21,7 +25,7 @@ export function operationRoutes(options: OperationsOptions): Hono<AdminEnv> {
   const api = new Hono<AdminEnv>();
 
   for (const action of ["kill", "resume"] as const) {
-    api.post(`/${action}`, async (c) => {
+    api.post(`/${action}`, requires("operate"), async (c) => {
       const version = ifMatch(c);
       if (!version.ok) return version.response;
       const body = await readJson(c, true);
@@ -30,7 +34,7 @@ export function operationRoutes(options: OperationsOptions): Hono<AdminEnv> {
     });
   }
 
-  api.post("/rollouts/:id/override-token", async (c) => {
+  api.post("/rollouts/:id/override-token", requires("admin"), async (c) => {
     const id = c.req.param("id");
     const bad = checkId(id);
     if (bad) return bad;
@@ -62,13 +66,13 @@ export function operationRoutes(options: OperationsOptions): Hono<AdminEnv> {
     });
   });
 
-  api.post("/override-tokens/revoke", async (c) => {
+  api.post("/override-tokens/revoke", requires("admin"), async (c) => {
     const body = await readJson(c, true);
     if (!body.ok) return body.response;
     return writeCommand(c, { type: "revoke-overrides", body: body.body }, options.onWrite);
   });
 
-  api.get("/rollouts/:id/analytics", async (c) => {
+  api.get("/rollouts/:id/analytics", requires("read"), async (c) => {
     const id = c.req.param("id");
     const bad = checkId(id);
     if (bad) return bad;
@@ -85,9 +89,9 @@ export function operationRoutes(options: OperationsOptions): Hono<AdminEnv> {
   });
 
   /** Counters of the isolate that answers (each isolate has its own): config refreshes vs requests proxied. */
-  api.get("/stats", (c) => c.json({ isolate: options.isolateStats?.() ?? null }));
+  api.get("/stats", requires("read"), (c) => c.json({ isolate: options.isolateStats?.() ?? null }));
 
-  api.get("/audit", async (c) => {
+  api.get("/audit", requires("read"), async (c) => {
     const parsed = AuditQuerySchema.safeParse(c.req.query());
     if (!parsed.success) return invalidQuery("audit", parsed.error);
     const entries = await stateStub(c.env).getAudit({ limit: parsed.data.limit, rolloutId: parsed.data.rollout, before: parsed.data.before });

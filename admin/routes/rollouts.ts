@@ -1,18 +1,22 @@
-/** `/rollouts`: list, read, create/replace, patch, delete, the per-rollout actions, and health. */
+/**
+ * `/rollouts`: list, read, create/replace, patch, delete, the per-rollout actions, and health.
+ * Each route says what its token needs (../scopes.ts).
+ */
 import { Hono } from "hono";
 import { HealthQuerySchema } from "../../contracts/admin-wire";
 import { checkId, commandProblem, etag, invalidQuery, rolloutView, stateStub, type AdminEnv } from "../http";
+import { requires } from "../scopes";
 import { writeRollout, type OnWrite } from "../write";
 
 export function rolloutRoutes(onWrite: OnWrite): Hono<AdminEnv> {
   const api = new Hono<AdminEnv>();
 
-  api.get("/rollouts", async (c) => {
+  api.get("/rollouts", requires("read"), async (c) => {
     const list = await stateStub(c.env).listRollouts();
     return c.json({ version: list.version, globalKill: list.globalKill, rollouts: list.rollouts.map(rolloutView), ...(list.problems ? { problems: list.problems } : {}) });
   });
 
-  api.get("/rollouts/:id", async (c) => {
+  api.get("/rollouts/:id", requires("read"), async (c) => {
     const id = c.req.param("id");
     const bad = checkId(id);
     if (bad) return bad;
@@ -23,14 +27,14 @@ export function rolloutRoutes(onWrite: OnWrite): Hono<AdminEnv> {
     return c.json(rolloutView(stored), 200, { etag: tag });
   });
 
-  api.put("/rollouts/:id", (c) => writeRollout(c, "required", (id, body, ifMatch) => ({ type: "put", id, body, ifMatch }), onWrite));
-  api.patch("/rollouts/:id", (c) => writeRollout(c, "required", (id, patch, ifMatch) => ({ type: "patch", id, patch, ifMatch }), onWrite));
-  api.delete("/rollouts/:id", (c) => writeRollout(c, "none", (id, _body, ifMatch) => ({ type: "delete", id, ifMatch }), onWrite));
+  api.put("/rollouts/:id", requires("admin"), (c) => writeRollout(c, "required", (id, body, ifMatch) => ({ type: "put", id, body, ifMatch }), onWrite));
+  api.patch("/rollouts/:id", requires("percent-only-or-admin"), (c) => writeRollout(c, "required", (id, patch, ifMatch) => ({ type: "patch", id, patch, ifMatch }), onWrite));
+  api.delete("/rollouts/:id", requires("admin"), (c) => writeRollout(c, "none", (id, _body, ifMatch) => ({ type: "delete", id, ifMatch }), onWrite));
   for (const action of ["kill", "resume", "pause", "continue", "promote"] as const) {
-    api.post(`/rollouts/:id/${action}`, (c) => writeRollout(c, "optional", (id, body, ifMatch) => ({ type: action, id, body, ifMatch }), onWrite));
+    api.post(`/rollouts/:id/${action}`, requires("operate"), (c) => writeRollout(c, "optional", (id, body, ifMatch) => ({ type: action, id, body, ifMatch }), onWrite));
   }
 
-  api.get("/rollouts/:id/health", async (c) => {
+  api.get("/rollouts/:id/health", requires("read"), async (c) => {
     const id = c.req.param("id");
     const bad = checkId(id);
     if (bad) return bad;

@@ -10,8 +10,10 @@ import { KillBodySchema, ResumeBodySchema, RevokeOverridesBodySchema } from "../
 import type { AuditEntry } from "../../contracts/audit";
 import { toFieldIssues, type FieldIssue } from "../../contracts/field-issues";
 import { RolloutId, type ConfigSnapshot, type GlobalKill, type OverrideSettings, type RolloutConfig, type StoredRollout } from "../../contracts/rollout";
+import { snapshotToken, type StoredToken } from "../../contracts/tokens";
 import { auditDiff } from "./audit-summary";
 import { existing, invalid, invalidState, mergePatch, parseBody, replaceMeta, storeConfig, validateConfig, checkVersion } from "./rollout-writes";
+import { createToken, revokeToken, type TokenCommand } from "./tokens";
 
 export { findOverlap, mergePatch, validateConfig } from "./rollout-writes";
 
@@ -21,6 +23,8 @@ export interface ControlState {
   globalKill: GlobalKill;
   overrides: OverrideSettings;
   rollouts: ReadonlyMap<string, StoredRollout>;
+  /** Named admin tokens by id (control/policy/tokens.ts); none in objects that predate them. */
+  tokens: ReadonlyMap<string, StoredToken>;
 }
 
 export const EMPTY_STATE: ControlState = {
@@ -28,6 +32,7 @@ export const EMPTY_STATE: ControlState = {
   globalKill: { killed: false, reason: null, at: null, by: null },
   overrides: { revokedBefore: null },
   rollouts: new Map(),
+  tokens: new Map(),
 };
 
 export type CommandError =
@@ -36,7 +41,9 @@ export type CommandError =
   | { kind: "version-mismatch"; expected: number; current: number }
   | { kind: "conflict"; detail: string }
   /** The command does not apply to the rollout as it is now (no stages, last stage, killed). */
-  | { kind: "invalid-state"; detail: string };
+  | { kind: "invalid-state"; detail: string }
+  | { kind: "token-not-found"; tokenId: string }
+  | { kind: "token-name-taken"; name: string };
 
 export type Command =
   | { type: "put"; id: string; body: unknown; ifMatch?: number }
@@ -51,11 +58,15 @@ export type Command =
   | { type: "continue"; id: string; body: unknown; ifMatch?: number }
   | { type: "promote"; id: string; body: unknown; ifMatch?: number }
   /** The stage scheduler moving a rollout on (not an operator command). */
-  | { type: "advance"; id: string; percent: number; reason: string };
+  | { type: "advance"; id: string; percent: number; reason: string }
+  | TokenCommand;
 
 export interface CommandContext {
   now: Date;
+  /** Who acts: the token's name (`admin` for ADMIN_TOKEN), or `guard`, `stages`, `seed`. */
   actor: string;
+  /** What the request claims beyond its token, e.g. `X-Actor: alice@example.com`; goes into the audit entry. */
+  note?: string;
 }
 
 export type CommandOutcome =
@@ -244,6 +255,8 @@ const HANDLERS: Handlers = {
   "kill-all": globalKill,
   "resume-all": globalKill,
   "revoke-overrides": revokeOverrides,
+  "token-create": createToken,
+  "token-revoke": revokeToken,
 };
 
 /** Apply one admin command. */
@@ -256,7 +269,9 @@ export function applyCommand(state: ControlState, command: Command, ctx: Command
         toFieldIssues(id.error).map((i) => ({ ...i, pointer: "/id" })),
       );
   }
-  return (HANDLERS[command.type] as Handler<Command>)(state, command, ctx);
+  const outcome = (HANDLERS[command.type] as Handler<Command>)(state, command, ctx);
+  if (!ctx.note || !outcome.ok || !outcome.changed) return outcome;
+  return { ...outcome, audit: { ...outcome.audit, note: ctx.note } };
 }
 
 /** The seed rollout created on first start from the worker's vars. */
@@ -282,5 +297,11 @@ export function seedState(state: ControlState, config: RolloutConfig, now: Date)
 
 /** What isolates cache. */
 export function toSnapshot(state: ControlState): ConfigSnapshot {
-  return { version: state.version, globalKill: state.globalKill, overrides: state.overrides, rollouts: [...state.rollouts.values()] };
+  return {
+    version: state.version,
+    globalKill: state.globalKill,
+    overrides: state.overrides,
+    tokens: [...state.tokens.values()].map(snapshotToken),
+    rollouts: [...state.rollouts.values()],
+  };
 }

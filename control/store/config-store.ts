@@ -1,11 +1,13 @@
 /**
  * The config tables: `meta` (version, global kill switch, override revocation), `rollouts` (one
- * JSON record per rollout) and `audit`. A write lands with its audit entry in one transaction.
+ * JSON record per rollout), `tokens` (./token-store.ts) and `audit`. A write lands with its audit
+ * entry in one transaction.
  * Reading accepts records written by older code (missing fields take their defaults).
  */
 import type { AuditEntry, AuditRecord } from "../../contracts/audit";
 import type { GlobalKill, OverrideSettings, StoredRollout } from "../../contracts/rollout";
 import { EMPTY_STATE, type ControlState } from "../policy/commands";
+import { loadTokens, saveTokens } from "./token-store";
 
 /** How many audit entries are kept (oldest dropped first). */
 export const AUDIT_RETENTION = 10_000;
@@ -27,6 +29,8 @@ type AuditRow = {
   before: string | null;
   after: string | null;
   reason: string | null;
+  /** Migration 3; null in rows written before it, and when there was nothing to note. */
+  note: string | null;
 };
 
 function metaJson<T>(meta: Map<string, string>, key: string, fallback: T): T {
@@ -50,6 +54,7 @@ export function loadControlState(sql: SqlStorage): ControlState {
     globalKill: metaJson<GlobalKill>(meta, "globalKill", EMPTY_STATE.globalKill),
     overrides: metaJson<OverrideSettings>(meta, "overrides", EMPTY_STATE.overrides),
     rollouts,
+    tokens: loadTokens(sql),
   };
 }
 
@@ -66,8 +71,9 @@ export function saveControlState(storage: DurableObjectStorage, current: Control
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)`, String(next.version));
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('globalKill', ?)`, JSON.stringify(next.globalKill));
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('overrides', ?)`, JSON.stringify(next.overrides));
+    saveTokens(sql, current.tokens, next.tokens);
     sql.exec(
-      `INSERT INTO audit (at, actor, action, rollout_id, version, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO audit (at, actor, action, rollout_id, version, before, after, reason, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       audit.at,
       audit.actor,
       audit.action,
@@ -76,6 +82,7 @@ export function saveControlState(storage: DurableObjectStorage, current: Control
       JSON.stringify(audit.before),
       JSON.stringify(audit.after),
       audit.reason,
+      audit.note ?? null,
     );
     sql.exec(`DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?`, AUDIT_RETENTION);
   });
@@ -98,5 +105,6 @@ export function readAudit(sql: SqlStorage, query: AuditQuery = {}): AuditRecord[
     before: r.before === null ? null : JSON.parse(r.before),
     after: r.after === null ? null : JSON.parse(r.after),
     reason: r.reason,
+    ...(r.note ? { note: r.note } : {}),
   }));
 }

@@ -31,6 +31,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE IF NOT EXISTS health_slots (rollout_id TEXT NOT NULL, slot INTEGER NOT NULL, stats TEXT NOT NULL, PRIMARY KEY (rollout_id, slot))`,
     ],
   },
+  {
+    version: 2,
+    why: "named admin tokens: the SHA-256 of each secret, never the secret (control/store/token-store.ts)",
+    up: [
+      `CREATE TABLE tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL, hash TEXT NOT NULL,
+        created_at TEXT NOT NULL, created_by TEXT NOT NULL, expires_at TEXT)`,
+    ],
+  },
+  {
+    version: 3,
+    why: "audit entries name the token as actor; what X-Actor claims goes into a note of its own",
+    up: [`ALTER TABLE audit ADD COLUMN note TEXT`],
+  },
 ];
 
 /** The schema version this code writes. */

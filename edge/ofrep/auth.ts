@@ -1,9 +1,9 @@
 /**
- * Who may evaluate: a hook the OFREP handler calls before anything else. Until scoped tokens land
- * it accepts the admin token (edge/index.ts wires {@link adminTokenAuthorizer}); the hook's shape
- * is what a scoped-token check returns for a token with the `evaluate` scope.
+ * Who may evaluate: a hook the OFREP handler calls before anything else; edge/index.ts wires
+ * {@link scopedTokenAuthorizer} (a token with the `evaluate` scope).
  */
-import { bearerToken, isAdminToken } from "../../contracts/secrets";
+import type { SnapshotCache } from "../snapshot-cache";
+import { authorize } from "../tokens";
 
 /**
  * The verdict on a request. `ok`: the caller holds a token with the `evaluate` scope, and `name`
@@ -17,17 +17,16 @@ export type Authorization = { ok: true; name: string; vouchesForIdentity?: boole
 export type Authorize = (request: Request) => Promise<Authorization>;
 
 /**
- * Accepts `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time). No admin token
- * configured = closed: every request gets a 401.
- *
- * @example adminTokenAuthorizer(env.ADMIN_TOKEN || undefined)
+ * Accepts a bearer token with the `evaluate` scope (a named token, or ADMIN_TOKEN, which has every
+ * scope), checked against the tokens in the isolate's config snapshot: no Durable Object call per
+ * evaluation, and a revoked token stops working within the freshness window.
  */
-export function adminTokenAuthorizer(adminToken: string | undefined): Authorize {
+export function scopedTokenAuthorizer(cache: Pick<SnapshotCache, "read">, adminToken: string | undefined, clock: () => number): Authorize {
   return async (request) => {
-    if (!adminToken) return { ok: false, status: 401, detail: "OFREP is closed: no token is configured on the router (set ADMIN_TOKEN)." };
-    const presented = bearerToken(request.headers.get("authorization"));
-    if (!presented) return { ok: false, status: 401, detail: "Send a token with the evaluate scope: Authorization: Bearer <token>." };
-    if (!(await isAdminToken(presented, adminToken))) return { ok: false, status: 401, detail: "The bearer token is not accepted." };
-    return { ok: true, name: "admin" };
+    const now = clock();
+    const read = await cache.read(now);
+    const tokens = read.kind === "table" ? read.table.tokens : undefined;
+    const verdict = await authorize(tokens, adminToken, request.headers.get("authorization"), "evaluate", now);
+    return verdict.ok ? { ok: true, name: verdict.name } : verdict;
   };
 }

@@ -87,11 +87,11 @@ describe("edge-router CLI against a real router", () => {
     expect(json).toMatchObject({ version: 1, globalKill: { killed: false }, rollouts: [{ id: "default", status: "live", config: { percent: 10 } }] });
   });
 
-  it("sets the percentage with If-Match, says old → new and the version, and names the actor in the audit log", async () => {
+  it("sets the percentage with If-Match, says old → new and the version, and notes --actor in the audit log", async () => {
     const res = await cli(["set", "default", "25", "--actor", "cli-test"]);
     expect(res).toMatchObject({ code: 0, stdout: "default: 10% → 25% (version 1 → 2)\n" });
     const audit = (await (await router.admin("GET", "/audit?limit=1")).json()) as { entries: Array<{ actor: string; action: string }> };
-    expect(audit.entries[0]).toMatchObject({ actor: "cli-test", action: "patch" });
+    expect(audit.entries[0]).toMatchObject({ actor: "admin", note: "X-Actor: cli-test", action: "patch" });
     const bad = await cli(["set", "default", "101"]);
     expect(bad).toMatchObject({ code: 2, stderr: 'edge-router: percent must be between 0 and 100, got "101"\n' });
     expect((await rollout("default"))!.config.percent).toBe(25);
@@ -244,8 +244,8 @@ describe("edge-router CLI against a real router", () => {
     for (let i = 0; i < 10; i++) await hit(router, `w-${i}`);
     const res = await cli(["watch", "default", "--count", "2", "--interval", "0.2"]);
     expect(res.code).toBe(0);
-    expect(res.stdout.match(/^VARIANT\s+REQUESTS\s+5XX\s+ERROR RATE\s+4XX\s+P50\s+P95\s+P99$/gm)).toHaveLength(2);
-    expect(res.stdout).toMatch(/^legacy\s+\d+\s+0\s+/m);
+    expect(res.stdout.match(/^VARIANT\s+REQUESTS\s+USERS\s+5XX\s+ERROR RATE\s+4XX\s+P50\s+P95\s+P99$/gm)).toHaveLength(2);
+    expect(res.stdout).toMatch(/^legacy\s+\d+\s+\d+\s+0\s+/m);
     expect(res.stdout).toMatch(/^guard {2}no-guard: No guard configured\.$/m);
   });
 
@@ -314,5 +314,29 @@ describe("edge-router CLI against a real router", () => {
     const help = await cli(["set", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^edge-router set: set the share of users on new/);
+  });
+
+  it("creates a scoped token (secret once, on stdout), acts under its name, is refused beyond its scopes, and stops working once revoked", async () => {
+    const created = await cli(["token", "create", "ci-deploy", "--scopes", "read,operate", "--expires", "2099-12-31T00:00:00Z"]);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^er_[0-9a-f]{16}_[0-9a-f]{64}\n$/);
+    expect(created.stderr).toMatch(/^created token ci-deploy \(id [0-9a-f]{16}; scopes read, operate; expires 2099-12-31 00:00:00 UTC; version \d+\)\nwarning: .*shown only once/);
+    const ci = { EDGE_ROUTER_TOKEN: created.stdout.trim() };
+    const id = created.stdout.split("_")[1]!;
+
+    const list = await cli(["token", "list"]);
+    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+ci-deploy\\s+read,operate\\s+.*\\s+admin\\s+2099-12-31 00:00:00$`, "m"));
+    expect(list.stdout).not.toContain(created.stdout.trim().split("_")[2]!);
+
+    expect((await cli(["set", "default", "30", "--actor", "alice@example.com"], { env: ci })).code).toBe(0);
+    const audit = (await (await router.admin("GET", "/audit?limit=1")).json()) as { entries: Array<{ actor: string; note?: string }> };
+    expect(audit.entries[0]).toMatchObject({ actor: "ci-deploy", note: "X-Actor: alice@example.com" });
+    const forbidden = await cli(["token", "list"], { env: ci });
+    expect(forbidden).toMatchObject({ code: 10, stderr: expect.stringMatching(/^edge-router: forbidden \(403\): .*"admin" scope/) });
+    expect(await cli(["token", "create", "x", "--scopes", "root"])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--scopes/) });
+
+    expect(await cli(["token", "revoke", id])).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^revoked token ${id} `)) });
+    expect((await cli(["status"], { env: ci })).code).toBe(4);
+    expect((await cli(["token", "revoke", id])).code).toBe(5);
   });
 });

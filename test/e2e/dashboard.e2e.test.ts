@@ -60,6 +60,7 @@ it("signs in with the token, kills the rollout with a reason, and the proxy foll
   expect(page.url()).not.toContain(router.adminToken);
   expect(await page.evaluate(`sessionStorage.getItem("edge-router-admin-token")`)).toBe(router.adminToken);
   await expect.poll(() => card.locator("tbody tr").count()).toBe(2);
+  expect(await page.textContent('[data-testid="whoami"]')).toBe("signed in as admin (read, operate, admin, evaluate)");
 
   if (process.env.UPDATE_SCREENSHOT === "1") {
     mkdirSync(join(import.meta.dirname, "..", "..", "docs"), { recursive: true });
@@ -118,4 +119,21 @@ it("kills even when the rollout changed since the page loaded: a kill never fail
   await page.unroute(listUrl);
   await expect.poll(async () => ((await (await router.admin("GET", "/rollouts/default")).json()) as { status: string }).status, { timeout: 10_000 }).toBe("killed");
   expect(await page.locator("#messages").textContent()).not.toMatch(/someone else changed/);
+});
+
+it("signs in with a read-only named token: shows its name and scopes, and a kill is refused (403) and changes nothing", async () => {
+  await router.admin("POST", "/rollouts/default/resume", {});
+  const created = (await (await router.admin("POST", "/tokens", { name: "viewer", scopes: ["read"] })).json()) as { token: string };
+  await page.click("#logout");
+  await page.fill("#token", created.token);
+  await page.click("#login-form button");
+  await expect.poll(() => page.textContent('[data-testid="whoami"]')).toBe("signed in as viewer (read)");
+  const card = page.locator('[data-rollout="default"]');
+  await expect.poll(() => card.locator('[data-testid="status"]').textContent(), { timeout: 10_000 }).toBe("live");
+  await card.locator('button[data-action="kill"]').click();
+  await page.locator("#confirm").waitFor({ state: "visible" });
+  await page.fill("#confirm-reason", "not allowed");
+  await page.click("#confirm-ok");
+  await expect.poll(() => page.locator("#messages").textContent(), { timeout: 10_000 }).toMatch(/failed \(403\): .*"operate" scope.*"viewer"/);
+  expect(((await (await router.admin("GET", "/rollouts/default")).json()) as { status: string }).status).toBe("live");
 });

@@ -82,13 +82,14 @@ describe("rollout CRUD", () => {
     expect((await admin("GET", "/rollouts/checkout")).status).toBe(404);
   });
 
-  it("records who did what in the audit log, newest first, with before, after and reason", async () => {
+  it("records who did what in the audit log, newest first, with before, after and reason; X-Actor only adds a note to the token's name", async () => {
     await adminJson("PATCH", "/rollouts/default", { percent: 5 }, { "x-actor": "alice@example.com" });
-    await adminJson("POST", "/rollouts/default/kill", { reason: "p99 spike" }, { "x-actor": "bob" });
+    await adminJson("POST", "/rollouts/default/kill", { reason: "p99 spike" });
     const { body } = await adminJson("GET", "/audit?limit=2");
     expect(body.entries).toHaveLength(2);
-    expect(body.entries[0]).toMatchObject({ actor: "bob", action: "kill", rolloutId: "default", reason: "p99 spike", before: { killed: false }, after: { killed: true } });
-    expect(body.entries[1]).toMatchObject({ actor: "alice@example.com", action: "patch", before: { percent: 0 }, after: { percent: 5 } });
+    expect(body.entries[0]).toMatchObject({ actor: "admin", action: "kill", rolloutId: "default", reason: "p99 spike", before: { killed: false }, after: { killed: true } });
+    expect(body.entries[0]).not.toHaveProperty("note");
+    expect(body.entries[1]).toMatchObject({ actor: "admin", note: "X-Actor: alice@example.com", action: "patch", before: { percent: 0 }, after: { percent: 5 } });
     expect(Date.parse(body.entries[0].at)).toBeGreaterThan(0);
     expect(body.entries[0].seq).toBeGreaterThan(body.entries[1].seq);
     const filtered = await adminJson("GET", "/audit?rollout=default&limit=1");
@@ -220,7 +221,7 @@ describe("durable state", () => {
         .toArray()
         .map((r) => r.name),
     );
-    expect(tables).toEqual(["audit", "health_slots", "meta", "rollouts"]);
+    expect(tables).toEqual(["audit", "health_slots", "meta", "rollouts", "tokens"]);
   });
 });
 

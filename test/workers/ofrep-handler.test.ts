@@ -6,7 +6,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ConfigSource } from "../../contracts/config-source";
-import { adminTokenAuthorizer } from "../../edge/ofrep/auth";
+import { scopedTokenAuthorizer } from "../../edge/ofrep/auth";
 import { readCorsOrigins, type CorsPolicy } from "../../edge/ofrep/cors";
 import { handleOfrep, type OfrepDeps } from "../../edge/ofrep/handler";
 import { SnapshotCache } from "../../edge/snapshot-cache";
@@ -31,9 +31,10 @@ function countingSource(): ConfigSource & { calls: number } {
 function deps(overrides: Partial<OfrepDeps> = {}, cors: CorsPolicy = readCorsOrigins(`${APP}, https://app.example.com`).policy) {
   let now = Date.now();
   const source = countingSource();
+  const cache = new SnapshotCache(source, { freshnessMs: FRESHNESS_MS }, () => now);
   const d: OfrepDeps = {
-    cache: new SnapshotCache(source, { freshnessMs: FRESHNESS_MS }, () => now),
-    authorize: adminTokenAuthorizer(ADMIN_TOKEN),
+    cache,
+    authorize: scopedTokenAuthorizer(cache, ADMIN_TOKEN, () => now),
     cors,
     clock: () => now,
     ...overrides,
@@ -115,7 +116,8 @@ describe("without a config", () => {
   });
 
   it("is closed (401) when no token is configured at all", async () => {
-    const { d } = deps({ authorize: adminTokenAuthorizer(undefined) });
+    const { d } = deps();
+    d.authorize = scopedTokenAuthorizer(d.cache as SnapshotCache, undefined, Date.now);
     for (const auth of [`Bearer ${ADMIN_TOKEN}`, "Bearer ", ""]) {
       expect((await handleOfrep(post(FLAG, { authorization: auth }), FLAG, d)).status).toBe(401);
     }

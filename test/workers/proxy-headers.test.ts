@@ -50,11 +50,13 @@ describe("forwarding headers a client could use to lie", () => {
     );
   });
 
-  it("keeps the admin token from the origin in Authorization, even without a debug request", async () => {
+  it("keeps the admin token and anything shaped like a named token from the origin in Authorization, even without a debug request", async () => {
     const got = await echo("/", { user: "op", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(got.headers.authorization).toBeUndefined();
     const own = await echo("/", { user: "op", headers: { authorization: `Bearer ${"x".repeat(ADMIN_TOKEN.length)}` } });
     expect(own.headers.authorization).toBe(`Bearer ${"x".repeat(ADMIN_TOKEN.length)}`);
+    const named = await echo("/", { user: "op", headers: { authorization: `Bearer er_0123456789abcdef_${"5".repeat(64)}` } });
+    expect(named.headers.authorization).toBeUndefined();
   });
 
   it("strips the override cookie and keeps the others", async () => {

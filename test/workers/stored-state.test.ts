@@ -1,13 +1,23 @@
 /**
  * Stored state outlives code: an object written by the first release (no schema version, rollouts
- * without the fields added since, audit rows with whole configs, no override settings) is read,
- * migrated and keeps working.
+ * without the fields added since, audit rows with whole configs and no note, no override settings,
+ * no tokens table) is read, migrated and keeps working.
  */
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { expect, it } from "vitest";
 import { RolloutState } from "../../control/rollout-state";
-import { SCHEMA_VERSION } from "../../control/store/schema";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../control/store/schema";
+
+/** Replaces the object's tables with exactly those the first release created (migration 1), empty. */
+function firstReleaseTables(sql: SqlStorage): void {
+  const tables = sql
+    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
+    .toArray()
+    .map((r) => r.name);
+  for (const name of tables) sql.exec(`DROP TABLE "${name}"`);
+  for (const statement of MIGRATIONS[0]!.up) sql.exec(statement);
+}
 
 const FIRST_RELEASE_ROLLOUT = {
   config: {
@@ -34,8 +44,7 @@ it("reads and migrates an object written by the first release, then takes writes
   const result = await runInDurableObject(stub, async (_instance: RolloutState, state) => {
     const sql = state.storage.sql;
     // What the first release left behind: its tables, no schemaVersion, no `overrides`.
-    sql.exec(`DELETE FROM meta`);
-    sql.exec(`DELETE FROM rollouts`);
+    firstReleaseTables(sql);
     sql.exec(`INSERT INTO meta (key, value) VALUES ('version', '3'), ('globalKill', ?)`, JSON.stringify({ killed: false, reason: null, at: null, by: null }));
     sql.exec(`INSERT INTO rollouts (id, record) VALUES (?, ?)`, "legacy-shop", JSON.stringify(FIRST_RELEASE_ROLLOUT));
     sql.exec(
@@ -55,16 +64,27 @@ it("reads and migrates an object written by the first release, then takes writes
       schema,
       snapshot: await fresh.getSnapshot(-1),
       audit: await fresh.getAudit({ rolloutId: "legacy-shop" }),
-      killed: await fresh.apply({ type: "kill", id: "legacy-shop", body: { reason: "after upgrade" } }, "bob"),
+      killed: await fresh.apply({ type: "kill", id: "legacy-shop", body: { reason: "after upgrade" } }, "bob", "X-Actor: bob@example.com"),
       health: await fresh.getHealth("legacy-shop"),
+      tokenCreated: await fresh.apply({ type: "token-create", body: { name: "ci", scopes: ["read"] }, tokenId: "0123456789abcdef", hash: "ab".repeat(32) }, "admin"),
+      tokens: await fresh.listTokens(),
+      newest: await fresh.getAudit({ limit: 2 }),
     };
   });
   expect(result.schema).toBe(String(SCHEMA_VERSION));
   expect(result.snapshot).toMatchObject({
     status: "snapshot",
-    snapshot: { version: 3, overrides: { revokedBefore: null }, rollouts: [{ config: { id: "legacy-shop", percent: 25 } }] },
+    snapshot: { version: 3, overrides: { revokedBefore: null }, tokens: [], rollouts: [{ config: { id: "legacy-shop", percent: 25 } }] },
   });
   expect(result.audit[0]).toMatchObject({ action: "create", actor: "alice", after: { id: "legacy-shop", percent: 25 } });
+  expect(result.audit[0]).not.toHaveProperty("note");
+  // The migrated tables take what the new code writes: a note, a token.
+  expect(result.tokenCreated).toMatchObject({ ok: true, changed: true, version: 5 });
+  expect(result.tokens).toEqual([{ id: "0123456789abcdef", name: "ci", scopes: ["read"], createdAt: expect.any(String), createdBy: "admin", expiresAt: null }]);
+  expect(result.newest.map((e) => [e.action, e.actor, e.note])).toEqual([
+    ["token-create", "admin", undefined],
+    ["kill", "bob", "X-Actor: bob@example.com"],
+  ]);
   expect(result.killed).toMatchObject({ ok: true, changed: true, version: 4, rollout: { config: { killed: true }, killReason: "after upgrade" } });
   // Guards count from the first release's percentSince when guardSince is missing.
   expect(result.health).toMatchObject({ rollout: "legacy-shop", since: "2026-11-01T10:00:00.000Z" });

@@ -2,7 +2,7 @@
  * The admin API as the dashboard calls it: the bearer token from this tab's sessionStorage (never
  * a cookie or a URL), JSON in and out, problems (RFC 9457) on failure, If-Match on writes.
  */
-import type { AuditPage, HealthReport, Problem, RolloutList, WriteReply } from "./wire";
+import type { AuditPage, HealthReport, Problem, RolloutList, Whoami, WriteReply } from "./wire";
 
 /** sessionStorage key of the token; the browser test reads it. */
 export const TOKEN_KEY = "edge-router-admin-token";
@@ -60,6 +60,8 @@ export function adminApi(prefix: string, token: () => string | null) {
   return {
     /** Shown to operators in the "no rollouts yet" hint. */
     prefix,
+    /** Who the token is (any valid token may ask): shown in the header. */
+    whoami: () => call<Whoami>("GET", "/whoami"),
     listRollouts: () => call<RolloutList>("GET", "/rollouts"),
     health: (id: string) => call<HealthReport>("GET", `${rolloutPath(id)}/health?window=${HEALTH_WINDOW_SECONDS}`),
     audit: () => call<AuditPage>("GET", `/audit?limit=${AUDIT_ROWS}`),

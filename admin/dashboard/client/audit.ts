@@ -1,4 +1,7 @@
-/** The audit log's rows: who did what to which rollout, what changed, and why. */
+/**
+ * The audit log's rows: who did what to which rollout, what changed, and why. The actor is the
+ * token's name; what X-Actor claimed follows it, dimmed, as the entry's note.
+ */
 import { h } from "./dom";
 import { describeChange } from "./format";
 import type { AuditEntry } from "./wire";
@@ -10,7 +13,7 @@ export function auditRows(entries: readonly AuditEntry[]): HTMLTableRowElement[]
       "tr",
       {},
       h("td", {}, new Date(e.at).toLocaleString()),
-      h("td", {}, e.actor),
+      h("td", {}, e.actor, e.note ? h("span", { class: "muted" }, ` (${e.note})`) : null),
       h("td", {}, e.action),
       h("td", {}, e.rolloutId ?? "(all)"),
       h("td", {}, describeChange(e)),

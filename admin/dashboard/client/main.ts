@@ -1,6 +1,7 @@
 /**
  * The dashboard's entry point (bundled by scripts/build-dashboard.mjs into client.generated.ts):
- * sign-in, polling, rendering the state, and running the actions the operator confirms.
+ * sign-in, who the token is, polling, rendering the state, and running the actions the operator
+ * confirms.
  */
 import { GLOBAL_ACTIONS, outcomeMessage, type Action } from "./actions";
 import { adminApi, forgetToken, loadToken, saveToken, type WriteRequest } from "./api";
@@ -8,7 +9,7 @@ import { confirmAction } from "./confirm";
 import { byId, h } from "./dom";
 import { poller } from "./poll";
 import { rolloutCard } from "./rollout";
-import { message, mountGlobalActions, renderAudit, renderGlobalKill, renderSignedOut } from "./view";
+import { message, mountGlobalActions, renderAudit, renderGlobalKill, renderSignedOut, renderWhoami } from "./view";
 import type { GlobalKill, HealthReport, RolloutList } from "./wire";
 
 let token = loadToken();
@@ -34,8 +35,15 @@ function showLogin(error = ""): void {
 function start(): void {
   byId("login", HTMLElement).hidden = true;
   byId("logout", HTMLButtonElement).hidden = false;
+  void showWhoami();
   void refresh();
   polling.start();
+}
+
+/** The token's name and scopes in the header (read once per sign-in: a token's scopes never change). */
+async function showWhoami(): Promise<void> {
+  const reply = await api.whoami().catch(() => null);
+  renderWhoami(reply?.ok ? reply.data : null);
 }
 
 /** Asks, then writes; the page then shows the state the router holds (whatever the outcome). */
@@ -85,8 +93,8 @@ async function refresh(): Promise<void> {
   if (!token || busy) return;
   const list = await api.listRollouts().catch(() => null);
   if (!list) return message("error", "The router is not answering; retrying…");
-  if (list.status === 401) return showLogin("Your token was refused (401); sign in again.");
-  if (!list.ok) return message("error", `Could not load rollouts (${list.status}).`);
+  if (list.status === 401) return showLogin("Your token was refused (401): it may have expired or been revoked; sign in again.");
+  if (!list.ok) return message("error", `Could not load rollouts (${list.status})${list.problem.detail ? `: ${list.problem.detail}` : "."}`);
   const [healths, audit] = await Promise.all([
     Promise.all(
       list.data.rollouts.map((r) =>
@@ -112,7 +120,7 @@ byId("login-form", HTMLFormElement).addEventListener("submit", async (event) => 
   event.preventDefault();
   const input = byId("token", HTMLInputElement);
   token = input.value.trim();
-  const probe = await api.listRollouts().catch(() => null);
+  const probe = await api.whoami().catch(() => null);
   if (!probe) return showLogin("The router is not answering; try again.");
   if (probe.status === 401) return showLogin("That token was refused (401).");
   saveToken(token);

@@ -3,7 +3,7 @@ import type { Action } from "./actions";
 import { auditRows } from "./audit";
 import { byId, h } from "./dom";
 import { ago } from "./format";
-import type { AuditEntry, GlobalKill } from "./wire";
+import type { AuditEntry, GlobalKill, Whoami } from "./wire";
 
 /** How long a success message stays. */
 const INFO_MS = 8000;
@@ -48,8 +48,14 @@ export function renderAudit(entries: readonly AuditEntry[]): void {
   byId("audit", HTMLTableSectionElement).replaceChildren(...auditRows(entries));
 }
 
+/** Who is signed in, in the header: the token's name and scopes (nothing when unknown). */
+export function renderWhoami(who: Whoami | null): void {
+  byId("whoami", HTMLElement).textContent = who ? `signed in as ${who.name} (${who.scopes.join(", ")})` : "";
+}
+
 /** Back to the sign-in form: everything that needs the token is cleared. */
 export function renderSignedOut(error: string): void {
+  renderWhoami(null);
   byId("login", HTMLElement).hidden = false;
   byId("login-error", HTMLElement).textContent = error;
   byId("logout", HTMLButtonElement).hidden = true;

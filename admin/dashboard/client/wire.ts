@@ -144,7 +144,23 @@ export interface HealthReport {
   series: HealthPoint[];
 }
 
-export type AuditAction = "seed" | "create" | "replace" | "patch" | "delete" | "kill" | "resume" | "kill-all" | "resume-all" | "pause" | "continue" | "promote" | "advance";
+export type AuditAction =
+  | "seed"
+  | "create"
+  | "replace"
+  | "patch"
+  | "delete"
+  | "kill"
+  | "resume"
+  | "kill-all"
+  | "resume-all"
+  | "pause"
+  | "continue"
+  | "promote"
+  | "advance"
+  | "revoke-overrides"
+  | "token-create"
+  | "token-revoke";
 
 /** One audit entry (control/rollout-state.ts `AuditRecord`), newest first in `GET /audit`. */
 export interface AuditEntry {
@@ -159,6 +175,14 @@ export interface AuditEntry {
   before: unknown;
   after: unknown;
   reason: string | null;
+  /** What the request added beyond its token, e.g. `X-Actor: alice@example.com` (contracts/audit.ts). */
+  note?: string;
+}
+
+/** `GET /whoami`: the signed-in token's name and scopes (contracts/tokens.ts `Whoami`). */
+export interface Whoami {
+  name: string;
+  scopes: Array<"read" | "operate" | "admin" | "evaluate">;
 }
 
 /** `GET /audit`. */
