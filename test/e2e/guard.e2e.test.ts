@@ -2,6 +2,7 @@
  * A guarded rollout against a real `wrangler dev`, with real alarms: the new origin starts failing
  * one request in five, and the router rolls back by itself.
  */
+import { KILL_BOUND_MS, sleep } from "./kill-propagation";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { hit, startRouter, waitUntil, type Router } from "./harness";
 
@@ -50,5 +51,8 @@ it("kills a rollout by itself once the new origin's error rate breaks the guard,
   const health = (await (await router.admin("GET", "/rollouts/default/health?window=60")).json()) as { new: { errorRate: number }; verdict: { status: string } };
   expect(health.new.errorRate).toBeGreaterThan(0.1);
   await expect.poll(() => router.output(), { timeout: 5_000 }).toMatch(/"event":"guard","rollout":"default","verdict":"breach"[^\n]*"action":"kill","actor":"guard"/);
+  // The kill governs every request that starts a second after it (the freshness contract): the
+  // guard's own write refreshes no isolate directly, so the check starts once that second is up.
+  await sleep(Math.max(0, killedAt! + KILL_BOUND_MS - Date.now()));
   expect((await hit(router, "after-kill")).origin).toBe("legacy");
 });
