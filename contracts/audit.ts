@@ -14,7 +14,10 @@ export type AuditAction =
   | "continue"
   | "promote"
   | "advance"
-  | "revoke-overrides";
+  | "approve"
+  | "revoke-overrides"
+  /** The webhook settings (`PUT /notifications`); before and after never hold secrets. */
+  | "notifications";
 
 export interface AuditEntry {
   at: string;

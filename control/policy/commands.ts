@@ -10,6 +10,7 @@ import { KillBodySchema, ResumeBodySchema, RevokeOverridesBodySchema } from "../
 import type { AuditEntry } from "../../contracts/audit";
 import { toFieldIssues, type FieldIssue } from "../../contracts/field-issues";
 import { RolloutId, type ConfigSnapshot, type GlobalKill, type OverrideSettings, type RolloutConfig, type StoredRollout } from "../../contracts/rollout";
+import { approve, type ApproveCommand } from "./approve";
 import { auditDiff } from "./audit-summary";
 import { existing, invalid, invalidState, mergePatch, parseBody, replaceMeta, storeConfig, validateConfig, checkVersion } from "./rollout-writes";
 
@@ -50,6 +51,8 @@ export type Command =
   | { type: "pause"; id: string; body: unknown; ifMatch?: number }
   | { type: "continue"; id: string; body: unknown; ifMatch?: number }
   | { type: "promote"; id: string; body: unknown; ifMatch?: number }
+  /** Let a staged rollout into its next stage, one that requires approval (./approve.ts). */
+  | ApproveCommand
   /** The stage scheduler moving a rollout on (not an operator command). */
   | { type: "advance"; id: string; percent: number; reason: string };
 
@@ -240,6 +243,7 @@ const HANDLERS: Handlers = {
   pause: pauseOrContinue,
   continue: pauseOrContinue,
   promote,
+  approve,
   advance,
   "kill-all": globalKill,
   "resume-all": globalKill,
