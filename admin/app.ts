@@ -11,6 +11,7 @@ import { requireAdmin } from "./auth";
 import { dashboardHeaders, renderDashboard } from "./dashboard/page";
 import type { AdminEnv } from "./http";
 import { openApiDocument } from "./openapi";
+import { notificationRoutes } from "./routes/notifications";
 import { operationRoutes } from "./routes/operations";
 import { rolloutRoutes } from "./routes/rollouts";
 
@@ -43,6 +44,7 @@ export function createAdminApp(options: AdminOptions = {}) {
   api.get("/openapi.json", (c) => c.json(openApiDocument(apiPrefix)));
   api.use("*", requireAdmin());
   api.route("/", rolloutRoutes(options.onWrite));
+  api.route("/", notificationRoutes());
   api.route("/", operationRoutes({ onWrite: options.onWrite, isolateStats: options.isolateStats, fetcher: options.fetcher, clock: options.clock ?? Date.now }));
   api.notFound((c) => problemResponse(404, "not-found", "Not found", `No admin endpoint ${c.req.method} ${c.req.path}.`));
   api.onError((error) => {

@@ -1,4 +1,4 @@
-/** `/rollouts`: list, read, create/replace, patch, delete, the per-rollout actions, and health. */
+/** `/rollouts`: list, read, create/replace, patch, delete, the per-rollout actions (approve included), and health. */
 import { Hono } from "hono";
 import { HealthQuerySchema } from "../../contracts/admin-wire";
 import { checkId, commandProblem, etag, invalidQuery, rolloutView, stateStub, type AdminEnv } from "../http";
@@ -26,7 +26,7 @@ export function rolloutRoutes(onWrite: OnWrite): Hono<AdminEnv> {
   api.put("/rollouts/:id", (c) => writeRollout(c, "required", (id, body, ifMatch) => ({ type: "put", id, body, ifMatch }), onWrite));
   api.patch("/rollouts/:id", (c) => writeRollout(c, "required", (id, patch, ifMatch) => ({ type: "patch", id, patch, ifMatch }), onWrite));
   api.delete("/rollouts/:id", (c) => writeRollout(c, "none", (id, _body, ifMatch) => ({ type: "delete", id, ifMatch }), onWrite));
-  for (const action of ["kill", "resume", "pause", "continue", "promote"] as const) {
+  for (const action of ["kill", "resume", "pause", "continue", "promote", "approve"] as const) {
     api.post(`/rollouts/:id/${action}`, (c) => writeRollout(c, "optional", (id, body, ifMatch) => ({ type: action, id, body, ifMatch }), onWrite));
   }
 

@@ -66,19 +66,24 @@ export function saveControlState(storage: DurableObjectStorage, current: Control
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)`, String(next.version));
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('globalKill', ?)`, JSON.stringify(next.globalKill));
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('overrides', ?)`, JSON.stringify(next.overrides));
-    sql.exec(
-      `INSERT INTO audit (at, actor, action, rollout_id, version, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      audit.at,
-      audit.actor,
-      audit.action,
-      audit.rolloutId,
-      audit.version,
-      JSON.stringify(audit.before),
-      JSON.stringify(audit.after),
-      audit.reason,
-    );
-    sql.exec(`DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?`, AUDIT_RETENTION);
+    insertAudit(sql, audit);
   });
+}
+
+/** Appends an audit entry and drops the oldest beyond AUDIT_RETENTION (call inside the write's transaction). */
+export function insertAudit(sql: SqlStorage, audit: AuditEntry): void {
+  sql.exec(
+    `INSERT INTO audit (at, actor, action, rollout_id, version, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    audit.at,
+    audit.actor,
+    audit.action,
+    audit.rolloutId,
+    audit.version,
+    JSON.stringify(audit.before),
+    JSON.stringify(audit.after),
+    audit.reason,
+  );
+  sql.exec(`DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?`, AUDIT_RETENTION);
 }
 
 /** Audit entries, newest first. */

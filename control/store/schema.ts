@@ -31,6 +31,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE IF NOT EXISTS health_slots (rollout_id TEXT NOT NULL, slot INTEGER NOT NULL, stats TEXT NOT NULL, PRIMARY KEY (rollout_id, slot))`,
     ],
   },
+  {
+    version: 2,
+    why: "notifications: webhook settings, the delivery queue and its history, the alarm's notice marks",
+    up: [
+      `CREATE TABLE webhooks (id TEXT PRIMARY KEY, position INTEGER NOT NULL, record TEXT NOT NULL)`,
+      `CREATE TABLE deliveries (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, status TEXT NOT NULL, record TEXT NOT NULL)`,
+      `CREATE TABLE notice_marks (rollout_id TEXT PRIMARY KEY, record TEXT NOT NULL)`,
+    ],
+  },
 ];
 
 /** The schema version this code writes. */
