@@ -35,9 +35,9 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     why: "notifications: webhook settings, the delivery queue and its history, the alarm's notice marks",
     up: [
-      `CREATE TABLE webhooks (id TEXT PRIMARY KEY, position INTEGER NOT NULL, record TEXT NOT NULL)`,
-      `CREATE TABLE deliveries (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, status TEXT NOT NULL, record TEXT NOT NULL)`,
-      `CREATE TABLE notice_marks (rollout_id TEXT PRIMARY KEY, record TEXT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, position INTEGER NOT NULL, record TEXT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, status TEXT NOT NULL, record TEXT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS notice_marks (rollout_id TEXT PRIMARY KEY, record TEXT NOT NULL)`,
     ],
   },
 ];
