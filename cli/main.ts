@@ -15,7 +15,7 @@ import { bucket } from "./commands/bucket";
 import { status } from "./commands/status";
 import { tail } from "./commands/tail";
 import { watch } from "./commands/watch";
-import { kill, pauseOrContinue, promote, resume, set } from "./commands/write";
+import { approve, kill, pauseOrContinue, promote, resume, set } from "./commands/write";
 import type { Context, Io } from "./context";
 import { CliError, EXIT, type ExitCode } from "./exit";
 import { pickColors } from "./format";
@@ -31,6 +31,7 @@ const RUN: Record<string, (ctx: Context) => Promise<void>> = {
   pause: (ctx) => pauseOrContinue(ctx, "pause"),
   continue: (ctx) => pauseOrContinue(ctx, "continue"),
   promote,
+  approve,
   apply,
   watch,
   bucket,

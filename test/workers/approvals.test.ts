@@ -49,6 +49,11 @@ describe("approval gates", () => {
     // An hour ahead of real time, on a slot boundary: alarms set from this clock never fire by themselves.
     const t0 = Math.ceil(Date.now() / 10_000) * 10_000 + 3_600_000;
     await setClock(t0);
+    const hook = `gate-${crypto.randomUUID().slice(0, 8)}`;
+    const hooks = await adminJson("PUT", "/notifications", {
+      webhooks: [{ id: "release", url: `${env.TEST_WEBHOOK_RECEIVER}/hooks/${hook}`, events: ["approval-needed", "advance"], secret: env.TEST_WEBHOOK_SECRET }],
+    });
+    expect(hooks.status).toBe(200);
     await create("gated", {
       percent: 0,
       stages: [
