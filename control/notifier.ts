@@ -9,10 +9,10 @@ import type { DeliveryView } from "../contracts/admin-wire";
 import { notificationsView, type Notifications, type NotificationsView, type Webhook } from "../contracts/notifications";
 import type { ControlState } from "./policy/commands";
 import { putNotifications, type SettingsOutcome } from "./policy/notification-settings";
-import { afterAttempt, deliveryHeaders, due, nextDueAt, notificationPayload, plan, trimHistory, type Delivery, type NotificationInput } from "./policy/notifications";
+import { afterAttempt, capPending, deliveryHeaders, due, nextDueAt, notificationPayload, plan, trimHistory, type Delivery, type NotificationInput } from "./policy/notifications";
 import { alarmNotices, type NoticeMarks } from "./policy/notify-events";
 import type { Evaluation } from "./policy/schedule";
-import { loadDeliveries, loadMarks, loadWebhooks, saveDeliveries, saveMarks, saveWebhooks } from "./store/notification-store";
+import { deleteMarks, loadDeliveries, loadMarks, loadWebhooks, saveDeliveries, saveMarks, saveWebhooks } from "./store/notification-store";
 
 /** A receiver gets this long to answer before the attempt counts as failed (and is retried). */
 export const DELIVERY_TIMEOUT_MS = 10_000;
@@ -57,8 +57,14 @@ export class Notifier {
     const now = this.now();
     const planned = events.flatMap((e) => plan(this.settings.webhooks, notificationPayload(e), now, this.newId));
     if (!planned.length) return;
-    this.queue = [...this.queue, ...planned];
-    saveDeliveries(this.storage.sql, planned, []);
+    const { queue, dropped } = capPending([...this.queue, ...planned]);
+    this.queue = queue;
+    saveDeliveries(this.storage.sql, [...planned, ...dropped], []);
+  }
+
+  /** A deleted rollout's notice marks go with it. */
+  forget(rolloutId: string): void {
+    if (this.marks.delete(rolloutId)) deleteMarks(this.storage.sql, rolloutId);
   }
 
   /** The alarm's own notices for the rollouts it evaluated without acting on them. */

@@ -59,6 +59,7 @@ export class RolloutState extends DurableObject<Env> {
     this.state = next;
     this.snapshot = undefined;
     this.notifier.enqueue(events);
+    if (audit.action === "delete" && audit.rolloutId) this.notifier.forget(audit.rolloutId);
     this.ctx.waitUntil(this.ensureAlarm());
   }
 

@@ -50,3 +50,7 @@ export function loadMarks(sql: SqlStorage): Map<string, NoticeMarks> {
 export function saveMarks(sql: SqlStorage, rolloutId: string, marks: NoticeMarks): void {
   sql.exec(`INSERT OR REPLACE INTO notice_marks (rollout_id, record) VALUES (?, ?)`, rolloutId, JSON.stringify(marks));
 }
+
+export function deleteMarks(sql: SqlStorage, rolloutId: string): void {
+  sql.exec(`DELETE FROM notice_marks WHERE rollout_id = ?`, rolloutId);
+}

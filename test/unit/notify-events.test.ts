@@ -8,6 +8,7 @@ import type { Verdict } from "../../contracts/guard";
 import { NotificationsSchema, type Notifications } from "../../contracts/notifications";
 import { applyCommand, EMPTY_STATE, type Command, type ControlState } from "../../control/policy/commands";
 import { putNotifications } from "../../control/policy/notification-settings";
+import { afterAttempt, capPending, notificationPayload, plan } from "../../control/policy/notifications";
 import { alarmNotices, commandEvents } from "../../control/policy/notify-events";
 import type { Evaluation } from "../../control/policy/schedule";
 
@@ -179,5 +180,21 @@ describe("notification settings", () => {
       ok: false,
       error: { issues: [{ pointer: "/webhooks/0/events/0" }] },
     });
+  });
+});
+
+describe("the delivery queue's bound", () => {
+  const hook = NotificationsSchema.parse({ webhooks: [{ id: "ops", url: "https://hooks.example.com/ops", events: ["guard-warning"], secret: "0123456789abcdef" }] }).webhooks;
+  const warning = (i: number) => plan(hook, notificationPayload({ event: "guard-warning", rolloutId: "r", at: t0 + i, actor: "guard" }), t0 + i, () => `d-${i}`)[0]!;
+
+  it("gives up the oldest pending deliveries beyond the bound, saying why, so that the newest still go out", () => {
+    const delivered = afterAttempt(warning(0), { ok: true, status: 200 }, t0);
+    const queue = [delivered, ...Array.from({ length: 5 }, (_, i) => warning(i + 1))];
+    const { queue: capped, dropped } = capPending(queue, 3);
+    expect(dropped.map((d) => d.id)).toEqual(["d-1", "d-2"]);
+    expect(dropped[0]).toMatchObject({ status: "failed", nextAttemptAt: null, lastError: "dropped: more than 3 deliveries were waiting" });
+    expect(capped.filter((d) => d.status === "pending").map((d) => d.id)).toEqual(["d-3", "d-4", "d-5"]);
+    expect(capped[0]).toBe(delivered);
+    expect(capPending(queue, 5)).toEqual({ queue, dropped: [] });
   });
 });
