@@ -38,6 +38,8 @@ export default defineConfig({
                 TEST_FLAKY_ORIGIN: inject("flakyOrigin"),
                 TEST_SLOW_ORIGIN: inject("slowOrigin"),
                 TEST_DROP_ORIGIN: inject("dropOrigin"),
+                TEST_WEBHOOK_RECEIVER: inject("webhookReceiver"),
+                TEST_WEBHOOK_SECRET: inject("webhookSecret"),
               },
             },
           })),

@@ -13,6 +13,7 @@ import { authenticate } from "./auth";
 import { dashboardHeaders, renderDashboard } from "./dashboard/page";
 import type { AdminEnv } from "./http";
 import { openApiDocument } from "./openapi";
+import { notificationRoutes } from "./routes/notifications";
 import { operationRoutes } from "./routes/operations";
 import { rolloutRoutes } from "./routes/rollouts";
 import { tokenRoutes } from "./routes/tokens";
@@ -52,6 +53,7 @@ export function createAdminApp(options: AdminOptions = {}) {
   const clock = options.clock ?? Date.now;
   api.use("*", authenticate({ snapshotTokens: options.snapshotTokens, clock }));
   api.route("/", rolloutRoutes(options.onWrite));
+  api.route("/", notificationRoutes());
   api.route("/", operationRoutes({ onWrite: options.onWrite, isolateStats: options.isolateStats, fetcher: options.fetcher, clock }));
   api.route("/", tokenRoutes(options.onWrite));
   api.notFound((c) => problemResponse(404, "not-found", "Not found", `No admin endpoint ${c.req.method} ${c.req.path}.`));

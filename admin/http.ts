@@ -55,6 +55,7 @@ export function rolloutView(stored: RolloutRecord): RolloutView {
     percentSince: stored.percentSince ?? stored.updatedAt,
     paused: stored.paused ?? false,
     pauseReason: stored.pauseReason ?? null,
+    approval: stored.approval && stored.approval.fromPercent === stored.config.percent ? stored.approval : null,
     stage: stored.stage,
     config: stored.config,
   };

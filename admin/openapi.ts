@@ -5,7 +5,10 @@
  */
 import * as z from "../contracts/zod";
 import { RolloutConfigShape } from "../contracts/rollout";
+import { NotificationsPutSchema } from "../contracts/notifications";
 import {
+  ApproveBodySchema,
+  DeliveriesQuerySchema,
   KillBodySchema,
   ResumeBodySchema,
   AnalyticsQuerySchema,
@@ -142,6 +145,18 @@ export const ENDPOINTS: Endpoint[] = [
     responses: { 200: "Promoted", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "No stages, at the last stage, or killed" },
   },
   {
+    method: "post",
+    path: "/rollouts/{id}/approve",
+    scope: "operate",
+    summary: "Approve the next stage (one with requiresApproval): the scheduler enters it at its next check",
+    description:
+      "The approval is stored for that stage, from the current percentage: a kill or pause keeps it, a change of percentage ends it. " +
+      "The stage is entered within 5 s once its hold, guard and schedule allow. Approving a stage already approved changes nothing.",
+    body: { schema: ApproveBodySchema, required: false, example: { reason: "go/no-go: error rate 0.04%, p95 +6 ms; signed off by the release manager" } },
+    ifMatch: true,
+    responses: { 200: "Approved (or `changed: false`)", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "No next stage waits for an approval (invalid-state)" },
+  },
+  {
     method: "get",
     path: "/rollouts/{id}/health",
     scope: "read",
@@ -210,6 +225,40 @@ export const ENDPOINTS: Endpoint[] = [
       501: "CF_ACCOUNT_ID or CF_API_TOKEN not configured",
       502: "The SQL API failed",
     },
+  },
+  {
+    method: "get",
+    path: "/notifications",
+    scope: "read",
+    summary: "The webhook settings (secrets are write-only: `secretSet: true` instead)",
+    responses: { 200: "The webhooks", 401: "Missing or wrong admin token" },
+  },
+  {
+    method: "put",
+    path: "/notifications",
+    scope: "admin",
+    summary: "Replace the webhook settings",
+    description:
+      "Each webhook receives a signed JSON POST for the events it lists (`x-edge-router-signature: sha256=<hex HMAC-SHA256 of timestamp.body>`), " +
+      "sent by the Durable Object and retried with exponential backoff for up to 24 h. A webhook without `secret` keeps the secret stored for its id; a new id needs one.",
+    body: {
+      schema: NotificationsPutSchema,
+      required: true,
+      example: {
+        webhooks: [
+          { id: "ops-slack", url: "https://hooks.example.com/edge-router", events: ["kill", "guard-breach", "approval-needed"], secret: "4f9c2e7a1b3d5f60a8e2c4b6d8f0a2c4" },
+        ],
+      },
+    },
+    responses: { 200: "Stored (or `changed: false`)", 400: WRITE_ERRORS[400], 401: "Missing or wrong token", 415: WRITE_ERRORS[415], 422: WRITE_ERRORS[422] },
+  },
+  {
+    method: "get",
+    path: "/notifications/deliveries",
+    scope: "read",
+    summary: "Recent webhook deliveries, newest first: pending (with the next attempt), delivered or failed",
+    query: DeliveriesQuerySchema,
+    responses: { 200: "Deliveries", 400: "Invalid query", 401: "Missing or wrong admin token" },
   },
   {
     method: "get",

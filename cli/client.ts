@@ -13,7 +13,7 @@ export type { RolloutList, RolloutView, WriteReply };
  * the rest is shown when the router sends it.
  */
 export type Health = Pick<HealthReport, "rollout" | "windowSeconds" | "legacy" | "new"> & {
-  verdict: Pick<HealthReport["verdict"], "status" | "summary"> & Partial<Pick<HealthReport["verdict"], "breaches">>;
+  verdict: Pick<HealthReport["verdict"], "status" | "summary"> & Partial<Pick<HealthReport["verdict"], "breaches" | "warnings">>;
 } & Partial<Pick<HealthReport, "status" | "stage" | "now">>;
 
 /** RFC 9457 problem as the router writes it. */

@@ -16,7 +16,7 @@ import { status } from "./commands/status";
 import { tail } from "./commands/tail";
 import { token } from "./commands/token";
 import { watch } from "./commands/watch";
-import { kill, pauseOrContinue, promote, resume, set } from "./commands/write";
+import { approve, kill, pauseOrContinue, promote, resume, set } from "./commands/write";
 import type { Context, Io } from "./context";
 import { CliError, EXIT, type ExitCode } from "./exit";
 import { pickColors } from "./format";
@@ -32,6 +32,7 @@ const RUN: Record<string, (ctx: Context) => Promise<void>> = {
   pause: (ctx) => pauseOrContinue(ctx, "pause"),
   continue: (ctx) => pauseOrContinue(ctx, "continue"),
   promote,
+  approve,
   apply,
   watch,
   bucket,

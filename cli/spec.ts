@@ -143,6 +143,19 @@ export const COMMANDS: CommandSpec[] = [
     examples: ["edge-router promote checkout-v2"],
   },
   {
+    name: "approve",
+    args: "<id>",
+    min: 1,
+    max: 1,
+    summary: "let a staged rollout into its next stage, one that requires approval (a go/no-go)",
+    details:
+      "Reads the rollout, then approves with If-Match of the version read, so you approve the stage you saw. The\n" +
+      "scheduler enters it within 5 s once its hold, guard and schedule allow. Refused (exit 7) when no next stage\n" +
+      "waits for an approval. The reason goes into the audit log.",
+    options: [...REMOTE, "reason"],
+    examples: ['edge-router approve checkout-v2 --reason "go/no-go: error rate 0.04%, p95 +6 ms"'],
+  },
+  {
     name: "apply",
     args: "<file.json>",
     min: 1,

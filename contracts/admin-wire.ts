@@ -4,9 +4,10 @@
  * ./rollout.ts), and the types of what it answers.
  */
 import type { AuditRecord } from "./audit";
-import type { GlobalKill, StoredRollout, RolloutConfig } from "./rollout";
+import type { GlobalKill, StageApproval, StoredRollout, RolloutConfig } from "./rollout";
 import { RolloutConfigShape, RolloutId } from "./rollout";
 import type { Verdict } from "./guard";
+import type { NotificationEvent } from "./notifications";
 import type { HealthSummary, VariantSummary } from "./health";
 import type { VarProblem } from "./vars";
 import * as z from "./zod";
@@ -29,6 +30,9 @@ export const RevokeOverridesBodySchema = z.strictObject({
 
 /** Body of `POST .../resume` and `POST /resume`. */
 export const ResumeBodySchema = z.strictObject({ reason: Reason });
+
+/** Body of `POST /rollouts/:id/approve`: why (goes into the audit log). */
+export const ApproveBodySchema = z.strictObject({ reason: Reason });
 
 export const AuditQuerySchema = z.strictObject({
   limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 100),
@@ -55,6 +59,11 @@ export const AnalyticsQuerySchema = z.strictObject({
   minutes: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(7 * 24 * 60)), 60),
 });
 
+export const DeliveriesQuerySchema = z.strictObject({
+  /** How many deliveries, newest first. */
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(200)), 50),
+});
+
 export const HealthQuerySchema = z.strictObject({
   /** Seconds of history to summarise (rounded up to whole 10 s slots; at most the hour kept). */
   window: z._default(z.coerce.number().check(z.int(), z.gte(10), z.lte(3600)), 60),
@@ -77,6 +86,12 @@ export interface StageView {
   nextDueAt: string | null;
   /** Why it is not moving, or what it will do next. */
   waiting: string | null;
+  /**
+   * The next stage requires an operator's approval that has not been given yet (`POST …/approve`
+   * is accepted now). `waiting` says whether the hold, the guard or the approval holds it back.
+   * Always sent; optional here because the CLI may talk to a router older than approvals.
+   */
+  awaitingApproval?: boolean;
 }
 
 /** A stored rollout with what the control plane derives about it now. */
@@ -116,6 +131,8 @@ export interface RolloutView {
   percentSince: string;
   paused: boolean;
   pauseReason: string | null;
+  /** The operator's approval of the next stage, while it holds (see StoredRollout.approval). Always sent; absent from older routers. */
+  approval?: StageApproval | null;
   stage: StageView | null;
   config: RolloutConfig;
 }
@@ -141,4 +158,30 @@ export interface WriteResult {
 /** `GET /audit`. */
 export interface AuditPage {
   entries: AuditRecord[];
+}
+
+/** One webhook delivery as `GET /notifications/deliveries` lists it (times ISO-8601). */
+export interface DeliveryView {
+  /** Also sent as `x-edge-router-delivery`, the same on every attempt. */
+  id: string;
+  webhookId: string;
+  url: string;
+  event: NotificationEvent;
+  rollout: string | null;
+  /** The payload's one-line text. */
+  text: string;
+  createdAt: string;
+  attempts: number;
+  /** `pending` (will be tried again at `nextAttemptAt`), `delivered` (a 2xx came back), or `failed` (given up). */
+  status: "pending" | "delivered" | "failed";
+  nextAttemptAt: string | null;
+  /** HTTP status of the last attempt; null without a response. */
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+}
+
+/** `GET /notifications/deliveries`: newest first. */
+export interface DeliveryList {
+  deliveries: DeliveryView[];
 }

@@ -16,7 +16,10 @@ export type AuditAction =
   | "advance"
   | "revoke-overrides"
   | "token-create"
-  | "token-revoke";
+  | "token-revoke"
+  | "approve"
+  /** The webhook settings (`PUT /notifications`); before and after never hold secrets. */
+  | "notifications";
 
 export interface AuditEntry {
   at: string;

@@ -23,3 +23,6 @@ export function span(ms: number): string {
   const s = Math.ceil(ms / 1000);
   return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 }
+
+/** A ratio as a multiple, up to two decimals: 1.2 → "1.2×", 3 → "3×", 1.256 → "1.26×". */
+export const times = (x: number): string => `${Number(x.toFixed(2))}×`;

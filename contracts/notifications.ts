@@ -63,6 +63,10 @@ const Events = z.array(Event).check(
   }),
 );
 
+const Secret = z
+  .string()
+  .check(z.minLength(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`), z.maxLength(MAX_SECRET_LENGTH, `must be at most ${MAX_SECRET_LENGTH} characters`));
+
 /**
  * One receiver. The `secret` keys the HMAC-SHA256 signature of every delivery
  * (`x-edge-router-signature`); it is write-only: views show `secretSet: true` instead.
@@ -73,33 +77,46 @@ export const WebhookSchema = z.strictObject({
   id: z.string().check(z.regex(SLUG, "must be a slug: lowercase letters, digits and '-', 1-64 characters, not starting with '-'")),
   url: WebhookUrl,
   events: Events,
-  secret: z
-    .string()
-    .check(z.minLength(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`), z.maxLength(MAX_SECRET_LENGTH, `must be at most ${MAX_SECRET_LENGTH} characters`)),
+  secret: Secret,
 });
 
+/** A list of webhooks: at most MAX_WEBHOOKS, ids unique. */
+function webhookList<S extends z.ZodMiniType<{ id: string }>>(item: S) {
+  return z.array(item).check(
+    z.maxLength(MAX_WEBHOOKS, `at most ${MAX_WEBHOOKS} webhooks`),
+    z.superRefine((hooks: Array<{ id: string }>, ctx) => {
+      hooks.forEach((hook, i) => {
+        if (hooks.findIndex((h) => h.id === hook.id) !== i)
+          ctx.issues.push({ code: "custom", message: `duplicates the id ${JSON.stringify(hook.id)} of an earlier webhook`, input: hook.id, path: [i, "id"] });
+      });
+    }),
+  );
+}
+
 /**
- * The notification settings (PUT body).
+ * The notification settings as stored: every webhook with its secret.
  *
  * @example { "webhooks": [{ "id": "ops-slack", "url": "https://hooks.example.com/edge-router", "events": ["kill", "guard-breach"], "secret": "4f9c2e7a1b3d5f60a8e2c4b6d8f0a2c4" }] }
  */
 export const NotificationsSchema = z.strictObject({
   /** @default [] */
-  webhooks: z._default(
-    z.array(WebhookSchema).check(
-      z.maxLength(MAX_WEBHOOKS, `at most ${MAX_WEBHOOKS} webhooks`),
-      z.superRefine((hooks, ctx) => {
-        hooks.forEach((hook, i) => {
-          if (hooks.findIndex((h) => h.id === hook.id) !== i)
-            ctx.issues.push({ code: "custom", message: `duplicates the id ${JSON.stringify(hook.id)} of an earlier webhook`, input: hook.id, path: [i, "id"] });
-        });
-      }),
-    ),
-    [],
-  ),
+  webhooks: z._default(webhookList(WebhookSchema), []),
+});
+
+/**
+ * The body of `PUT /notifications`: like the stored settings, except that a webhook may leave out
+ * its `secret` to keep the one stored for the same id (secrets are write-only, so a client that
+ * read the settings cannot send them back). A new id needs a secret.
+ *
+ * @example { "webhooks": [{ "id": "ops-slack", "url": "https://hooks.example.com/edge-router", "events": ["kill", "guard-breach", "approval-needed"] }] }
+ */
+export const NotificationsPutSchema = z.strictObject({
+  /** @default [] */
+  webhooks: z._default(webhookList(z.extend(WebhookSchema, { secret: z.optional(Secret) })), []),
 });
 
 export type Webhook = z.infer<typeof WebhookSchema>;
+export type NotificationsPut = z.infer<typeof NotificationsPutSchema>;
 export type Notifications = z.infer<typeof NotificationsSchema>;
 export type NotificationsInput = z.input<typeof NotificationsSchema>;
 

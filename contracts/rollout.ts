@@ -8,6 +8,7 @@ import { JwtSource } from "./identity";
 import { HASH_SPEC_VERSION } from "./hash";
 import { Percent } from "./percent";
 import type { SnapshotToken } from "./tokens";
+import { ScheduleSchema } from "./schedule";
 import { StagesSchema } from "./stages";
 import * as z from "./zod";
 
@@ -117,6 +118,8 @@ export const RolloutConfigShape = z.strictObject({
   guard: z.optional(GuardSchema),
   /** Automatic promotion: percentages and hold times (see control/policy/stages.ts). */
   stages: z.optional(StagesSchema),
+  /** When stages may start and advance: `startAt` and weekly advance windows (see contracts/schedule.ts). */
+  schedule: z.optional(ScheduleSchema),
 });
 
 /** Rules that span fields, each reported at the field an operator must change. */
@@ -127,6 +130,14 @@ const crossFieldRules = z.superRefine((config: z.infer<typeof RolloutConfigShape
       path: ["guard", "action"],
       message: 'is "pause", but this rollout has no stages: a pause only stops stages from advancing, so a breach would do nothing. Add stages, or use "kill"',
       input: config.guard.action,
+    });
+  }
+  if (config.schedule && !config.stages) {
+    ctx.issues.push({
+      code: "custom",
+      path: ["schedule"],
+      message: "is set, but this rollout has no stages: a schedule only times stage moves, so it would do nothing. Add stages, or leave schedule out",
+      input: config.schedule,
     });
   }
 });
@@ -157,6 +168,23 @@ export interface StoredRollout {
   /** Stages stopped advancing (by an operator or a guard with action "pause"). */
   paused?: boolean;
   pauseReason?: string | null;
+  /**
+   * An operator's approval of the next stage (one with `requiresApproval`). Valid only while the
+   * rollout is still at `fromPercent` and its next stage is at `percent`; a change of percentage
+   * clears it, a kill or pause does not. Absent in rollouts stored before approvals existed.
+   */
+  approval?: StageApproval | null;
+}
+
+/** Who let a rollout into which stage (`POST /rollouts/:id/approve`). */
+export interface StageApproval {
+  /** The approved stage's percentage. */
+  percent: number;
+  /** The percentage the rollout was at when approved. */
+  fromPercent: number;
+  at: string;
+  by: string;
+  reason: string | null;
 }
 
 /** The global kill switch: above every rollout's own. */

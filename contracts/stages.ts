@@ -12,10 +12,15 @@ export const StageSchema = z.strictObject({
   percent: Percent,
   /** How long to stay at this stage (with a healthy guard) before moving on. */
   holdSeconds: z.number().check(z.int("must be a whole number of seconds"), z.gte(0), z.lte(MAX_HOLD_SECONDS, "must be at most 30 days")),
+  /**
+   * The scheduler enters this stage only after an operator approves it (`POST …/approve`), however
+   * healthy the stage before it is: a go/no-go decision point. Absent = no approval needed.
+   */
+  requiresApproval: z.optional(z.boolean()),
 });
 
 /**
- * @example [{ "percent": 10, "holdSeconds": 600 }, { "percent": 25, "holdSeconds": 600 }, { "percent": 50, "holdSeconds": 1800 }, { "percent": 100, "holdSeconds": 0 }]
+ * @example [{ "percent": 10, "holdSeconds": 600 }, { "percent": 25, "holdSeconds": 600 }, { "percent": 50, "holdSeconds": 1800, "requiresApproval": true }, { "percent": 100, "holdSeconds": 0 }]
  */
 export const StagesSchema = z.array(StageSchema).check(
   z.minLength(1, "needs at least one stage"),

@@ -4,17 +4,20 @@
  * Policy lives in ./commands.ts; this class loads, calls it, and saves. Tables: see STORAGE.md.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { HealthReport, RolloutRecord } from "../contracts/admin-wire";
+import type { DeliveryView, HealthReport, RolloutRecord } from "../contracts/admin-wire";
 import type { AuditEntry, AuditRecord } from "../contracts/audit";
 import type { SnapshotReply } from "../contracts/config-source";
 import type { HealthFlush } from "../contracts/health";
+import type { NotificationsView } from "../contracts/notifications";
 import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
 import type { ReplicaRef } from "../contracts/replicas";
 import { tokenView, type TokenView } from "../contracts/tokens";
 import { readEnvConfig, type VarProblem } from "../contracts/vars";
 import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type CommandError, type ControlState } from "./policy/commands";
 import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows } from "./policy/health-windows";
-import { evaluateRollouts, GUARD_INTERVAL_MS, guardSince, guardVerdict, isWatched, rolloutStatus, stageView } from "./policy/schedule";
+import { commandEvents } from "./policy/notify-events";
+import { evaluateRollouts, GUARD_INTERVAL_MS, guardSince, guardVerdict, isWatched, rolloutStatus, stageView, type Evaluation } from "./policy/schedule";
+import { Notifier } from "./notifier";
 import { type AuditQuery, loadControlState, readAudit, saveControlState } from "./store/config-store";
 import { dropSlotsBefore, loadWindows, saveSlots } from "./store/health-store";
 import { migrate } from "./store/schema";
@@ -28,6 +31,8 @@ export type WriteReply =
   | { ok: true; changed: boolean; created: boolean; version: number; rollout: RolloutRecord | null; globalKill: GlobalKill; notices: string[] }
   | { ok: false; error: CommandError };
 
+export type NotificationsReply = { ok: true; changed: boolean; settings: NotificationsView } | { ok: false; error: CommandError };
+
 export class RolloutState extends DurableObject<Env> {
   private state: ControlState = EMPTY_STATE;
   private snapshot: ConfigSnapshot | undefined;
@@ -36,6 +41,7 @@ export class RolloutState extends DurableObject<Env> {
   private lastLogged = new Map<string, string>();
   /** Injectable clock, so tests can control time. */
   now: () => Date = () => new Date();
+  private readonly notifier: Notifier;
 
   /** The regional read tier this primary pushes every write to (CONFIG_REPLICA_REGIONS). */
   private readonly replicas: ReplicaRef[];
@@ -46,15 +52,22 @@ export class RolloutState extends DurableObject<Env> {
     migrate(ctx.storage);
     this.state = loadControlState(ctx.storage.sql);
     this.windows = loadWindows(ctx.storage.sql, this.now().getTime());
+    this.notifier = new Notifier(ctx.storage, () => this.now().getTime());
   }
 
-  /** Persist `next` (diffed against the current state) and its audit entry in one transaction. */
+  /**
+   * Persist `next` (diffed against the current state) and its audit entry in one transaction, and
+   * queue the notifications it sends (delivered by the alarm, never by the request).
+   */
   private save(next: ControlState, audit: AuditEntry): void {
     saveControlState(this.ctx.storage, this.state, next, audit);
+    const events = commandEvents(audit, this.state, next);
     this.state = next;
     this.snapshot = undefined;
     if (this.replicas.length) this.ctx.waitUntil(this.pushToReplicas());
-    if ([...next.rollouts.values()].some(isWatched)) this.ctx.waitUntil(this.ensureAlarm());
+    this.notifier.enqueue(events);
+    if (audit.action === "delete" && audit.rolloutId) this.notifier.forget(audit.rolloutId);
+    this.ctx.waitUntil(this.ensureAlarm());
   }
 
   /**
@@ -70,9 +83,22 @@ export class RolloutState extends DurableObject<Env> {
     if (failed.length) console.error(JSON.stringify({ event: "replica-push-failed", replicas: failed, version: this.state.version }));
   }
 
-  /** Keeps the guard/stage alarm running while any rollout has a guard or stages. */
+  /** The guard/stage check while a rollout not killed has a guard or stages. */
+  private watching(): boolean {
+    return [...this.state.rollouts.values()].some((r) => isWatched(r) && !r.config.killed);
+  }
+
+  /**
+   * Keeps the alarm running while any rollout has a guard or stages, and brings it forward when a
+   * delivery is due sooner.
+   */
   private async ensureAlarm(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(this.now().getTime() + GUARD_INTERVAL_MS);
+    const current = await this.ctx.storage.getAlarm();
+    const due = this.notifier.nextDueAt();
+    if (current === null) {
+      const at = this.watching() ? this.now().getTime() + GUARD_INTERVAL_MS : due;
+      if (at !== null) await this.ctx.storage.setAlarm(due !== null ? Math.min(at, due) : at);
+    } else if (due !== null && due < current) await this.ctx.storage.setAlarm(due);
   }
 
   /** Health counters from an isolate (at most about one call per isolate per second). */
@@ -83,14 +109,18 @@ export class RolloutState extends DurableObject<Env> {
     saveSlots(this.ctx.storage.sql, touched);
   }
 
-  /** Every GUARD_INTERVAL_MS: guards roll back unhealthy rollouts, stages move healthy ones on. */
+  /**
+   * Every GUARD_INTERVAL_MS: guards roll back unhealthy rollouts, stages move healthy ones on, the
+   * notices go out (approval needed, warnings); and whenever a webhook delivery is due: it is sent.
+   */
   override async alarm(): Promise<void> {
     const now = this.now();
     const t = now.getTime();
     this.windows = prune(this.windows, t);
     dropSlotsBefore(this.ctx.storage.sql, t - RETENTION_MS);
+    const quiet: Evaluation[] = [];
     for (const evaluation of evaluateRollouts(this.state, this.windows, t)) {
-      const { rolloutId, verdict, plan, command, actor } = evaluation;
+      const { command, actor } = evaluation;
       let applied: string | undefined;
       if (command && actor) {
         const outcome = applyCommand(this.state, command, { now, actor });
@@ -99,25 +129,34 @@ export class RolloutState extends DurableObject<Env> {
           applied = outcome.audit.action;
         }
       }
-      const key = `${verdict.status}|${plan?.action ?? ""}|${applied ?? ""}`;
-      if (applied || this.lastLogged.get(rolloutId) !== key) {
-        this.lastLogged.set(rolloutId, key);
-        console.log(
-          JSON.stringify({
-            event: "guard",
-            rollout: rolloutId,
-            verdict: verdict.status,
-            summary: verdict.summary,
-            samples: verdict.samples,
-            ...(plan ? { stage: plan.action, stageReason: plan.reason } : {}),
-            ...(applied ? { action: applied, actor } : {}),
-          }),
-        );
-      }
+      if (!applied) quiet.push(evaluation);
+      this.log(evaluation, applied);
     }
-    if ([...this.state.rollouts.values()].some((r) => isWatched(r) && !r.config.killed)) {
-      await this.ctx.storage.setAlarm(this.now().getTime() + GUARD_INTERVAL_MS);
-    }
+    this.notifier.notice(this.state, quiet);
+    await this.notifier.deliverDue();
+    const due = this.notifier.nextDueAt();
+    const next = this.watching() ? this.now().getTime() + GUARD_INTERVAL_MS : null;
+    const at = due !== null && (next === null || due < next) ? due : next;
+    if (at !== null) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** One `"event":"guard"` log line per rollout when its verdict, plan or action changes. */
+  private log(evaluation: Evaluation, applied: string | undefined): void {
+    const { rolloutId, verdict, plan, actor } = evaluation;
+    const key = `${verdict.status}|${plan?.action ?? ""}|${applied ?? ""}`;
+    if (!applied && this.lastLogged.get(rolloutId) === key) return;
+    this.lastLogged.set(rolloutId, key);
+    console.log(
+      JSON.stringify({
+        event: "guard",
+        rollout: rolloutId,
+        verdict: verdict.status,
+        summary: verdict.summary,
+        samples: verdict.samples,
+        ...(plan ? { stage: plan.action, stageReason: plan.reason } : {}),
+        ...(applied ? { action: applied, actor } : {}),
+      }),
+    );
   }
 
   private record(r: StoredRollout): RolloutRecord {
@@ -208,5 +247,22 @@ export class RolloutState extends DurableObject<Env> {
   /** Audit entries, newest first. */
   async getAudit(query: AuditQuery = {}): Promise<AuditRecord[]> {
     return readAudit(this.ctx.storage.sql, query);
+  }
+
+  /** The webhook settings, without secrets. */
+  async getNotifications(): Promise<NotificationsView> {
+    return this.notifier.view();
+  }
+
+  /** Replaces the webhook settings as `actor` (a webhook without `secret` keeps its stored one); `note` as for apply. */
+  async putNotifications(body: unknown, actor: string, note?: string): Promise<NotificationsReply> {
+    const outcome = this.notifier.put(body, actor, this.state.version, note);
+    if (!outcome.ok) return outcome;
+    return { ok: true, changed: outcome.changed, settings: this.notifier.view() };
+  }
+
+  /** Recent webhook deliveries, newest first. */
+  async listDeliveries(limit = 50): Promise<DeliveryView[]> {
+    return this.notifier.recent(limit);
   }
 }

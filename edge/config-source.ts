@@ -20,8 +20,15 @@ export class DurableObjectConfigSource implements ConfigSource {
 /** How an isolate reaches one replica (a Durable Object stub in production, a fake in simulations). */
 export type ReplicaReader = (replica: ReplicaRef, knownVersion: number) => Promise<SnapshotReply>;
 
+/**
+ * Give up on one replica after this long and try the next. A background refresh starts once the
+ * snapshot is 250 ms old and requests wait past 600 ms: the 350 ms between must hold this timeout
+ * and the next replica's round trip, or a dead replica would make requests wait.
+ */
+export const DEFAULT_REPLICA_TIMEOUT_MS = 200;
+
 export interface ReplicaSourceOptions {
-  /** Give up on one replica after this long and try the next. @default 500 */
+  /** Give up on one replica after this long and try the next. @default DEFAULT_REPLICA_TIMEOUT_MS */
   replicaTimeoutMs?: number;
   /** A replica whose answer is further behind the primary than this has lost touch: bypassed. @default 2000 */
   maxLagMs?: number;
@@ -90,7 +97,7 @@ export class ReplicaConfigSource implements ConfigSource {
   private async tryReplica(replica: ReplicaRef, knownVersion: number): Promise<SnapshotReply | undefined> {
     this.stats.replicaReads++;
     try {
-      const reply = await this.withTimeout(this.readReplica(replica, knownVersion), this.options.replicaTimeoutMs ?? 500);
+      const reply = await this.withTimeout(this.readReplica(replica, knownVersion), this.options.replicaTimeoutMs ?? DEFAULT_REPLICA_TIMEOUT_MS);
       const lag = this.clock() - (reply.asOf ?? this.clock());
       if (lag > (this.options.maxLagMs ?? 2000) || versionOf(reply) < this.highest) return this.bypass(replica);
       this.see(reply);

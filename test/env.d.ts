@@ -7,5 +7,8 @@ declare namespace Cloudflare {
     TEST_FLAKY_ORIGIN: string;
     TEST_SLOW_ORIGIN: string;
     TEST_DROP_ORIGIN: string;
+    /** A webhook receiver that verifies signatures with TEST_WEBHOOK_SECRET (test/setup/webhook-receiver.ts). */
+    TEST_WEBHOOK_RECEIVER: string;
+    TEST_WEBHOOK_SECRET: string;
   }
 }

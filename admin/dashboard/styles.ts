@@ -31,6 +31,7 @@ export const DASHBOARD_CSS = `
   .badge.paused { background: #fff4e5; color: var(--warn); }
   .badge.killed { background: #fde8e6; color: var(--bad); }
   .badge.complete { background: #e8f1fd; color: #1d4f91; }
+  .badge.awaiting { background: #fff4e5; color: var(--warn); }
   .muted { color: var(--muted); }
   .bar { position: relative; height: 10px; background: #f1dfc4; border-radius: 6px; overflow: hidden; min-width: 220px; flex: 1; }
   .bar > span { position: absolute; inset: 0 auto 0 0; background: var(--new); }
@@ -47,6 +48,7 @@ export const DASHBOARD_CSS = `
   .verdict.healthy { background: #e3f5ea; color: var(--ok); }
   .verdict.breach { background: #fde8e6; color: var(--bad); }
   .verdict.inconclusive, .verdict.no-guard { background: #f1f3f6; color: var(--muted); }
+  .warnings { margin: .4rem 0 0; padding: .4rem .7rem .4rem 1.6rem; border-radius: 6px; background: #fff4e5; color: var(--warn); }
   button { font: inherit; padding: .4rem .8rem; border-radius: 6px; border: 1px solid #c9ced6; background: #fff; cursor: pointer; font-weight: 600; }
   button:hover { background: #f3f4f6; }
   button.danger { background: var(--bad); color: #fff; border-color: var(--bad); }

@@ -1,6 +1,6 @@
 /**
- * `/rollouts`: list, read, create/replace, patch, delete, the per-rollout actions, and health.
- * Each route says what its token needs (../scopes.ts).
+ * `/rollouts`: list, read, create/replace, patch, delete, the per-rollout actions (approve included),
+ * and health. Each route says what its token needs (../scopes.ts).
  */
 import { Hono } from "hono";
 import { HealthQuerySchema } from "../../contracts/admin-wire";
@@ -30,7 +30,7 @@ export function rolloutRoutes(onWrite: OnWrite): Hono<AdminEnv> {
   api.put("/rollouts/:id", requires("admin"), (c) => writeRollout(c, "required", (id, body, ifMatch) => ({ type: "put", id, body, ifMatch }), onWrite));
   api.patch("/rollouts/:id", requires("percent-only-or-admin"), (c) => writeRollout(c, "required", (id, patch, ifMatch) => ({ type: "patch", id, patch, ifMatch }), onWrite));
   api.delete("/rollouts/:id", requires("admin"), (c) => writeRollout(c, "none", (id, _body, ifMatch) => ({ type: "delete", id, ifMatch }), onWrite));
-  for (const action of ["kill", "resume", "pause", "continue", "promote"] as const) {
+  for (const action of ["kill", "resume", "pause", "continue", "promote", "approve"] as const) {
     api.post(`/rollouts/:id/${action}`, requires("operate"), (c) => writeRollout(c, "optional", (id, body, ifMatch) => ({ type: action, id, body, ifMatch }), onWrite));
   }
 

@@ -34,6 +34,7 @@ function noteCell(r: RolloutView, g: GlobalKill, now: Date): string {
   if (r.config.killed) return `killed: ${r.killReason ?? "no reason given"}`;
   if (g.killed) return "global kill switch";
   if (r.paused) return `paused${r.pauseReason ? `: ${r.pauseReason}` : ""}`;
+  if (r.stage?.awaitingApproval) return `awaiting approval for ${r.stage.nextPercent}% (edge-router approve ${r.id})`;
   if (r.stage?.nextPercent !== null && r.stage?.nextPercent !== undefined) {
     const when = until(r.stage.nextDueAt, now);
     return `next ${r.stage.nextPercent}%${when && when !== "now" ? ` ${when}` : ""}`;
@@ -75,6 +76,14 @@ export function stageLine(stage: NonNullable<RolloutView["stage"]>, now: Date): 
   return `${at}${next}${stage.waiting ? `; ${stage.waiting}` : ""}`;
 }
 
+/** "awaiting approval for 50%: edge-router approve <id>", "50% approved by alice at …", or nothing. */
+export function approvalLine(r: RolloutView, c: Colors): string {
+  if (r.stage?.awaitingApproval) return c.yellow(`awaiting approval for ${r.stage.nextPercent}%: edge-router approve ${r.id} [--reason TEXT]`);
+  const a = r.approval;
+  if (a) return `${a.percent}% approved by ${a.by} at ${utc(a.at)} UTC${a.reason ? ` (${JSON.stringify(a.reason)})` : ""}`;
+  return "";
+}
+
 export function formatStatusDetail(r: RolloutView, g: GlobalKill | undefined, c: Colors, now: Date): string {
   const lines: string[] = [];
   if (g?.killed) lines.push(globalKillBanner(g, c), "");
@@ -85,6 +94,8 @@ export function formatStatusDetail(r: RolloutView, g: GlobalKill | undefined, c:
   if (r.stage) {
     lines.push(`  stage       ${stageLine(r.stage, now)}`);
   }
+  const approval = approvalLine(r, c);
+  if (approval) lines.push(`  approval    ${approval}`);
   for (const line of describeConfig(r.config).slice(1)) lines.push(`  ${line}`); // the percent is in the first line
   return lines.join("\n");
 }

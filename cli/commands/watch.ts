@@ -37,6 +37,7 @@ export function formatHealth(id: string, h: Health, c: Colors, now: Date): strin
   const lines = [head, "", table(headings, [row("legacy"), row("new")], [1, 2, 3, 4, 5, 6, 7, 8]), ""];
   lines.push(`guard  ${verdictText(h.verdict.status, c)}: ${h.verdict.summary}`);
   for (const breach of h.verdict.breaches ?? []) lines.push(`       ${c.red("✗")} ${breach.sentence}`);
+  for (const warning of h.verdict.warnings ?? []) lines.push(`       ${c.yellow("!")} ${warning.sentence}`);
   if (h.stage) lines.push(`stage  ${stageLine(h.stage, now)}`);
   return lines.join("\n");
 }

@@ -1,5 +1,5 @@
 /**
- * The commands that change one thing: `set`, `kill`, `resume`, `pause`, `continue`, `promote`.
+ * The commands that change one thing: `set`, `kill`, `resume`, `pause`, `continue`, `promote`, `approve`.
  * Each prints what changed and the new version; `--json` prints the router's answer.
  */
 import { Percent } from "../../contracts/rollout";
@@ -119,5 +119,29 @@ export async function promote(ctx: Context): Promise<void> {
   const r = reply.rollout;
   print(ctx, reply, [
     `${id}: promoted ${before.config.percent}% → ${r?.config.percent}%, version ${versionOf(reply)}${r ? ` (${r.status}${r.stage?.waiting && r.status !== "complete" ? `; ${r.stage.waiting}` : ""})` : ""}`,
+  ]);
+}
+
+/** When an approved stage is entered: at the next check, or what it still waits for. */
+function approvedNext(r: WriteReply["rollout"]): string {
+  const waiting = r?.stage?.waiting;
+  if (!waiting || waiting.startsWith("moving to")) return "the scheduler enters it at its next check (within 5 s)";
+  return `it is entered once this allows: ${waiting}`;
+}
+
+export async function approve(ctx: Context): Promise<void> {
+  const id = ctx.args[0]!;
+  const client = ctx.client();
+  // If-Match: the approval is for the stage the operator saw, not one a change since has made next.
+  const { body: before } = await client.get(path(id), isRolloutView);
+  const { body: reply } = await client.send("POST", `${path(id)}/approve`, { body: reasonBody(ctx), ifMatch: before.version, feature: "approve", subject: `rollout "${id}"` });
+  const r = reply.rollout;
+  const approval = r?.approval;
+  const stage = approval ? `${approval.percent}%` : "the next stage";
+  print(ctx, reply, [
+    reply.changed
+      ? `${id}: ${ctx.c.green("approved")} ${stage} (from ${before.config.percent}%), version ${versionOf(reply)}: ${approvedNext(r)}`
+      : `${id}: ${stage} was already approved${approval ? ` by ${approval.by} at ${approval.at}` : ""} (version ${versionOf(reply)}, unchanged)`,
+    killNote(ctx, reply),
   ]);
 }

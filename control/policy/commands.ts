@@ -11,6 +11,7 @@ import type { AuditEntry } from "../../contracts/audit";
 import { toFieldIssues, type FieldIssue } from "../../contracts/field-issues";
 import { RolloutId, type ConfigSnapshot, type GlobalKill, type OverrideSettings, type RolloutConfig, type StoredRollout } from "../../contracts/rollout";
 import { snapshotToken, type StoredToken } from "../../contracts/tokens";
+import { approve, type ApproveCommand } from "./approve";
 import { auditDiff } from "./audit-summary";
 import { existing, invalid, invalidState, mergePatch, parseBody, replaceMeta, storeConfig, validateConfig, checkVersion } from "./rollout-writes";
 import { createToken, revokeToken, type TokenCommand } from "./tokens";
@@ -57,6 +58,8 @@ export type Command =
   | { type: "pause"; id: string; body: unknown; ifMatch?: number }
   | { type: "continue"; id: string; body: unknown; ifMatch?: number }
   | { type: "promote"; id: string; body: unknown; ifMatch?: number }
+  /** Let a staged rollout into its next stage, one that requires approval (./approve.ts). */
+  | ApproveCommand
   /** The stage scheduler moving a rollout on (not an operator command). */
   | { type: "advance"; id: string; percent: number; reason: string }
   | TokenCommand;
@@ -251,6 +254,7 @@ const HANDLERS: Handlers = {
   pause: pauseOrContinue,
   continue: pauseOrContinue,
   promote,
+  approve,
   advance,
   "kill-all": globalKill,
   "resume-all": globalKill,

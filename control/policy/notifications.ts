@@ -14,6 +14,11 @@ export const MAX_RETRY_INTERVAL_MS = 3_600_000;
 export const GIVE_UP_AFTER_MS = 24 * 3_600_000;
 /** Finished deliveries kept for `GET /notifications/deliveries`. */
 export const DEFAULT_HISTORY = 200;
+/**
+ * Most deliveries waiting at once. A receiver down for a day behind a noisy guard (a warning per
+ * 10 s window) would otherwise pile up tens of thousands in Durable Object storage.
+ */
+export const MAX_PENDING = 1000;
 /** Longest error text stored per delivery (the queue lives in Durable Object storage). */
 const MAX_ERROR_LENGTH = 300;
 /** Longest reason quoted in the one-line chat text. */
@@ -189,4 +194,22 @@ export function trimHistory(queue: readonly Delivery[], keep = DEFAULT_HISTORY):
   const finished = queue.filter((d) => d.status !== "pending").sort((a, b) => b.createdAt - a.createdAt);
   const kept = new Set(finished.slice(0, Math.max(keep, 0)));
   return queue.filter((d) => d.status === "pending" || kept.has(d));
+}
+
+/**
+ * The queue with at most `max` pending deliveries: the oldest beyond that are given up (`failed`,
+ * saying why), so that the newest events still go out. Returns the queue and the ones given up.
+ */
+export function capPending(queue: readonly Delivery[], max = MAX_PENDING): { queue: Delivery[]; dropped: Delivery[] } {
+  const pending = queue.filter((d) => d.status === "pending").sort((a, b) => a.createdAt - b.createdAt);
+  const excess = new Set(pending.slice(0, Math.max(pending.length - max, 0)).map((d) => d.id));
+  if (!excess.size) return { queue: [...queue], dropped: [] };
+  const dropped: Delivery[] = [];
+  const next = queue.map((d) => {
+    if (!excess.has(d.id)) return d;
+    const given: Delivery = { ...d, status: "failed", nextAttemptAt: null, lastError: `dropped: more than ${max} deliveries were waiting` };
+    dropped.push(given);
+    return given;
+  });
+  return { queue: next, dropped };
 }

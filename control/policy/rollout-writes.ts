@@ -122,6 +122,8 @@ export function storeConfig(
     guardSince: restart ? at : (previous?.guardSince ?? previous?.percentSince ?? at),
     paused: config.stages ? (previous?.paused ?? false) : false,
     pauseReason: config.stages ? (previous?.pauseReason ?? null) : null,
+    // An approval is for the next stage from this percentage: any change of percentage ends it.
+    approval: previous && previous.config.percent === config.percent ? (previous.approval ?? null) : null,
   };
   return stored(state, rollout, action, previous?.config ?? null, config, reason, notices);
 }

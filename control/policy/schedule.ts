@@ -8,8 +8,9 @@ import type { Verdict } from "../../contracts/guard";
 import { evaluateGuard } from "./guard";
 import { RETENTION_MS, summarize, type HealthWindows } from "./health-windows";
 import type { GlobalKill, StoredRollout } from "../../contracts/rollout";
-import { currentStageIndex, planStage, type StagePlan } from "./stages";
+import { awaitsApproval, currentStageIndex, planStage, type StagePlan } from "./stages";
 import type { Command, ControlState } from "./commands";
+import { scheduleGate } from "./schedule-gate";
 
 /** How often the alarm evaluates guards and stages while any rollout has one. */
 export const GUARD_INTERVAL_MS = 5000;
@@ -56,14 +57,31 @@ export function holdVerdict(r: StoredRollout, windows: HealthWindows, now: numbe
   return evaluateGuard(r.config.guard, summarize(windows, r.config.id, seconds, now, guardSince(r)));
 }
 
+/**
+ * The stage percentage an operator approved for this rollout's next move, or null. An approval
+ * holds only from the percentage it was given at (a change of percentage makes it stale).
+ */
+export function approvedPercent(r: StoredRollout): number | null {
+  const a = r.approval;
+  return a && a.fromPercent === r.config.percent ? a.percent : null;
+}
+
 export function stagePlan(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number): StagePlan | undefined {
   const stages = r.config.stages;
   if (!stages) return undefined;
   return planStage(
     stages,
-    { percent: r.config.percent, percentSince: percentSince(r), paused: r.paused ?? false, killed: r.config.killed || globalKill.killed, guarded: !!r.config.guard },
+    {
+      percent: r.config.percent,
+      percentSince: percentSince(r),
+      paused: r.paused ?? false,
+      killed: r.config.killed || globalKill.killed,
+      guarded: !!r.config.guard,
+      approvedPercent: approvedPercent(r),
+    },
     holdVerdict(r, windows, now),
     now,
+    scheduleGate(r.config.schedule, now),
   );
 }
 
@@ -83,6 +101,7 @@ export function stageView(r: StoredRollout, globalKill: GlobalKill, windows: Hea
     nextPercent: next?.percent ?? null,
     nextDueAt: next ? new Date(percentSince(r) + hold * 1000).toISOString() : null,
     waiting: plan.action === "advance" ? `moving to ${plan.percent}% at the next check` : plan.reason,
+    awaitingApproval: awaitsApproval(stages, r.config.percent, approvedPercent(r)),
   };
 }
 
@@ -117,7 +136,9 @@ export function evaluateRollouts(state: ControlState, windows: HealthWindows, no
     }
     const plan = stagePlan(r, state.globalKill, windows, now);
     if (plan?.action === "advance") {
-      out.push({ rolloutId: id, verdict, plan, command: { type: "advance", id, percent: plan.percent, reason: `stage: ${plan.reason}` }, actor: "stages" });
+      const approved = approvedPercent(r) === plan.percent && r.approval ? `, approved by ${r.approval.by}` : "";
+      const reason = `stage: ${plan.reason}${approved}`;
+      out.push({ rolloutId: id, verdict, plan, command: { type: "advance", id, percent: plan.percent, reason }, actor: "stages" });
     } else {
       out.push({ rolloutId: id, verdict, ...(plan ? { plan } : {}) });
     }

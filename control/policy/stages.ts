@@ -1,10 +1,12 @@
 /**
  * Stages: an ordered plan of percentages with hold times (10 → 25 → 50 → 75 → 100), and the pure
- * scheduler that says whether a rollout moves to its next stage now, or why it waits.
+ * scheduler that says whether a rollout moves to its next stage now, or why it waits: its hold,
+ * its guard, an operator's approval, or its schedule.
  */
 import { span } from "../../contracts/format";
 import type { Verdict } from "../../contracts/guard";
 import type { Stage } from "../../contracts/stages";
+import type { GateResult } from "./schedule-gate";
 
 export type { Stage } from "../../contracts/stages";
 
@@ -17,6 +19,11 @@ export function currentStageIndex(stages: readonly Stage[], percent: number): nu
   return index;
 }
 
+/** The stage after `percent`, or undefined at the last one. */
+export function nextStageOf(stages: readonly Stage[], percent: number): Stage | undefined {
+  return stages.find((s) => s.percent > percent);
+}
+
 /** What the scheduler knows about a rollout. */
 export interface ScheduleState {
   percent: number;
@@ -26,32 +33,55 @@ export interface ScheduleState {
   killed: boolean;
   /** The rollout has a guard: advancing needs a healthy verdict over the hold. */
   guarded: boolean;
+  /** The stage percentage an operator approved from the current percentage, or null. */
+  approvedPercent?: number | null;
 }
+
+/** What a waiting rollout waits for, in the order the scheduler checks. */
+export type Blocker = "killed" | "paused" | "hold" | "guard" | "approval" | "schedule";
 
 export type StagePlan =
   | { action: "advance"; toIndex: number; percent: number; reason: string }
-  | { action: "wait"; reason: string; dueAt: number | null }
+  | { action: "wait"; blocker: Blocker; reason: string; dueAt: number | null }
   | { action: "complete"; reason: string };
 
+const OPEN: GateResult = { open: true };
+
+/** Whether the next stage needs an approval that has not been given (from this percentage). */
+export function awaitsApproval(stages: readonly Stage[], percent: number, approvedPercent: number | null | undefined): boolean {
+  const next = nextStageOf(stages, percent);
+  return !!next?.requiresApproval && approvedPercent !== next.percent;
+}
+
 /**
- * Whether to move to the next stage at `now`. `verdict` is the guard's verdict over the current
- * stage's hold (ignored without a guard). Moving onto the first stage needs no verdict: there is no
- * traffic on new to judge yet.
+ * Whether to move to the next stage at `now`. In order: a kill or pause stops everything; the
+ * current stage's hold; the guard's verdict over the hold (`verdict`, ignored without a guard);
+ * an operator's approval when the next stage requires one; then the schedule's `gate`
+ * (scheduleGate: `startAt` and advance windows). Moving onto the first stage needs no verdict:
+ * there is no traffic on new to judge yet, but it does need its approval and an open gate.
  */
-export function planStage(stages: readonly Stage[], state: ScheduleState, verdict: Verdict | undefined, now: number): StagePlan {
-  if (state.killed) return { action: "wait", reason: "killed: the schedule is stopped; resume restarts the current stage's hold", dueAt: null };
+export function planStage(stages: readonly Stage[], state: ScheduleState, verdict: Verdict | undefined, now: number, gate: GateResult = OPEN): StagePlan {
+  if (state.killed) return { action: "wait", blocker: "killed", reason: "killed: the schedule is stopped; resume restarts the current stage's hold", dueAt: null };
   const current = currentStageIndex(stages, state.percent);
   const nextIndex = stages.findIndex((s) => s.percent > state.percent);
   if (nextIndex === -1) return { action: "complete", reason: `complete: at ${state.percent}%, the last stage` };
-  if (state.paused) return { action: "wait", reason: "paused: continue to resume the schedule", dueAt: null };
+  if (state.paused) return { action: "wait", blocker: "paused", reason: "paused: continue to resume the schedule", dueAt: null };
   const hold = current >= 0 ? stages[current]!.holdSeconds * 1000 : 0;
   const dueAt = state.percentSince + hold;
   const next = stages[nextIndex]!;
-  if (now < dueAt) return { action: "wait", reason: `holding at ${state.percent}%: ${span(dueAt - now)} left before ${next.percent}%`, dueAt };
-  if (current >= 0 && state.guarded && verdict) {
-    if (verdict.status === "inconclusive") return { action: "wait", reason: `hold done, guard inconclusive: ${verdict.summary}`, dueAt };
-    if (verdict.status === "breach") return { action: "wait", reason: `guard breach: ${verdict.summary}`, dueAt };
+  const needsApproval = awaitsApproval(stages, state.percent, state.approvedPercent);
+  if (now < dueAt) {
+    const approval = needsApproval ? ", which needs an operator's approval" : "";
+    return { action: "wait", blocker: "hold", reason: `holding at ${state.percent}%: ${span(dueAt - now)} left before ${next.percent}%${approval}`, dueAt };
   }
+  const judged = current >= 0 && state.guarded && verdict;
+  if (judged && verdict.status === "inconclusive") return { action: "wait", blocker: "guard", reason: `hold done, guard inconclusive: ${verdict.summary}`, dueAt };
+  if (judged && verdict.status === "breach") return { action: "wait", blocker: "guard", reason: `guard breach: ${verdict.summary}`, dueAt };
+  if (needsApproval) {
+    const ready = current < 0 ? `${next.percent}% is the first stage` : `the hold is done${judged ? `, guard ${verdict.status}` : ""}`;
+    return { action: "wait", blocker: "approval", reason: `awaiting approval to enter ${next.percent}%: ${ready}`, dueAt: null };
+  }
+  if (!gate.open) return { action: "wait", blocker: "schedule", reason: gate.reason, dueAt: gate.opensAt };
   return {
     action: "advance",
     toIndex: nextIndex,

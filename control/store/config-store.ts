@@ -72,20 +72,25 @@ export function saveControlState(storage: DurableObjectStorage, current: Control
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('globalKill', ?)`, JSON.stringify(next.globalKill));
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('overrides', ?)`, JSON.stringify(next.overrides));
     saveTokens(sql, current.tokens, next.tokens);
-    sql.exec(
-      `INSERT INTO audit (at, actor, action, rollout_id, version, before, after, reason, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      audit.at,
-      audit.actor,
-      audit.action,
-      audit.rolloutId,
-      audit.version,
-      JSON.stringify(audit.before),
-      JSON.stringify(audit.after),
-      audit.reason,
-      audit.note ?? null,
-    );
-    sql.exec(`DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?`, AUDIT_RETENTION);
+    insertAudit(sql, audit);
   });
+}
+
+/** Appends an audit entry and drops the oldest beyond AUDIT_RETENTION (call inside the write's transaction). */
+export function insertAudit(sql: SqlStorage, audit: AuditEntry): void {
+  sql.exec(
+    `INSERT INTO audit (at, actor, action, rollout_id, version, before, after, reason, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    audit.at,
+    audit.actor,
+    audit.action,
+    audit.rolloutId,
+    audit.version,
+    JSON.stringify(audit.before),
+    JSON.stringify(audit.after),
+    audit.reason,
+    audit.note ?? null,
+  );
+  sql.exec(`DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?`, AUDIT_RETENTION);
 }
 
 /** Audit entries, newest first. */

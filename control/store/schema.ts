@@ -44,6 +44,15 @@ export const MIGRATIONS: readonly Migration[] = [
     why: "audit entries name the token as actor; what X-Actor claims goes into a note of its own",
     up: [`ALTER TABLE audit ADD COLUMN note TEXT`],
   },
+  {
+    version: 4,
+    why: "notifications: webhook settings, the delivery queue and its history, the alarm's notice marks",
+    up: [
+      `CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, position INTEGER NOT NULL, record TEXT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, status TEXT NOT NULL, record TEXT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS notice_marks (rollout_id TEXT PRIMARY KEY, record TEXT NOT NULL)`,
+    ],
+  },
 ];
 
 /** The schema version this code writes. */

@@ -1,8 +1,9 @@
-/** Starts the fake legacy and new origins (real HTTP servers on loopback) for the workerd tests. */
+/** Starts the fake legacy and new origins and a webhook receiver (real HTTP servers on loopback) for the workerd tests. */
 import type { TestProject } from "vitest/node";
 import { closedPort, startOrigin } from "../../scripts/origin-server.mjs";
 import { startDropOrigin } from "./drop-origin";
 import { startUploadProbe } from "./upload-probe";
+import { startWebhookReceiver } from "./webhook-receiver";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -14,6 +15,9 @@ declare module "vitest" {
     dropOrigin: string;
     /** An origin that counts and hashes uploads as they stream in (./upload-probe.ts). */
     probeOrigin: string;
+    /** A webhook receiver that verifies signatures with `webhookSecret` (./webhook-receiver.ts). */
+    webhookReceiver: string;
+    webhookSecret: string;
   }
 }
 
@@ -33,7 +37,11 @@ export default async function setup(project: TestProject) {
   project.provide("dropOrigin", drop.url);
   const probe = await startUploadProbe();
   project.provide("probeOrigin", probe.url);
+  const webhookSecret = `whsec-${crypto.randomUUID()}`;
+  const receiver = await startWebhookReceiver(webhookSecret);
+  project.provide("webhookReceiver", receiver.url);
+  project.provide("webhookSecret", webhookSecret);
   return async () => {
-    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close(), drop.close(), probe.close()]);
+    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close(), drop.close(), probe.close(), receiver.close()]);
   };
 }

@@ -7,17 +7,8 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { expect, it } from "vitest";
 import { RolloutState } from "../../control/rollout-state";
-import { MIGRATIONS, SCHEMA_VERSION } from "../../control/store/schema";
-
-/** Replaces the object's tables with exactly those the first release created (migration 1), empty. */
-function firstReleaseTables(sql: SqlStorage): void {
-  const tables = sql
-    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
-    .toArray()
-    .map((r) => r.name);
-  for (const name of tables) sql.exec(`DROP TABLE "${name}"`);
-  for (const statement of MIGRATIONS[0]!.up) sql.exec(statement);
-}
+import { SCHEMA_VERSION } from "../../control/store/schema";
+import { firstReleaseTables } from "./first-release";
 
 const FIRST_RELEASE_ROLLOUT = {
   config: {

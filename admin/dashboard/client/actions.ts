@@ -66,6 +66,21 @@ export const ROLLOUT_ACTIONS: ReadonlyArray<Action<RolloutContext>> = [
     request: ({ rollout, percent }) => ({ method: "PATCH", path: rolloutPath(rollout.id), body: { percent }, ifMatch: rollout.version }),
     name: ({ rollout, percent }) => `Set ${rollout.id} to ${percent}%`,
   },
+  {
+    id: "approve",
+    label: "APPROVE",
+    style: "primary",
+    shown: ({ rollout }) => rollout.stage?.awaitingApproval === true,
+    confirm: ({ rollout }) => ({
+      title: `Approve ${rollout.stage?.nextPercent}% for ${rollout.id}?`,
+      text: `The scheduler enters ${rollout.stage?.nextPercent}% within 5 s once the hold, the guard and the schedule allow. Now: ${rollout.stage?.waiting ?? "-"}.`,
+      askReason: true,
+      danger: false,
+    }),
+    // If-Match: the approval is for the stage shown, not one that a change since has made next.
+    request: ({ rollout }, reason) => ({ method: "POST", path: `${rolloutPath(rollout.id)}/approve`, body: withReason(reason), ifMatch: rollout.version }),
+    name: ({ rollout }) => `Approve ${rollout.stage?.nextPercent}% for ${rollout.id}`,
+  },
   command("promote", "Move to the next stage now, without waiting for the hold.", staged),
   command("pause", "Stop advancing through stages; the percentage stays.", (r) => staged(r) && r.status === "live"),
   command("continue", "Resume advancing through stages.", (r) => staged(r) && r.status === "paused"),

@@ -4,7 +4,7 @@
  */
 import { h, svg } from "./dom";
 import { ms, pct } from "./format";
-import type { HealthPoint, HealthReport, Variant, VariantSummary } from "./wire";
+import type { HealthPoint, HealthReport, Variant, VariantSummary, Verdict } from "./wire";
 
 const VARIANTS: readonly Variant[] = ["legacy", "new"];
 
@@ -31,7 +31,14 @@ export function healthTable(report: HealthReport | null): HTMLElement {
     h("table", {}, h("thead", {}, head), h("tbody", {}, ...rows)),
     h("p", { class: "muted window" }, `last ${report.windowSeconds} s${report.since ? `; the guard counts traffic since ${new Date(report.since).toLocaleTimeString()}` : ""}`),
     h("div", { class: `verdict ${status}`, "data-testid": "verdict" }, h("strong", {}, status), ` ${summary}`),
+    warningList(report.verdict.warnings),
   );
+}
+
+/** The guard's warnings (warn limits exceeded): they never act, so they are shown apart from the verdict. */
+function warningList(warnings: Verdict["warnings"]): HTMLElement | null {
+  if (!warnings?.length) return null;
+  return h("ul", { class: "warnings", "data-testid": "warnings" }, ...warnings.map((w) => h("li", {}, h("strong", {}, "warning"), ` ${w.sentence}`)));
 }
 
 const CHART = { width: 480, height: 90, pad: 4 } as const;

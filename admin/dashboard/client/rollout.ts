@@ -19,6 +19,7 @@ function stageLine(r: RolloutView, now: number): HTMLElement | null {
   if (!s) return null;
   const parts = [s.index >= 0 ? `stage ${s.index + 1} of ${s.count} (${s.percent}%)` : `before stage 1 of ${s.count}`];
   if (s.waiting) parts.push(s.waiting);
+  if (r.approval) parts.push(`${r.approval.percent}% approved by ${r.approval.by}`);
   else if (s.nextDueAt && r.status === "live") parts.push(`next in ${until(s.nextDueAt, now)}`);
   return h("div", { class: "muted", "data-testid": "stage" }, parts.join(" · "));
 }
@@ -29,6 +30,7 @@ function head(r: RolloutView, now: number): HTMLElement {
     { class: "row rollout-head" },
     h("h2", {}, r.id),
     h("span", { class: `badge ${r.status}`, "data-testid": "status" }, r.status),
+    r.stage?.awaitingApproval && h("span", { class: "badge awaiting", "data-testid": "awaiting-approval" }, `awaiting approval for ${r.stage.nextPercent}%`),
     h("span", { class: "muted" }, `v${r.version} · ${r.updatedBy} · ${ago(r.updatedAt, now)}`),
   );
 }

@@ -23,6 +23,17 @@ export interface StageView {
   nextDueAt: string | null;
   /** Why it is not moving, or what it will do next. */
   waiting: string | null;
+  /** The next stage requires an approval not given yet (APPROVE is shown); absent from older routers. */
+  awaitingApproval?: boolean;
+}
+
+/** An operator's approval of the next stage (contracts/rollout.ts `StageApproval`). */
+export interface StageApproval {
+  percent: number;
+  fromPercent: number;
+  at: string;
+  by: string;
+  reason: string | null;
 }
 
 export interface GuardConfig {
@@ -36,6 +47,13 @@ export interface GuardConfig {
   maxP95Ms?: number;
   maxP99Ms?: number;
   maxP95DeltaMs?: number;
+  maxErrorRateRatio?: number;
+  maxP50Ms?: number;
+  maxP50DeltaMs?: number;
+  maxP95Ratio?: number;
+  maxP99Ratio?: number;
+  /** Limits that only warn. */
+  warn?: Partial<Record<string, number>>;
   action: "kill" | "pause";
 }
 
@@ -55,7 +73,8 @@ export interface RolloutConfig {
   retryOnLegacy: boolean;
   timeoutMs?: number;
   guard?: GuardConfig;
-  stages?: Array<{ percent: number; holdSeconds: number }>;
+  stages?: Array<{ percent: number; holdSeconds: number; requiresApproval?: boolean }>;
+  schedule?: { startAt?: string; advanceWindows?: Array<{ days: string[]; from: string; to: string; timeZone: string }> };
 }
 
 /** One rollout as `GET /rollouts` lists it (admin/app.ts `rolloutView`). */
@@ -70,6 +89,8 @@ export interface RolloutView {
   percentSince: string;
   paused: boolean;
   pauseReason: string | null;
+  /** Absent from older routers. */
+  approval?: StageApproval | null;
   stage: StageView | null;
   config: RolloutConfig;
 }
@@ -119,6 +140,8 @@ export interface Verdict {
   skipped: string[];
   /** Error-rate limits exceeded by errors from too few users: not breaches. */
   unconfirmed?: string[];
+  /** `warn` limits exceeded: shown, never acted on; absent from older routers. */
+  warnings?: Array<{ limit: string; threshold: number; value: number; baseline: number | null; sentence: string }>;
 }
 
 /** One slot of the chart series. */
@@ -160,7 +183,9 @@ export type AuditAction =
   | "advance"
   | "revoke-overrides"
   | "token-create"
-  | "token-revoke";
+  | "token-revoke"
+  | "approve"
+  | "notifications";
 
 /** One audit entry (control/rollout-state.ts `AuditRecord`), newest first in `GET /audit`. */
 export interface AuditEntry {

@@ -34,8 +34,14 @@ export interface Endpoint {
   valid: (t: Target) => Record<string, unknown>;
 }
 
-/** A stage plan with holds long enough that the scheduler never moves the target during the fuzz. */
-export const FUZZ_STAGES = [10, 25, 50, 100].map((percent) => ({ percent, holdSeconds: 30 * 24 * 3600 }));
+/**
+ * A stage plan with holds long enough that the scheduler never moves the target during the fuzz.
+ * 25% requires approval, so that a valid approval of the target (at 10%) would change it.
+ */
+export const FUZZ_STAGES = [10, 25, 50, 100].map((percent) => ({ percent, holdSeconds: 30 * 24 * 3600, ...(percent === 25 ? { requiresApproval: true } : {}) }));
+
+/** A webhook the settings endpoint would accept. */
+export const FUZZ_WEBHOOK = { id: "fuzz", url: "https://hooks.example.com/fuzz", events: ["kill"], secret: "fuzz-secret-0123456789" };
 
 const reason = () => ({ reason: "fuzz" });
 
@@ -93,10 +99,20 @@ export const ENDPOINTS: Endpoint[] = [
     perRollout: true,
     valid: () => ({}),
   },
-  ...["kill", "resume", "pause", "continue", "promote"].map((action) => rolloutAction(action)),
+  ...["kill", "resume", "pause", "continue", "promote", "approve"].map((action) => rolloutAction(action)),
   rolloutAction("override-token", () => ({ variant: "new", ttlSeconds: 600 })),
   globalAction("kill"),
   globalAction("resume"),
+  {
+    name: "PUT /notifications",
+    method: "PUT",
+    path: () => "/notifications",
+    readsBody: true,
+    refusesEmptyBody: true,
+    ifMatch: "none",
+    perRollout: false,
+    valid: () => ({ webhooks: [FUZZ_WEBHOOK] }),
+  },
 ];
 
 /** One request as the fuzz sends it. */

@@ -4,7 +4,7 @@
  * On the endpoints that do not know the field it is an unknown member, which is refused too.
  */
 import fc from "fast-check";
-import { type BadInputKind, readsBody, request, type Target, withMember } from "./endpoints";
+import { type BadInputKind, FUZZ_WEBHOOK, readsBody, request, type Target, withMember } from "./endpoints";
 
 /** A kind that adds `members(value)` to the endpoint's valid body. */
 function members<T>(name: string, values: fc.Arbitrary<T>, add: (value: T, t: Target) => Record<string, unknown>): BadInputKind {
@@ -88,6 +88,34 @@ const ranges: BadInputKind[] = [
   ),
 ];
 
+/** The fields of approvals, schedules, relative and warning guards, and webhooks. */
+const plans: BadInputKind[] = [
+  wrongType("schedule", notObject),
+  wrongType("webhooks", notArray),
+  members("a stage whose requiresApproval is not a boolean", notBoolean, (v) => ({ stages: [{ percent: 10, holdSeconds: 60, requiresApproval: v }] })),
+  members("a guard ratio below 1", fc.double({ min: -1e9, max: 0.999, noNaN: true }), (r) => ({ guard: { maxP95Ratio: r } })),
+  members("a guard warning at or above its own limit", fc.double({ min: 0.05, max: 1, noNaN: true }), (w) => ({ guard: { maxErrorRate: 0.05, warn: { maxErrorRate: w } } })),
+  members("an advance window in an unknown or fixed-offset zone", fc.constantFrom("Mars/Olympus", "+01:00", "CEST", ""), (timeZone) => ({
+    schedule: { advanceWindows: [{ days: ["mon"], from: "22:00", to: "06:00", timeZone }] },
+  })),
+  members("a schedule start without a zone or not a date", fc.constantFrom("2031-01-01T00:00:00", "tomorrow", "2031-13-01T00:00:00Z"), (startAt) => ({ schedule: { startAt } })),
+  members(
+    "a webhook with a bad URL, event or secret",
+    fc.constantFrom(
+      { url: "ftp://hooks.example.com/x" },
+      { url: "https://u:p@hooks.example.com/" },
+      { events: ["explode"] },
+      { events: [] },
+      { secret: "short" },
+      { id: "Not_A_Slug" },
+    ),
+    (bad) => ({ webhooks: [{ ...FUZZ_WEBHOOK, ...bad }] }),
+  ),
+  members("a new webhook without a secret, or two with one id", fc.boolean(), (twice) => ({
+    webhooks: twice ? [FUZZ_WEBHOOK, FUZZ_WEBHOOK] : [{ id: "never-stored", url: FUZZ_WEBHOOK.url, events: ["kill"] }],
+  })),
+];
+
 const numbers: BadInputKind[] = [
   rawMember("a number beyond the double range (1e400)", "percent", fc.constantFrom("1e400", "-1e400", "1e309")),
   rawMember("an integer beyond 2^53", "timeoutMs", fc.stringMatching(/^[1-9][0-9]{16,40}$/)),
@@ -139,4 +167,4 @@ const people: BadInputKind[] = [
   members("a misspelt member", fc.constantFrom("percentage", "Percent", "origin", "timeout", "ttl", "reasons"), (k) => ({ [k]: 1 })),
 ];
 
-export const FIELD_KINDS: BadInputKind[] = [...wrongTypes, ...ranges, ...numbers, ...origins, ...matches, ...people];
+export const FIELD_KINDS: BadInputKind[] = [...wrongTypes, ...ranges, ...plans, ...numbers, ...origins, ...matches, ...people];

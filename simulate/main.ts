@@ -1,0 +1,115 @@
+/**
+ * `npm run simulate`: the control plane at 1M requests/s over 300 colos, today's design beside the
+ * tiered one, plus faults and a round-trip sweep; prints a table per scenario and, last, one JSON
+ * line; writes docs/scale-sim.json and the chart docs/scale.svg.
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { LOCATION_HINTS, type LocationHint } from "../contracts/replicas";
+import type { DesignOptions } from "./model";
+import { runScenario, type ScenarioResult } from "./scenario";
+import { sweepChart } from "./svg";
+
+const { values } = parseArgs({
+  options: {
+    rps: { type: "string", default: "1000000" },
+    colos: { type: "string", default: "300" },
+    "rps-per-isolate": { type: "string", default: "500" },
+    seconds: { type: "string", default: "6" },
+    "replicas-per-region": { type: "string", default: "4" },
+    "replica-regions": { type: "string", default: "wnam,enam,weur,eeur,apac,oc" },
+    "primary-region": { type: "string", default: "enam" },
+    "do-service-ms": { type: "string", default: "1" },
+    "sweep-rtts": { type: "string", default: "20,50,80,150,250" },
+    quick: { type: "boolean", default: false },
+    out: { type: "string", default: "docs" },
+  },
+});
+
+const num = (name: keyof typeof values) => Number(values[name]);
+const quick = values.quick === true;
+const rps = quick ? 50_000 : num("rps");
+const seconds = num("seconds");
+const regions = String(values["replica-regions"]).split(",") as LocationHint[];
+if (regions.some((r) => !(LOCATION_HINTS as readonly string[]).includes(r))) throw new Error(`--replica-regions takes ${LOCATION_HINTS.join(",")}`);
+
+const base: DesignOptions = {
+  design: "tiered",
+  freshnessMs: 250,
+  maxStalenessMs: 600,
+  replicaRegions: regions,
+  replicasPerRegion: num("replicas-per-region"),
+  primaryRegion: values["primary-region"] as LocationHint,
+  doServiceMs: num("do-service-ms"),
+};
+/** Today's design: the primary read directly, and a request waits past the 250 ms window. */
+const today: DesignOptions = { ...base, design: "today", maxStalenessMs: 250 };
+const common = { totalRps: rps, colos: num("colos"), rpsPerIsolate: num("rps-per-isolate"), seconds, seed: 42 };
+
+const fmt = (x: number, digits = 0) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+function table(results: ScenarioResult[]): string {
+  const header = ["scenario", "isolates", "replicas", "primary/s", "max replica/s", "waited", "wait p99", "kill p50", "kill p99", "kill max", "health lag p99", "counted"];
+  const rows = results.map((r) => [
+    r.name,
+    fmt(r.isolates),
+    fmt(r.replicas),
+    fmt(r.primaryRps),
+    fmt(r.maxReplicaRps),
+    `${fmt(r.waitShare * 100, 2)}%`,
+    `${fmt(r.waitP99Ms, 1)} ms`,
+    `${fmt(r.killP50Ms)} ms`,
+    `${fmt(r.killP99Ms)} ms`,
+    `${fmt(r.killMaxMs)} ms`,
+    `${fmt(r.healthLagP99Ms)} ms`,
+    `${fmt(r.healthCounted * 100, 1)}%`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+async function main(): Promise<void> {
+  const log = (text: string) => process.stderr.write(`${text}\n`);
+  const started = Date.now();
+  const run = async (name: string, design: DesignOptions, extra: Partial<Parameters<typeof runScenario>[0]> = {}) => {
+    const t0 = Date.now();
+    const result = await runScenario({ ...common, name, design, ...extra });
+    log(`[simulate] ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s of CPU for ${fmt(result.requests)} requests`);
+    return result;
+  };
+  const main = [await run("today's design", today), await run("tiered (SWR + replicas)", base)];
+  const faults = [
+    await run("tiered, weur replicas down", base, { faults: { replicasDown: ["weur"] } }),
+    await run("tiered, primary slow by 500 ms", base, { faults: { primarySlowMs: 500 } }),
+    await run("tiered, the kill's push lost", base, { faults: { lostPush: true } }),
+  ];
+  const rtts = String(values["sweep-rtts"]).split(",").map(Number);
+  const sweep: Array<{ rtt: number; today: ScenarioResult; tiered: ScenarioResult }> = [];
+  for (const rtt of rtts) {
+    const small = { totalRps: 20_000, colos: 20, rpsPerIsolate: 1000, fixedRttMs: rtt };
+    sweep.push({ rtt, today: await run(`today @ ${rtt} ms`, today, small), tiered: await run(`tiered @ ${rtt} ms`, base, small) });
+  }
+
+  console.log(
+    `Control plane at ${fmt(rps)} requests/s over ${common.colos} colos (${seconds} simulated s; the kill at ${Math.round(seconds * 600)} ms; DO service ${base.doServiceMs} ms per call)\n`,
+  );
+  console.log(table(main));
+  console.log(`\nFaults (tiered design)\n${table(faults)}`);
+  console.log(`\nRound-trip sweep: every isolate at one RTT from the control plane (20k requests/s, 20 isolates)\n${table(sweep.flatMap((s) => [s.today, s.tiered]))}`);
+
+  const tiered = main[1]!;
+  const targets = { primaryRps: tiered.primaryRps <= 500, maxReplicaRps: tiered.maxReplicaRps <= 500, waitP99Ms: tiered.waitP99Ms <= 1, killMaxMs: tiered.killMaxMs < 1000 };
+  writeFileSync(`${values.out}/scale-sim.json`, `${JSON.stringify({ options: { ...common, base }, main, faults, sweep }, null, 2)}\n`);
+  writeFileSync(`${values.out}/scale.svg`, sweepChart(sweep));
+  log(`[simulate] done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${values.out}/scale-sim.json and ${values.out}/scale.svg`);
+  const { name: _n, requests: _r, healthCounted: _h, replicas: _p, ...summary } = tiered;
+  console.log(
+    JSON.stringify({
+      ...summary,
+      today: { primaryRps: main[0]!.primaryRps, waitShare: main[0]!.waitShare, waitP99Ms: main[0]!.waitP99Ms, killMaxMs: main[0]!.killMaxMs },
+      targetsMet: targets,
+    }),
+  );
+}
+
+await main();
