@@ -16,12 +16,13 @@ const { values } = parseArgs({
     colos: { type: "string", default: "300" },
     "rps-per-isolate": { type: "string", default: "500" },
     seconds: { type: "string", default: "6" },
-    "replicas-per-region": { type: "string", default: "4" },
+    "replicas-per-region": { type: "string", default: "10" },
     "replica-regions": { type: "string", default: "wnam,enam,weur,eeur,apac,oc" },
     "primary-region": { type: "string", default: "enam" },
     "do-service-ms": { type: "string", default: "1" },
     "sweep-rtts": { type: "string", default: "20,50,80,150,250" },
     quick: { type: "boolean", default: false },
+    only: { type: "string" },
     out: { type: "string", default: "docs" },
   },
 });
@@ -77,6 +78,12 @@ async function main(): Promise<void> {
     log(`[simulate] ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s of CPU for ${fmt(result.requests)} requests`);
     return result;
   };
+  if (values.only) {
+    const design = values.only === "today" ? today : base;
+    const result = await run(values.only, design);
+    console.log(table([result]));
+    return;
+  }
   const main = [await run("today's design", today), await run("tiered (SWR + replicas)", base)];
   const faults = [
     await run("tiered, weur replicas down", base, { faults: { replicasDown: ["weur"] } }),

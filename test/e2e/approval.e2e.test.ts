@@ -108,7 +108,9 @@ it("stops before a stage that requires approval, notifies, shows APPROVE, and en
   expect((await rollout()).config.percent).toBe(10);
 
   const approvedAt = Date.now();
-  const approve = await cli(["approve", "default", "--reason", "go/no-go passed", "--actor", "release-manager"]);
+  // The release manager approves with their own token: the audit log names it.
+  const created = (await (await router.admin("POST", "/tokens", { name: "release-manager", scopes: ["read", "operate"] })).json()) as { token: string };
+  const approve = await cli(["approve", "default", "--reason", "go/no-go passed", "--token", created.token]);
   expect(approve.stderr).toBe("");
   expect(approve.code).toBe(0);
   expect(approve.stdout).toMatch(/^default: approved 50% \(from 10%\), version \d+: the scheduler enters it at its next check \(within 5 s\)$/m);
