@@ -20,6 +20,7 @@ export interface EnvVars {
   CONFIG_MAX_STALENESS_MS?: string;
   CONFIG_REPLICA_REGIONS?: string;
   CONFIG_REPLICAS_PER_REGION?: string;
+  CONFIG_SIMULATED_RTT_MS?: string;
 }
 
 export interface EnvConfig {
@@ -33,6 +34,11 @@ export interface EnvConfig {
   maxStalenessMs: number;
   /** The regional read tier: replicas isolates read from and flush health to (none = the primary directly). */
   replicas: ReplicaRef[];
+  /**
+   * For measurements only (`npm run bench -- --only read-tier`): every control-plane call of this
+   * isolate is delayed by this round trip, standing for a colo far from the read tier. 0 in production.
+   */
+  simulatedRttMs: number;
   /** The reserved path prefix of the dashboard and admin API: never proxied (on the admin host). */
   adminPrefix: string;
   /**
@@ -65,7 +71,14 @@ export const MAX_STALENESS_LIMIT_MS = 800;
 export const MAX_REPLICAS_PER_REGION = 16;
 
 /** A whole number var within bounds, or the default with a problem named. */
-function readInt(vars: EnvVars, name: "CONFIG_MAX_STALENESS_MS" | "CONFIG_REPLICAS_PER_REGION", fallback: number, min: number, max: number, problems: VarProblem[]): number {
+function readInt(
+  vars: EnvVars,
+  name: "CONFIG_MAX_STALENESS_MS" | "CONFIG_REPLICAS_PER_REGION" | "CONFIG_SIMULATED_RTT_MS",
+  fallback: number,
+  min: number,
+  max: number,
+  problems: VarProblem[],
+): number {
   const raw = vars[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
@@ -171,6 +184,7 @@ export function readEnvConfig(vars: EnvVars): EnvConfig {
 
   const maxStalenessMs = readInt(vars, "CONFIG_MAX_STALENESS_MS", DEFAULT_MAX_STALENESS_MS, freshnessMs, MAX_STALENESS_LIMIT_MS, problems);
   const replicas = readReplicas(vars, problems);
+  const simulatedRttMs = readInt(vars, "CONFIG_SIMULATED_RTT_MS", 0, 0, 1000, problems);
 
   const seed =
     legacy && next && !problems.some((p) => p.variable === "INITIAL_PERCENT")
@@ -178,5 +192,5 @@ export function readEnvConfig(vars: EnvVars): EnvConfig {
       : undefined;
   // A broken ADMIN_HOSTNAME closes the admin API rather than opening it on every host.
   if (problems.some((p) => p.variable === "ADMIN_HOSTNAME")) adminHostname = "admin-hostname.invalid";
-  return { seed, legacyOrigin: legacy ? new URL(legacy) : undefined, freshnessMs, maxStalenessMs, replicas, adminPrefix, adminHostname, problems };
+  return { seed, legacyOrigin: legacy ? new URL(legacy) : undefined, freshnessMs, maxStalenessMs, replicas, simulatedRttMs, adminPrefix, adminHostname, problems };
 }

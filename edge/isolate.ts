@@ -7,6 +7,7 @@ import { createAdminApp } from "../admin/app";
 import { STATE_OBJECT_NAME } from "../contracts/env";
 import type { RequestRecord } from "../contracts/metrics-sink";
 import { type EnvConfig, readEnvConfig } from "../contracts/vars";
+import type { ConfigSource, SnapshotReply } from "../contracts/config-source";
 import type { HealthFlush } from "../contracts/health";
 import { nearestFirst, type ReplicaRef } from "../contracts/replicas";
 import { DurableObjectConfigSource, ReplicaConfigSource } from "./config-source";
@@ -46,18 +47,36 @@ function identityVerifiers(env: Env): { jwt: JwtVerifier | undefined; anonymous:
   return { jwt: jwt.enabled ? jwt : undefined, anonymous };
 }
 
+/** A pause standing for a round trip (CONFIG_SIMULATED_RTT_MS, measurements only); none in production. */
+function delayBy(ms: number): () => Promise<void> {
+  return ms > 0 ? () => new Promise((resolve) => setTimeout(resolve, ms)) : () => Promise.resolve();
+}
+
+function delayed(source: ConfigSource, delay: () => Promise<void>): ConfigSource {
+  return {
+    read: async (known) => {
+      await delay();
+      return source.read(known);
+    },
+  };
+}
+
 export function isolateState(env: Env): IsolateState {
   const known = isolates.get(env.ROLLOUT_STATE);
   if (known) return known;
   const envConfig = readEnvConfig(env);
   if (envConfig.problems.length) logError({ event: "misconfigured", problems: envConfig.problems.map((p) => p.message) });
-  const primary = new DurableObjectConfigSource(env.ROLLOUT_STATE);
+  const delay = delayBy(envConfig.simulatedRttMs);
+  const primary = delayed(new DurableObjectConfigSource(env.ROLLOUT_STATE), delay);
   const shardSeed = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const replicaStub = (r: ReplicaRef) => env.CONFIG_REPLICA.get(env.CONFIG_REPLICA.idFromName(r.name), { locationHint: r.region });
   const replicas = envConfig.replicas.length
     ? new ReplicaConfigSource(
         envConfig.replicas,
-        (r, v) => replicaStub(r).read(v),
+        async (r, v): Promise<SnapshotReply> => {
+          await delay();
+          return replicaStub(r).read(v);
+        },
         primary,
         () => state.location,
         shardSeed,
@@ -66,7 +85,8 @@ export function isolateState(env: Env): IsolateState {
   const primaryStub = () => env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
   // Health goes to the nearest replica, which merges and forwards it (or straight to the primary without replicas).
   const routed = { viaReplica: 0, direct: 0 };
-  const flushTarget = (flush: HealthFlush) => {
+  const flushTarget = async (flush: HealthFlush) => {
+    await delay();
     const nearest = replicas ? nearestFirst(envConfig.replicas, state.location, shardSeed)[0] : undefined;
     const direct = () => {
       routed.direct++;

@@ -51,7 +51,8 @@ export function workerdVersion(binary) {
 export function workerdConfig({ port, bundle, bindings, doDir, durable = true }) {
   const q = JSON.stringify; // capnp string literals read like JSON ones
   const bindingLines = Object.entries(bindings).map(([k, v]) => `    (name = ${q(k)}, text = ${q(v)}),`);
-  if (durable) bindingLines.push(`    (name = "ROLLOUT_STATE", durableObjectNamespace = "RolloutState"),`);
+  if (durable)
+    bindingLines.push(`    (name = "ROLLOUT_STATE", durableObjectNamespace = "RolloutState"),`, `    (name = "CONFIG_REPLICA", durableObjectNamespace = "ConfigReplica"),`);
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
@@ -69,7 +70,10 @@ ${bindingLines.join("\n")}
   ],
   ${
     durable
-      ? `durableObjectNamespaces = [ (className = "RolloutState", uniqueKey = "edge-router-RolloutState", enableSql = true) ],
+      ? `durableObjectNamespaces = [
+    (className = "RolloutState", uniqueKey = "edge-router-RolloutState", enableSql = true),
+    (className = "ConfigReplica", uniqueKey = "edge-router-ConfigReplica", enableSql = true),
+  ],
   durableObjectStorage = (localDisk = "do-disk"),`
       : ""
   }

@@ -1,0 +1,94 @@
+// 6. The control plane far away, for real: one bare workerd per setting, whose every control-plane
+// call waits CONFIG_SIMULATED_RTT_MS (a colo that far from the read tier), under steady load. Per
+// setting: the share of requests that waited on the control plane (the isolate's own count) and
+// the kill's propagation (the last request that still reached new, after the acknowledgement).
+// Today's design is the same code with the hard bound at the freshness window (a request waits as
+// soon as the snapshot is older than 250 ms); the tiered design serves from the snapshot up to
+// 600 ms and refreshes in the background.
+import { fmt, target } from "./lib/report.mjs";
+import { admin, routerBindings, withWorkerd } from "./lib/workerd.mjs";
+
+export const title = "The control plane far away (bare workerd, simulated round trips)";
+export const needs = [];
+
+const LOOPS = 12;
+const USERS_PER_LOOP = 200;
+const KILL_BOUND_MS = 1000;
+/** Load before counting starts. */
+const WARM_MS = 600;
+const DESIGNS = {
+  today: { CONFIG_MAX_STALENESS_MS: "250" },
+  tiered: { CONFIG_MAX_STALENESS_MS: "600", CONFIG_REPLICA_REGIONS: "weur", CONFIG_REPLICAS_PER_REGION: "2" },
+};
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function measure(url, loadMs, killAtMs) {
+  const seen = [];
+  let running = true;
+  let n = 0;
+  const loops = Array.from({ length: LOOPS }, async (_, w) => {
+    while (running) {
+      const startedAt = performance.now();
+      const res = await fetch(`${url}/__origin/bytes?n=64`, { headers: { "x-user-id": `t-${w}-${n++ % USERS_PER_LOOP}` } });
+      await res.arrayBuffer();
+      seen.push({ startedAt, ms: performance.now() - startedAt, origin: res.headers.get("x-origin") });
+    }
+  });
+  // Steady load first: an isolate idle for longer than the hard bound waits once, by design.
+  await sleep(WARM_MS);
+  const before = (await admin(url, "GET", "/stats")).body.isolate;
+  await sleep(killAtMs - WARM_MS);
+  await admin(url, "POST", "/rollouts/default/kill", { reason: "read-tier bench" });
+  const ack = performance.now();
+  await sleep(loadMs - killAtMs);
+  running = false;
+  await Promise.all(loops);
+  const lastNew = Math.max(-Infinity, ...seen.filter((s) => s.origin === "new").map((s) => s.startedAt));
+  const after = (await admin(url, "GET", "/stats")).body.isolate;
+  const requests = after.proxiedRequests - before.proxiedRequests;
+  return {
+    requests,
+    waitShare: (after.requestsThatWaited - before.requestsThatWaited) / Math.max(1, requests),
+    killMs: Math.max(0, lastNew - ack),
+    late: seen.filter((s) => s.origin === "new" && s.startedAt > ack + KILL_BOUND_MS).length,
+    p99Ms: [...seen].sort((a, b) => a.ms - b.ms)[Math.floor(seen.length * 0.99)]?.ms ?? 0,
+  };
+}
+
+/** @param {import("./lib/context.mjs").BenchContext} ctx @returns {Promise<import("./lib/report.mjs").BenchResult>} */
+export async function run(ctx) {
+  const origins = await ctx.origins();
+  const rtts = ctx.quick ? [80] : [20, 80, 250];
+  const rows = [];
+  const raw = [];
+  const targets = [];
+  for (const rtt of rtts) {
+    for (const [design, vars] of Object.entries(DESIGNS)) {
+      const bindings = routerBindings(origins, { INITIAL_PERCENT: "100", ADMIN_WRITES_REFRESH_LOCALLY: "false", CONFIG_SIMULATED_RTT_MS: String(rtt), ...vars });
+      const r = await withWorkerd(ctx, `read-tier-${design}-${rtt}`, { bundle: ctx.bundle().path, bindings }, async (w) => {
+        return measure(w.url, ctx.quick ? 2500 : 4000, ctx.quick ? 1200 : 2000);
+      });
+      raw.push({ rtt, design, ...r });
+      rows.push({
+        "round trip": `${rtt} ms`,
+        design,
+        requests: fmt(r.requests),
+        waited: `${fmt(r.waitShare * 100, 1)}%`,
+        "client p99": `${fmt(r.p99Ms, 1)} ms`,
+        "kill propagation": `${fmt(r.killMs)} ms`,
+        "late (> 1 s)": fmt(r.late),
+      });
+      if (design === "tiered") {
+        targets.push(target(`${rtt} ms: requests that waited (tiered) ≤ 1%`, `${fmt(r.waitShare * 100, 1)}%`, r.waitShare <= 0.01));
+        targets.push(target(`${rtt} ms: no request reaches new > 1 s after a kill (tiered)`, `${r.late} late`, r.late === 0));
+      }
+    }
+  }
+  return {
+    rows,
+    targets,
+    raw,
+    method: `bare workerd, ${LOOPS} request loops, one kill after the load is steady; CONFIG_SIMULATED_RTT_MS delays every config read and health flush of the isolate`,
+  };
+}
