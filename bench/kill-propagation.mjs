@@ -1,6 +1,7 @@
 // 3. Kill-switch propagation under steady load: how long after a kill's acknowledgement requests
 // still reach the new origin, on an isolate that learns of it only through its freshness window.
 import { fmt, target } from "./lib/report.mjs";
+import { steadyLoad, lastToNew } from "./lib/load.mjs";
 import { admin, routerBindings, withWorkerd } from "./lib/workerd.mjs";
 
 export const title = "Kill-switch propagation";
@@ -24,25 +25,13 @@ const MAX_MS = 1000;
 async function oneKill(url, k) {
   await admin(url, "POST", "/rollouts/default/resume", {});
   await new Promise((r) => setTimeout(r, SETTLE_MS));
-  const seen = [];
-  let running = true;
-  let n = 0;
-  const loops = Array.from({ length: LOOPS }, async (_, w) => {
-    while (running) {
-      const startedAt = performance.now();
-      const res = await fetch(`${url}/__origin/bytes?n=64`, { headers: { "x-user-id": `k${k}-${w}-${n++ % USERS_PER_LOOP}` } });
-      await res.arrayBuffer();
-      seen.push({ startedAt, origin: res.headers.get("x-origin") });
-    }
-  });
+  const load = steadyLoad(url, { loops: LOOPS, usersPerLoop: USERS_PER_LOOP, prefix: `k${k}` });
   await new Promise((r) => setTimeout(r, BEFORE_KILL_MS));
   await admin(url, "POST", "/rollouts/default/kill", { reason: `bench kill ${k + 1}` });
   const ack = performance.now();
   await new Promise((r) => setTimeout(r, AFTER_KILL_MS));
-  running = false;
-  await Promise.all(loops);
-  const toNew = seen.filter((s) => s.origin === "new").map((s) => s.startedAt);
-  return { ms: Math.max(0, Math.max(-Infinity, ...toNew) - ack), late: toNew.filter((t) => t > ack + LATE_MS).length };
+  const seen = await load.stop();
+  return { ms: Math.max(0, lastToNew(seen) - ack), late: seen.filter((s) => s.origin === "new" && s.startedAt > ack + LATE_MS).length };
 }
 
 /** @param {import("./lib/context.mjs").BenchContext} ctx @returns {Promise<import("./lib/report.mjs").BenchResult>} */

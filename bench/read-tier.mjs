@@ -6,6 +6,7 @@
 // soon as the snapshot is older than 250 ms); the tiered design serves from the snapshot up to
 // 600 ms and refreshes in the background.
 import { fmt, target } from "./lib/report.mjs";
+import { steadyLoad, lastToNew } from "./lib/load.mjs";
 import { admin, routerBindings, withWorkerd } from "./lib/workerd.mjs";
 
 export const title = "The control plane far away (bare workerd, simulated round trips)";
@@ -24,17 +25,7 @@ const DESIGNS = {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(url, loadMs, killAtMs) {
-  const seen = [];
-  let running = true;
-  let n = 0;
-  const loops = Array.from({ length: LOOPS }, async (_, w) => {
-    while (running) {
-      const startedAt = performance.now();
-      const res = await fetch(`${url}/__origin/bytes?n=64`, { headers: { "x-user-id": `t-${w}-${n++ % USERS_PER_LOOP}` } });
-      await res.arrayBuffer();
-      seen.push({ startedAt, ms: performance.now() - startedAt, origin: res.headers.get("x-origin") });
-    }
-  });
+  const load = steadyLoad(url, { loops: LOOPS, usersPerLoop: USERS_PER_LOOP, prefix: "t" });
   // Steady load first: an isolate idle for longer than the hard bound waits once, by design.
   await sleep(WARM_MS);
   const before = (await admin(url, "GET", "/stats")).body.isolate;
@@ -42,9 +33,8 @@ async function measure(url, loadMs, killAtMs) {
   await admin(url, "POST", "/rollouts/default/kill", { reason: "read-tier bench" });
   const ack = performance.now();
   await sleep(loadMs - killAtMs);
-  running = false;
-  await Promise.all(loops);
-  const lastNew = Math.max(-Infinity, ...seen.filter((s) => s.origin === "new").map((s) => s.startedAt));
+  const seen = await load.stop();
+  const lastNew = lastToNew(seen);
   const after = (await admin(url, "GET", "/stats")).body.isolate;
   const requests = after.proxiedRequests - before.proxiedRequests;
   return {

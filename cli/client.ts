@@ -2,8 +2,7 @@
  * The router's admin API, as the tool uses it: every failure becomes a one-line message (plus one
  * line per field error) and the exit code of its kind (./exit.ts). The only module that does HTTP.
  */
-import type { HealthReport, RolloutList, RolloutView, WriteResult as WriteReply } from "../contracts/admin-wire";
-import type { FieldIssue } from "../contracts/field-issues";
+import type { AdminProblem, HealthReport, RolloutList, RolloutView, WriteResult as WriteReply } from "../contracts/admin-wire";
 import { CliError, EXIT } from "./exit";
 
 export type { RolloutList, RolloutView, WriteReply };
@@ -16,16 +15,8 @@ export type Health = Pick<HealthReport, "rollout" | "windowSeconds" | "legacy" |
   verdict: Pick<HealthReport["verdict"], "status" | "summary"> & Partial<Pick<HealthReport["verdict"], "breaches" | "warnings">>;
 } & Partial<Pick<HealthReport, "status" | "stage" | "now">>;
 
-/** RFC 9457 problem as the router writes it. */
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  errors?: FieldIssue[];
-  current?: number;
-  expected?: number;
-}
+/** RFC 9457 problem as the router writes it; any member may be missing from what another server sends. */
+export type Problem = Partial<AdminProblem>;
 
 /** Checks that an answer has the shape the tool relies on (another server may answer JSON too). */
 export type Shape<T> = (value: unknown) => value is T;

@@ -4,6 +4,8 @@
  * ./rollout.ts), and the types of what it answers.
  */
 import type { AuditRecord } from "./audit";
+import type { FieldIssue } from "./field-issues";
+import type { Problem } from "./problem";
 import type { GlobalKill, StageApproval, StoredRollout, RolloutConfig } from "./rollout";
 import { RolloutConfigShape, RolloutId } from "./rollout";
 import type { Verdict } from "./guard";
@@ -184,4 +186,13 @@ export interface DeliveryView {
 /** `GET /notifications/deliveries`: newest first. */
 export interface DeliveryList {
   deliveries: DeliveryView[];
+}
+
+/** An RFC 9457 problem (./problem.ts) with the members the admin API adds. */
+export interface AdminProblem extends Problem {
+  /** Field-level issues (422, 400 on a query). */
+  errors?: FieldIssue[];
+  /** 412: the version If-Match named, and the current one. */
+  expected?: number;
+  current?: number;
 }

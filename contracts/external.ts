@@ -11,6 +11,7 @@
 import { isPointer } from "./json-pointer";
 import { originUrlProblem } from "./rollout";
 import * as z from "./zod";
+import { parseHttpUrl } from "./urls";
 
 /** Most external checks per guard: each one is an outgoing request per interval. */
 export const MAX_EXTERNAL_CHECKS = 20;
@@ -58,15 +59,8 @@ const problemCheck = (problem: (value: string) => string | undefined) =>
 
 /** An http(s) URL that may carry a query (a JSON endpoint often needs one), never credentials. */
 function webUrlProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `must be an absolute http or https URL, got ${JSON.stringify(value)}`;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return `must use http or https, got ${url.protocol.replace(":", "")}`;
-  if (url.username || url.password) return "must not carry credentials: put them in a header with fromVar";
-  return undefined;
+  const parsed = parseHttpUrl(value, ": put them in a header with fromVar");
+  return "problem" in parsed ? parsed.problem : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@
  * and retry queue are in control/policy/notifications.ts. No I/O.
  */
 import * as z from "./zod";
+import { parseHttpUrl } from "./urls";
 
 /** Everything a webhook can subscribe to. */
 export const NOTIFICATION_EVENTS = [
@@ -30,18 +31,10 @@ const SLUG = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** Why `value` is not a usable webhook URL, or `undefined` when it is one. */
 export function webhookUrlProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `must be an absolute http or https URL, got ${JSON.stringify(value)}`;
-  }
   // http:// and loopback are allowed on purpose: local receivers in development, and only an
   // admin (who can already point origins anywhere) sets webhooks.
-  if (url.protocol !== "http:" && url.protocol !== "https:") return `must use http or https, got ${url.protocol.replace(":", "")}`;
-  // Credentials in the URL would be shown back in every view of the config.
-  if (url.username || url.password) return "must not carry credentials; the receiver checks the x-edge-router-signature header instead";
-  return undefined;
+  const parsed = parseHttpUrl(value, "; the receiver checks the x-edge-router-signature header instead");
+  return "problem" in parsed ? parsed.problem : undefined;
 }
 
 const WebhookUrl = z.string().check(

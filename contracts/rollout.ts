@@ -11,6 +11,7 @@ import type { SnapshotToken } from "./tokens";
 import { ScheduleSchema } from "./schedule";
 import { StagesSchema } from "./stages";
 import * as z from "./zod";
+import { parseHttpUrl } from "./urls";
 
 export { Percent };
 
@@ -21,15 +22,9 @@ export const RolloutId = z.string().check(z.regex(SLUG, "must be a slug: lowerca
 
 /** Why `value` is not a usable origin URL, or `undefined` when it is one. */
 export function originUrlProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `must be an absolute http or https URL, got ${JSON.stringify(value)}`;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return `must use http or https, got ${url.protocol.replace(":", "")}`;
-  if (url.username || url.password) return "must not carry credentials";
-  if (url.search || url.hash) return "must not carry a query or fragment";
+  const parsed = parseHttpUrl(value, "");
+  if ("problem" in parsed) return parsed.problem;
+  if (parsed.url.search || parsed.url.hash) return "must not carry a query or fragment";
   return undefined;
 }
 
