@@ -28,36 +28,60 @@ export type ReplicaReader = (replica: ReplicaRef, knownVersion: number) => Promi
 export const DEFAULT_REPLICA_TIMEOUT_MS = 200;
 
 export interface ReplicaSourceOptions {
-  /** Give up on one replica after this long and try the next. @default DEFAULT_REPLICA_TIMEOUT_MS */
+  /** Stop waiting for one replica after this long and try the next (its answer still counts if it comes first). @default DEFAULT_REPLICA_TIMEOUT_MS */
   replicaTimeoutMs?: number;
   /** A replica whose answer is further behind the primary than this has lost touch: bypassed. @default 2000 */
   maxLagMs?: number;
-  /** A replica that failed is not asked again for this long. @default 10000 */
+  /** The longest a failing replica is skipped: the first failure skips it for 1 s, each next one doubles that, up to this. @default 10000 */
   penaltyMs?: number;
-  /** How many replicas to try before the primary. @default 2 */
+  /** How many replicas to try before the primary (one per region first, nearest first). @default 2 */
   attempts?: number;
   clock?: () => number;
   setTimeout?: (callback: () => void, ms: number) => unknown;
   clearTimeout?: (handle: unknown) => void;
 }
 
+/** The first failure of a replica skips it this long; each further one in a row doubles it. */
+const FIRST_PENALTY_MS = 1000;
+/** An isolate with no snapshot yet gives a replica this long: a replica's own first pull from a far primary takes longer than the usual timeout. */
+const COLD_REPLICA_TIMEOUT_MS = 1000;
+/** While every replica lags (the primary is slow), an isolate asks the primary itself at most this often. */
+export const PRIMARY_PROBE_EVERY_MS = 5000;
+
 export interface ReplicaSourceStats {
   replicaReads: number;
   primaryReads: number;
   /** Replicas bypassed: failed, timed out, behind by version, or lagging the primary. */
   bypassed: number;
+  /** Answers taken from a lagging replica because every replica asked lagged (the primary was slow). */
+  laggingServed: number;
 }
 
+const TIMED_OUT = Symbol("timed out");
+type Outcome = { kind: "ok" | "lagging"; reply: SnapshotReply } | { kind: "failed" };
+
 /**
- * Reads the nearest regional replica; a replica that fails, times out, answers a version older
- * than one this isolate has already seen (behind), or lags the primary by more than `maxLagMs`
- * (lost touch) is bypassed for `penaltyMs`, and the next one is tried, then the primary.
+ * Reads the nearest regional replica, then the nearest one in another region, then the primary.
+ *
+ * - A replica that fails, or answers a version older than one this isolate has already seen
+ *   (behind), is skipped for a while: 1 s, doubling while it keeps failing, up to `penaltyMs`.
+ * - A replica that is merely slow is not given up on: past `replicaTimeoutMs` the next one is
+ *   asked, and the slow answer still counts if it comes first. An isolate with no snapshot yet
+ *   waits longer for the first (a cold replica pulls from the primary before it answers).
+ * - A replica that lags the primary by more than `maxLagMs` has lost touch: the other region's
+ *   replica is used. When both lag, the primary is what is slow (its pushes still reach the
+ *   replicas): the freshest lagging answer is served, and this isolate asks the primary itself
+ *   at most every PRIMARY_PROBE_EVERY_MS.
+ *
+ * Every rule keeps a slow primary from being sent every isolate's read at once: that would turn
+ * slow into down (the simulation's "primary slow by 500 ms" fault shows it).
  */
 export class ReplicaConfigSource implements ConfigSource {
   private order: ReplicaRef[] | undefined;
-  private readonly penalties = new Map<string, number>();
+  private readonly penalties = new Map<string, { until: number; failures: number }>();
   private highest = -1;
-  readonly stats: ReplicaSourceStats = { replicaReads: 0, primaryReads: 0, bypassed: 0 };
+  private probeNotBefore = Number.NEGATIVE_INFINITY;
+  readonly stats: ReplicaSourceStats = { replicaReads: 0, primaryReads: 0, bypassed: 0, laggingServed: 0 };
 
   constructor(
     private readonly replicas: readonly ReplicaRef[],
@@ -79,38 +103,92 @@ export class ReplicaConfigSource implements ConfigSource {
     return this.order;
   }
 
+  /** The replicas to ask, in order: the nearest usable one, then the nearest usable one in another region. */
+  private toAsk(now: number): ReplicaRef[] {
+    const usable = this.candidates().filter((r) => (this.penalties.get(r.name)?.until ?? 0) <= now);
+    const max = this.options.attempts ?? 2;
+    const picked: ReplicaRef[] = [];
+    // First one per region, nearest first; then fill up with the rest.
+    for (const onePerRegion of [true, false]) {
+      for (const r of usable) {
+        if (picked.length >= max) break;
+        if (picked.includes(r) || (onePerRegion && picked.some((p) => p.region === r.region))) continue;
+        picked.push(r);
+      }
+    }
+    return picked;
+  }
+
   async read(knownVersion: number): Promise<SnapshotReply> {
     const now = this.clock();
-    const tried = this.candidates()
-      .filter((r) => (this.penalties.get(r.name) ?? 0) <= now)
-      .slice(0, this.options.attempts ?? 2);
-    for (const replica of tried) {
-      const reply = await this.tryReplica(replica, knownVersion);
-      if (reply) return reply;
+    const timeoutMs = knownVersion < 0 ? Math.max(COLD_REPLICA_TIMEOUT_MS, this.replicaTimeoutMs) : this.replicaTimeoutMs;
+    const asked = this.toAsk(now);
+    const slow: Array<Promise<SnapshotReply | undefined>> = [];
+    const lagging: Array<{ replica: ReplicaRef; reply: SnapshotReply }> = [];
+    for (const replica of asked) {
+      const outcome = this.askReplica(replica, knownVersion);
+      const first = await this.withTimeout(outcome, timeoutMs);
+      if (first === TIMED_OUT) {
+        this.penalize(replica);
+        slow.push(outcome.then((o) => (o.kind === "ok" ? o.reply : undefined)));
+      } else if (first.kind === "ok") {
+        for (const l of lagging) this.penalize(l.replica); // that one lost touch; this one did not
+        return first.reply;
+      } else if (first.kind === "lagging") {
+        lagging.push({ replica, reply: first.reply });
+      }
     }
+    const freshest = lagging.map((l) => l.reply).sort((a, b) => (b.asOf ?? 0) - (a.asOf ?? 0))[0];
+    const allLag = freshest !== undefined && lagging.length === asked.length && asked.length > 1;
+    if (allLag && now < this.probeNotBefore) return this.serveLagging(freshest);
+    if (allLag) this.probeNotBefore = now + PRIMARY_PROBE_EVERY_MS;
     this.stats.primaryReads++;
-    const reply = await this.primary.read(knownVersion);
+    const fromPrimary = this.primary.read(knownVersion).then((reply) => {
+      this.see(reply);
+      return reply;
+    });
+    try {
+      return await (slow.length ? firstAnswer([fromPrimary, ...slow]) : fromPrimary);
+    } catch (error) {
+      if (freshest) return this.serveLagging(freshest);
+      throw error;
+    }
+  }
+
+  private serveLagging(reply: SnapshotReply): SnapshotReply {
+    this.stats.laggingServed++;
     this.see(reply);
     return reply;
   }
 
-  private async tryReplica(replica: ReplicaRef, knownVersion: number): Promise<SnapshotReply | undefined> {
+  private get replicaTimeoutMs(): number {
+    return this.options.replicaTimeoutMs ?? DEFAULT_REPLICA_TIMEOUT_MS;
+  }
+
+  /** One replica's answer, judged; a failed or behind one is skipped for a while. Never rejects. */
+  private async askReplica(replica: ReplicaRef, knownVersion: number): Promise<Outcome> {
     this.stats.replicaReads++;
     try {
-      const reply = await this.withTimeout(this.readReplica(replica, knownVersion), this.options.replicaTimeoutMs ?? DEFAULT_REPLICA_TIMEOUT_MS);
-      const lag = this.clock() - (reply.asOf ?? this.clock());
-      if (lag > (this.options.maxLagMs ?? 2000) || versionOf(reply) < this.highest) return this.bypass(replica);
+      const reply = await this.readReplica(replica, knownVersion);
+      if (versionOf(reply) < this.highest) {
+        this.penalize(replica);
+        return { kind: "failed" };
+      }
+      if (this.clock() - (reply.asOf ?? this.clock()) > (this.options.maxLagMs ?? 2000)) return { kind: "lagging", reply };
+      this.penalties.delete(replica.name);
       this.see(reply);
-      return reply;
+      return { kind: "ok", reply };
     } catch {
-      return this.bypass(replica);
+      this.penalize(replica);
+      return { kind: "failed" };
     }
   }
 
-  private bypass(replica: ReplicaRef): undefined {
+  private penalize(replica: ReplicaRef): void {
     this.stats.bypassed++;
-    this.penalties.set(replica.name, this.clock() + (this.options.penaltyMs ?? 10_000));
-    return undefined;
+    const failures = (this.penalties.get(replica.name)?.failures ?? 0) + 1;
+    const ms = Math.min(this.options.penaltyMs ?? 10_000, FIRST_PENALTY_MS * 2 ** (failures - 1));
+    this.penalties.set(replica.name, { until: this.clock() + ms, failures });
   }
 
   private see(reply: SnapshotReply): void {
@@ -121,15 +199,35 @@ export class ReplicaConfigSource implements ConfigSource {
     return (this.options.clock ?? Date.now)();
   }
 
-  private withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  private withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
     const set = this.options.setTimeout ?? ((cb: () => void, t: number) => setTimeout(cb, t));
     const clear = this.options.clearTimeout ?? ((h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>));
     let timer: unknown;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = set(() => reject(new Error(`replica did not answer within ${ms} ms`)), ms);
+    const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = set(() => resolve(TIMED_OUT), ms);
     });
     return Promise.race([promise, timeout]).finally(() => clear(timer));
   }
+}
+
+/** The first answer among `answers` (undefined = that one could not be trusted); rejects when none comes, with the primary's error if it failed. */
+function firstAnswer(answers: Array<Promise<SnapshotReply | undefined>>): Promise<SnapshotReply> {
+  return new Promise((resolve, reject) => {
+    let left = answers.length;
+    let error: unknown = new Error("no replica answered, nor the primary");
+    const settle = () => {
+      if (--left === 0) reject(error);
+    };
+    answers.forEach((answer, i) =>
+      answer.then(
+        (reply) => (reply ? resolve(reply) : settle()),
+        (e) => {
+          if (i === 0) error = e;
+          settle();
+        },
+      ),
+    );
+  });
 }
 
 function versionOf(reply: SnapshotReply): number {

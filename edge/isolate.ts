@@ -142,6 +142,7 @@ export function isolateState(env: Env): IsolateState {
               replicaReads: replicas.stats.replicaReads,
               primaryReads: replicas.stats.primaryReads,
               replicasBypassed: replicas.stats.bypassed,
+              laggingReplicaAnswers: replicas.stats.laggingServed,
               healthFlushesViaReplica: routed.viaReplica,
             }
           : {}),

@@ -17,17 +17,20 @@ const reply = (version: number, known: number, asOf: number): SnapshotReply =>
   known === version ? { status: "unchanged", version, asOf } : { status: "snapshot", snapshot: snapshot(version), asOf };
 
 /** A fake tier: each replica answers per `behaviour`; the primary is always current. */
-function tier(behaviour: Record<string, "ok" | "down" | "lagging" | "behind" | "hang">) {
+type Behaviour = "ok" | "down" | "lagging" | "behind" | "hang" | "slow";
+function tier(behaviour: Record<string, Behaviour>, primaryBehaviour: { hangs?: boolean; down?: boolean } = {}, perRegion = 1) {
   let now = 10_000;
   let version = 5;
   const calls: string[] = [];
   const primary: ConfigSource = {
     read: async (known) => {
       calls.push("primary");
+      if (primaryBehaviour.hangs) return new Promise<SnapshotReply>(() => {});
+      if (primaryBehaviour.down) throw new Error("primary unreachable");
       return reply(version, known, now);
     },
   };
-  const replicas = replicaSet(["weur", "eeur", "oc"], 1);
+  const replicas = replicaSet(["weur", "eeur", "oc"], perRegion);
   const source = new ReplicaConfigSource(
     replicas,
     async (r, known) => {
@@ -37,6 +40,7 @@ function tier(behaviour: Record<string, "ok" | "down" | "lagging" | "behind" | "
       if (b === "hang") return new Promise<SnapshotReply>(() => {});
       if (b === "lagging") return reply(version, known, now - 5_000);
       if (b === "behind") return reply(version - 2, known, now);
+      if (b === "slow") return new Promise<SnapshotReply>((resolve) => setTimeout(() => resolve(reply(version, known, now)), 60));
       return reply(version, known, now);
     },
     primary,
@@ -69,13 +73,61 @@ describe("bypassing a replica that cannot be trusted", () => {
     expect(await source.read(-1)).toMatchObject({ status: "snapshot" });
     expect(calls).toEqual(["weur-0", "eeur-0"]);
     calls.length = 0;
-    advance(1_000);
+    advance(500);
     await source.read(5);
     expect(calls).toEqual(["eeur-0"]);
-    advance(10_000);
+    advance(600);
     calls.length = 0;
     await source.read(5);
-    expect(calls[0]).toBe("weur-0"); // the penalty is over: tried again
+    expect(calls[0]).toBe("weur-0"); // the first penalty (1 s) is over: tried again
+  });
+
+  it("skips a replica that keeps failing for longer each time, up to the penalty cap, and forgives it once it answers", async () => {
+    const behaviour: Record<string, "ok" | "down"> = { "weur-0": "down" };
+    const { source, calls, advance } = tier(behaviour);
+    const skippedFor = async () => {
+      // Read every 250 ms (as a busy isolate does) until weur-0 is asked again.
+      for (let waited = 250; waited <= 20_000; waited += 250) {
+        advance(250);
+        calls.length = 0;
+        await source.read(5);
+        if (calls[0] === "weur-0") return waited;
+      }
+      return Number.POSITIVE_INFINITY;
+    };
+    await source.read(-1); // first failure
+    expect(await skippedFor()).toBe(1_000); // that read was the second failure
+    expect(await skippedFor()).toBe(2_000);
+    expect(await skippedFor()).toBe(4_000);
+    expect(await skippedFor()).toBe(8_000);
+    expect(await skippedFor()).toBe(10_000); // capped (penaltyMs)
+    behaviour["weur-0"] = "ok";
+    expect(await skippedFor()).toBe(10_000); // answered this time: forgiven
+    expect(await skippedFor()).toBe(250);
+  });
+
+  it("still takes a slow replica's answer when it comes before the primary's (a slow primary is not made slower by every isolate)", async () => {
+    const behaviour: Record<string, Behaviour> = {};
+    const primary: { hangs?: boolean } = {};
+    const { source, calls } = tier(behaviour, primary);
+    await source.read(-1);
+    Object.assign(behaviour, { "weur-0": "slow", "eeur-0": "slow" });
+    primary.hangs = true;
+    calls.length = 0;
+    expect(await source.read(5)).toMatchObject({ status: "unchanged", version: 5 });
+    expect(calls).toEqual(["weur-0", "eeur-0", "primary"]);
+  });
+
+  it("gives a replica longer while the isolate holds nothing (a cold replica pulls from the primary first)", async () => {
+    const { source, calls } = tier({ "weur-0": "slow" });
+    expect(await source.read(-1)).toMatchObject({ status: "snapshot" });
+    expect(calls).toEqual(["weur-0"]);
+  });
+
+  it("asks a replica in another region second, not the nearest region's next shard", async () => {
+    const { source, calls } = tier({ "weur-0": "down", "weur-1": "down" }, {}, 2);
+    await source.read(-1);
+    expect(calls).toEqual(["weur-0", "eeur-0"]);
   });
 
   it("detects a replica that is behind by version (it answers older than what this isolate saw)", async () => {
@@ -90,10 +142,41 @@ describe("bypassing a replica that cannot be trusted", () => {
   });
 
   it("falls back to the primary when every replica tried is broken", async () => {
-    const { source, calls } = tier({ "weur-0": "down", "eeur-0": "lagging" });
-    expect(await source.read(-1)).toMatchObject({ status: "snapshot", snapshot: { version: 5 } });
+    const behaviour: Record<string, Behaviour> = {};
+    const { source, calls } = tier(behaviour);
+    await source.read(-1);
+    Object.assign(behaviour, { "weur-0": "down", "eeur-0": "behind" });
+    calls.length = 0;
+    await source.read(5);
     expect(calls).toEqual(["weur-0", "eeur-0", "primary"]);
     expect(source.stats).toMatchObject({ bypassed: 2, primaryReads: 1 });
+  });
+
+  it("when every replica lags, serves the freshest lagging answer and asks the primary itself only every 5 s", async () => {
+    const { source, calls, advance, change } = tier({ "weur-0": "lagging", "eeur-0": "lagging" });
+    await source.read(-1);
+    expect(calls).toEqual(["weur-0", "eeur-0", "primary"]); // the first time: the primary is asked
+    const primaryReads = () => calls.filter((c) => c === "primary").length;
+    change(); // the replicas still get pushes: they hold version 6
+    for (let i = 0; i < 16; i++) {
+      advance(250);
+      expect(await source.read(5)).toMatchObject({ status: "snapshot", snapshot: { version: 6 } });
+    }
+    expect(primaryReads()).toBe(1); // 4 s: not asked again
+    advance(1_000);
+    await source.read(6);
+    expect(primaryReads()).toBe(2);
+    expect(source.stats.laggingServed).toBe(16);
+  });
+
+  it("serves a lagging replica's answer when the primary cannot be reached either", async () => {
+    const { source } = tier({ "weur-0": "lagging", "eeur-0": "down" }, { down: true });
+    expect(await source.read(-1)).toMatchObject({ status: "snapshot", snapshot: { version: 5 } });
+  });
+
+  it("fails when neither a replica nor the primary answers (the snapshot cache then serves its last snapshot)", async () => {
+    const { source } = tier({ "weur-0": "down", "eeur-0": "down" }, { down: true });
+    await expect(source.read(-1)).rejects.toThrow("primary unreachable");
   });
 });
 
