@@ -99,7 +99,7 @@ function readSecretsFile(checks, path) {
   if (!path) return undefined;
   if (!existsSync(path)) usage(`--secrets-file ${path}: no such file`);
   try {
-    return { path, values: checks.parseSecretsFile(readFileSync(path, "utf8")) };
+    return { path, values: checks.parseSecretsFile(readFileSync(path, "utf8"), process.env) };
   } catch (error) {
     usage(`--secrets-file ${path}: ${error.message}`);
   }

@@ -96,16 +96,19 @@ export function baseFromWrangler(config: WranglerConfigLike): BaseConfig {
 }
 
 /**
- * A `--secrets-file` as wrangler reads it: a JSON object of strings, or dotenv lines (`NAME=value`).
+ * A `--secrets-file` as wrangler uploads it: a JSON object of strings, or dotenv lines
+ * (`NAME=value`) whose values the process environment overrides (wrangler's rule), so that the
+ * checks see the value that would really be uploaded.
  * @example parseSecretsFile('ADMIN_TOKEN=abc\n# comment') // { ADMIN_TOKEN: "abc" }
  */
-export function parseSecretsFile(text: string): Record<string, string> {
+export function parseSecretsFile(text: string, processEnv: Record<string, string | undefined> = {}): Record<string, string> {
   if (text.trimStart().startsWith("{")) {
     const parsed: unknown = JSON.parse(text);
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("a JSON secrets file must hold one object of names and values");
     return Object.fromEntries(Object.entries(parsed).map(([name, value]) => [name, typeof value === "string" ? value : JSON.stringify(value)]));
   }
-  return parseEnv(text) as Record<string, string>;
+  const values = parseEnv(text) as Record<string, string>;
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, processEnv[name] ?? value]));
 }
 
 /**

@@ -268,6 +268,14 @@ describe("inputs", () => {
     expect(() => parseSecretsFile('{ "ADMIN_TOKEN": ')).toThrow();
   });
 
+  it("reads a dotenv secrets file with the shell's values over the file's, as wrangler uploads it", () => {
+    const shell = { ADMIN_TOKEN: "demo-exported-from-dev-vars" };
+    const values = parseSecretsFile("ADMIN_TOKEN=fresh-and-long\n", shell);
+    expect(values).toEqual({ ADMIN_TOKEN: "demo-exported-from-dev-vars" });
+    expect(messages(run(staging(), { secretsFile: { path: "prod.env", values } }), "demo-token")).toHaveLength(1);
+    expect(parseSecretsFile('{ "ADMIN_TOKEN": "from-json" }', shell)).toEqual({ ADMIN_TOKEN: "from-json" });
+  });
+
   it("never reads an unexpected secret listing as 'no secrets'", () => {
     expect(secretNamesFromListing('[{ "name": "ADMIN_TOKEN", "type": "secret_text" }]')).toEqual(["ADMIN_TOKEN"]);
     expect(() => secretNamesFromListing('{ "errors": [] }')).toThrow(/expected a JSON array/);
