@@ -2,6 +2,7 @@
  * Command-line parsing against the table in ./spec.ts. Pure: argv and the environment in, a parsed
  * command or a usage error out.
  */
+import type { SelectedEnvironment } from "./environments";
 import { CliError, EXIT } from "./exit";
 import { COMMANDS, findCommand, OPTIONS, type CommandSpec, type OptionName } from "./spec";
 
@@ -21,6 +22,10 @@ export interface Settings {
   token: string | undefined;
   actor: string | undefined;
   json: boolean;
+  /** The environment (`--env`) the URL, prefix and token came from. */
+  environment?: string;
+  /** Where the token is expected, for messages. @default "EDGE_ROUTER_TOKEN" */
+  tokenSource?: string;
 }
 
 const isOption = (name: string): name is OptionName => Object.hasOwn(OPTIONS, name);
@@ -83,8 +88,23 @@ function unknownCommand(name: string): CliError {
   return new CliError(EXIT.usage, `unknown command "${name}"${near ? ` (did you mean ${near.name}?)` : ""}; see edge-router --help`);
 }
 
-/** Flags over environment variables. */
-export function settings(values: Parsed["values"], env: Record<string, string | undefined>): Settings {
+/**
+ * Flags over the `--env` environment over environment variables. With `--env`, the URL, prefix
+ * and token never come from EDGE_ROUTER_URL, EDGE_ROUTER_PREFIX or EDGE_ROUTER_TOKEN: a staging
+ * token left in the shell is never sent to production.
+ */
+export function settings(values: Parsed["values"], env: Record<string, string | undefined>, selected?: SelectedEnvironment): Settings {
+  if (selected) {
+    return {
+      url: values.url ?? selected.url,
+      prefix: values.prefix ?? selected.prefix,
+      token: values.token ?? selected.token,
+      actor: values.actor ?? (env.EDGE_ROUTER_ACTOR || undefined),
+      json: values.json === "true",
+      environment: selected.name,
+      tokenSource: `${selected.tokenEnv} (the token variable of environment "${selected.name}")`,
+    };
+  }
   return {
     url: values.url ?? (env.EDGE_ROUTER_URL || undefined),
     prefix: values.prefix ?? (env.EDGE_ROUTER_PREFIX || undefined),

@@ -48,6 +48,8 @@ export interface ClientConfig {
   prefix?: string | undefined;
   token: string | undefined;
   actor: string | undefined;
+  /** Where the token is expected, for messages (`--env`'s variable). @default "EDGE_ROUTER_TOKEN" */
+  tokenSource?: string | undefined;
   /** Per request. @default 15000 */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -159,7 +161,9 @@ export class AdminClient {
   }
 
   async request<T>(method: string, path: string, shape: Shape<T>, options: RequestOptions = {}): Promise<{ body: T; etag: string | null }> {
-    if (!this.config.token) throw new CliError(EXIT.unauthorized, "no admin token: set EDGE_ROUTER_TOKEN (or pass --token) to the router's ADMIN_TOKEN or a named token");
+    if (!this.config.token) {
+      throw new CliError(EXIT.unauthorized, `no admin token: set ${this.config.tokenSource ?? "EDGE_ROUTER_TOKEN"} (or pass --token) to the router's ADMIN_TOKEN or a named token`);
+    }
     await this.verifyRouter();
     const headers: Record<string, string> = { authorization: `Bearer ${this.config.token}`, accept: "application/json" };
     if (this.config.actor) headers["x-actor"] = this.config.actor;
@@ -218,7 +222,11 @@ export class AdminClient {
     }
     switch (status) {
       case 401:
-        return new CliError(EXIT.unauthorized, `unauthorized (401): ${detail} Set EDGE_ROUTER_TOKEN (or --token) to the router's ADMIN_TOKEN or a live named token.`, type);
+        return new CliError(
+          EXIT.unauthorized,
+          `unauthorized (401): ${detail} Set ${this.config.tokenSource ?? "EDGE_ROUTER_TOKEN"} (or --token) to the router's ADMIN_TOKEN or a live named token.`,
+          type,
+        );
       case 403:
         return new CliError(EXIT.forbidden, `forbidden (403): ${detail} Use a token with that scope (edge-router token create … --scopes …).`, type);
       case 404:

@@ -2,6 +2,7 @@
  * Field-level differences between two rollout configs, as an operator reads them before applying:
  * `percent: 10 → 25`, `allowlist.new: +2 (qa-anna, qa-ben)`. Pure.
  */
+import type { RolloutList, RolloutView } from "../contracts/admin-wire";
 import { type RolloutConfig, sourceLabel } from "../contracts/rollout";
 
 /** Lists longer than this are summarized ("and 1,204 more"). */
@@ -75,4 +76,40 @@ export function describeConfig(config: RolloutConfig): string[] {
   if (!config.retryOnLegacy) lines.push("retry       off: failed requests to new are not retried on legacy");
   if (config.description) lines.push(`about       ${config.description}`);
   return lines;
+}
+
+/** One rollout compared across two environments. */
+export interface RolloutDifference {
+  id: string;
+  /** `only-here`: only the environment being compared has it; `only-there`: only the one compared with. */
+  kind: "same" | "differs" | "only-here" | "only-there";
+  /** For `differs`: diffConfig's lines, from there to here. */
+  changes: string[];
+}
+
+export interface EnvironmentsDiff {
+  equal: boolean;
+  /** `global kill switch: on → off` when only one side has it on. */
+  globalKill: string | undefined;
+  rollouts: RolloutDifference[];
+}
+
+/**
+ * What applying `here`'s rollouts to `there` would change (e.g. here = staging, there =
+ * production): each rollout in `here`'s order, then those only `there` has; `only` keeps one id.
+ */
+export function diffEnvironments(here: RolloutList, there: RolloutList, only?: string): EnvironmentsDiff {
+  const keep = (r: RolloutView) => only === undefined || r.id === only;
+  const theirs = new Map(there.rollouts.filter(keep).map((r) => [r.id, r]));
+  const rollouts: RolloutDifference[] = here.rollouts.filter(keep).map((mine) => {
+    const other = theirs.get(mine.id);
+    theirs.delete(mine.id);
+    if (!other) return { id: mine.id, kind: "only-here", changes: [] };
+    const changes = diffConfig(other.config, mine.config);
+    return { id: mine.id, kind: changes.length ? "differs" : "same", changes };
+  });
+  for (const id of theirs.keys()) rollouts.push({ id, kind: "only-there", changes: [] });
+  const onOff = (killed: boolean) => (killed ? "on" : "off");
+  const globalKill = here.globalKill.killed === there.globalKill.killed ? undefined : `global kill switch: ${onOff(there.globalKill.killed)} → ${onOff(here.globalKill.killed)}`;
+  return { equal: globalKill === undefined && rollouts.every((r) => r.kind === "same"), globalKill, rollouts };
 }

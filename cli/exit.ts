@@ -25,6 +25,8 @@ export const EXIT = {
   failed: 9,
   /** 403: the token is valid but lacks the scope the command needs. */
   forbidden: 10,
+  /** `diff`: the two environments' rollouts differ (not a failure: the answer to the question asked). */
+  differ: 11,
   /** Ctrl-C before a command finished (the shell's convention: 128 + SIGINT). Not for `watch`/`tail`, which Ctrl-C ends normally. */
   interrupted: 130,
 } as const;

@@ -13,6 +13,7 @@ const EXIT_CODES = `Exit codes
     8  this router does not support the command (upgrade it)
     9  any other failure (5xx, an answer that is not the admin API)
    10  forbidden (403): the token lacks the scope the command needs
+   11  diff: the two environments' rollouts differ
   130  interrupted (Ctrl-C) before it finished; watch and tail end with 0`;
 
 function optionLines(names: OptionName[]): string {
@@ -32,12 +33,14 @@ Commands
 ${usage.map(([left, summary]) => `  ${left.padEnd(width)}  ${summary}`).join("\n")}
 
 Options
-${optionLines(["url", "token", "actor", "json", "no-color", "help"])}
+${optionLines(["env", "url", "token", "actor", "json", "no-color", "help"])}
 
 Environment
   EDGE_ROUTER_URL     the router, e.g. http://127.0.0.1:8787 (the admin API is under /__admin/api)
   EDGE_ROUTER_TOKEN   its ADMIN_TOKEN, or a named token (edge-router token create)
   EDGE_ROUTER_ACTOR   default --actor
+  EDGE_ROUTER_CONFIG  the environments file of --env (default: ./.edge-router.json), e.g.
+                      { "environments": { "staging": { "url": "https://...", "tokenEnv": "EDGE_ROUTER_TOKEN_STAGING" } } }
 
 \`edge-router <command> --help\` explains one command. Times are UTC.
 
@@ -59,7 +62,7 @@ Examples
 ${command.examples.map((e) => `  ${e}`).join("\n")}
 
 Exit codes: 0 ok, 1 usage, 2 invalid input, 3 unreachable, 4 unauthorized, 5 not found, 6 changed by
-someone else (412), 7 refused by the router, 8 unsupported by this router, 9 other, 10 forbidden (403)
-(see edge-router --help).
+someone else (412), 7 refused by the router, 8 unsupported by this router, 9 other, 10 forbidden (403),
+11 the environments differ (diff) (see edge-router --help).
 `;
 }

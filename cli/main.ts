@@ -5,26 +5,30 @@
  *
  * Layout: spec.ts (commands and options) → args.ts (parsing) → commands/*.ts (one per command),
  * client.ts (the only HTTP), exit.ts (exit codes); pure helpers in format.ts, diff.ts,
- * config-file.ts, bucket.ts and tail.ts.
+ * config-file.ts, bucket.ts and tail.ts; environments.ts reads the `--env` file.
  */
 import { createInterface } from "node:readline";
 import { parseArgs, settings } from "./args";
 import { AdminClient } from "./client";
 import { apply } from "./commands/apply";
 import { bucket } from "./commands/bucket";
+import { diff } from "./commands/diff";
 import { status } from "./commands/status";
 import { tail } from "./commands/tail";
 import { token } from "./commands/token";
 import { watch } from "./commands/watch";
 import { approve, kill, pauseOrContinue, promote, resume, set } from "./commands/write";
 import type { Context, Io } from "./context";
+import { readEnvironmentsFile, selectEnvironment } from "./environments";
 import { CliError, EXIT, type ExitCode } from "./exit";
 import { pickColors } from "./format";
 import { commandHelp, toolHelp } from "./help";
 
 export { EXIT } from "./exit";
 
-const RUN: Record<string, (ctx: Context) => Promise<void>> = {
+/** Each command; one that answers a yes/no question (diff) returns its exit code. */
+// biome-ignore lint/suspicious/noConfusingVoidType: most commands return nothing; diff returns its code
+const RUN: Record<string, (ctx: Context) => Promise<void | ExitCode>> = {
   status,
   set,
   kill,
@@ -34,6 +38,7 @@ const RUN: Record<string, (ctx: Context) => Promise<void>> = {
   promote,
   approve,
   apply,
+  diff,
   watch,
   bucket,
   tail,
@@ -79,7 +84,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       io.out(parsed.command ? commandHelp(parsed.command) : toolHelp());
       return parsed.help ? EXIT.ok : EXIT.usage;
     }
-    const config = settings(parsed.values, io.env);
+    const selected = parsed.values.env === undefined ? undefined : selectEnvironment(readEnvironmentsFile(io.env), parsed.values.env, io.env);
+    const config = settings(parsed.values, io.env, selected);
     let client: AdminClient | undefined;
     const ctx: Context = {
       args: parsed.args,
@@ -89,8 +95,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       c: pickColors(io.isTTY, io.env, parsed.values["no-color"] === "true"),
       client: () => (client ??= new AdminClient({ ...config, signal: io.interrupted })),
     };
-    await RUN[parsed.command.name]!(ctx);
-    return EXIT.ok;
+    return (await RUN[parsed.command.name]!(ctx)) ?? EXIT.ok;
   } catch (error) {
     if (error instanceof CliError) {
       io.err(`edge-router: ${error.message}`);

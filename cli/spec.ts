@@ -21,7 +21,9 @@ export type OptionName =
   | "rollout"
   | "errors"
   | "scopes"
-  | "expires";
+  | "expires"
+  | "env"
+  | "against";
 
 export interface OptionSpec {
   /** Takes a value (`--reason "..."` or `--reason=...`), or is a flag. */
@@ -48,10 +50,15 @@ export const OPTIONS: Record<OptionName, OptionSpec> = {
   errors: { help: "only requests that failed (5xx or no response)" },
   scopes: { value: "LIST", help: "comma-separated: read, operate, admin, evaluate" },
   expires: { value: "TIME", help: "when the token stops working, ISO-8601, e.g. 2026-12-31T00:00:00Z (default: never)" },
+  env: {
+    value: "NAME",
+    help: "the router of environment NAME in .edge-router.json (or $EDGE_ROUTER_CONFIG): its URL, prefix, and token from the variable it names",
+  },
+  against: { value: "NAME", help: "the environment to compare with (in the same file), e.g. production" },
 };
 
 /** Options every command that talks to the router accepts. */
-const REMOTE: OptionName[] = ["url", "prefix", "token", "actor", "json"];
+const REMOTE: OptionName[] = ["env", "url", "prefix", "token", "actor", "json"];
 
 export interface CommandSpec {
   name: string;
@@ -168,7 +175,21 @@ export const COMMANDS: CommandSpec[] = [
       "yet). Rollouts left out of the file are not touched. A rollout's kill switch is kept as it is unless the\n" +
       'file sets "killed" explicitly (use kill/resume, so that the audit log says why).',
     options: [...REMOTE, "dry-run"],
-    examples: ["edge-router apply rollouts.json --dry-run", "edge-router apply rollouts.json --actor ci"],
+    examples: ["edge-router apply rollouts.json --dry-run", "edge-router apply rollouts.json --actor ci", "edge-router apply rollouts.json --env staging"],
+  },
+  {
+    name: "diff",
+    args: "[id]",
+    min: 0,
+    max: 1,
+    summary: "what differs between two environments' rollouts (exit 0 when the same, 11 when not)",
+    details:
+      "Reads every rollout (or one) from both routers and prints, per rollout, the fields that differ as\n" +
+      "`field: <--against value> → <--env value>`, i.e. what applying this environment's configs to the other\n" +
+      "would change; rollouts only one side has, and a global kill switch on one side only. The percentage and the\n" +
+      "kill switch count: a staged rollout moves its percentage itself. Exit 0 when the same, 11 when they differ.",
+    options: [...REMOTE, "against"],
+    examples: ["edge-router diff --env staging --against production", "edge-router diff checkout-v2 --env staging --against production --json"],
   },
   {
     name: "watch",
