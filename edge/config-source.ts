@@ -123,20 +123,26 @@ export class ReplicaConfigSource implements ConfigSource {
     const now = this.clock();
     const timeoutMs = knownVersion < 0 ? Math.max(COLD_REPLICA_TIMEOUT_MS, this.replicaTimeoutMs) : this.replicaTimeoutMs;
     const asked = this.toAsk(now);
-    const slow: Array<Promise<SnapshotReply | undefined>> = [];
+    const trusted: Array<Promise<SnapshotReply | undefined>> = [];
     const lagging: Array<{ replica: ReplicaRef; reply: SnapshotReply }> = [];
     for (const replica of asked) {
-      const outcome = this.askReplica(replica, knownVersion);
-      const first = await this.withTimeout(outcome, timeoutMs);
-      if (first === TIMED_OUT) {
-        this.penalize(replica);
-        slow.push(outcome.then((o) => (o.kind === "ok" ? o.reply : undefined)));
-      } else if (first.kind === "ok") {
-        for (const l of lagging) this.penalize(l.replica); // that one lost touch; this one did not
-        return first.reply;
-      } else if (first.kind === "lagging") {
-        lagging.push({ replica, reply: first.reply });
+      let answered = false;
+      const outcome = this.askReplica(replica, knownVersion).then((o) => {
+        answered = true;
+        if (o.kind === "lagging") lagging.push({ replica, reply: o.reply });
+        return o;
+      });
+      trusted.push(outcome.then((o) => (o.kind === "ok" ? o.reply : undefined)));
+      // The first trusted answer from any replica asked so far: a slow one still counts.
+      const first = await this.withTimeout(
+        firstAnswer(trusted).catch(() => undefined),
+        timeoutMs,
+      );
+      if (first !== TIMED_OUT && first) {
+        for (const l of lagging) this.penalize(l.replica); // those lost touch; this one did not
+        return first;
       }
+      if (first === TIMED_OUT && !answered) this.penalize(replica);
     }
     const freshest = lagging.map((l) => l.reply).sort((a, b) => (b.asOf ?? 0) - (a.asOf ?? 0))[0];
     const allLag = freshest !== undefined && lagging.length === asked.length && asked.length > 1;
@@ -148,7 +154,7 @@ export class ReplicaConfigSource implements ConfigSource {
       return reply;
     });
     try {
-      return await (slow.length ? firstAnswer([fromPrimary, ...slow]) : fromPrimary);
+      return await firstAnswer([fromPrimary, ...trusted]);
     } catch (error) {
       if (freshest) return this.serveLagging(freshest);
       throw error;
@@ -218,15 +224,15 @@ function firstAnswer(answers: Array<Promise<SnapshotReply | undefined>>): Promis
     const settle = () => {
       if (--left === 0) reject(error);
     };
-    answers.forEach((answer, i) =>
+    for (const [i, answer] of answers.entries()) {
       answer.then(
         (reply) => (reply ? resolve(reply) : settle()),
         (e) => {
           if (i === 0) error = e;
           settle();
         },
-      ),
-    );
+      );
+    }
   });
 }
 

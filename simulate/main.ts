@@ -1,9 +1,9 @@
 /**
  * `npm run simulate`: the control plane at 1M requests/s over 300 colos, today's design beside the
  * tiered one, plus faults and a round-trip sweep; prints a table per scenario and, last, one JSON
- * line; writes docs/scale-sim.json and the chart docs/scale.svg.
+ * line; writes docs/scale-sim.json, the chart docs/scale.svg and its tables into docs/scale.md.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LOCATION_HINTS, type LocationHint } from "../contracts/replicas";
 import type { DesignOptions } from "./model";
@@ -69,6 +69,23 @@ function table(results: ScenarioResult[]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
+/** Puts this run's tables between the markers of docs/scale.md (the prose around them is written by hand). */
+function writeReport(path: string, report: string, isQuick: boolean): void {
+  let doc: string;
+  try {
+    doc = readFileSync(path, "utf8");
+  } catch {
+    return;
+  }
+  const [start, end] = ["<!-- sim:start -->", "<!-- sim:end -->"];
+  const a = doc.indexOf(start);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) return;
+  const when = new Date().toISOString().slice(0, 16).replace("T", " ");
+  const how = `\`npm run simulate${isQuick ? " -- --quick" : ""}\` on ${when} UTC${isQuick ? " (quick: 50k requests/s)" : ""}; written by the run, between these markers.`;
+  writeFileSync(path, `${doc.slice(0, a + start.length)}\n${how}\n\n\`\`\`text\n${report}\n\`\`\`\n${doc.slice(b)}`);
+}
+
 async function main(): Promise<void> {
   const log = (text: string) => process.stderr.write(`${text}\n`);
   const started = Date.now();
@@ -97,18 +114,20 @@ async function main(): Promise<void> {
     sweep.push({ rtt, today: await run(`today @ ${rtt} ms`, today, small), tiered: await run(`tiered @ ${rtt} ms`, base, small) });
   }
 
-  console.log(
+  const report = [
     `Control plane at ${fmt(rps)} requests/s over ${common.colos} colos (${seconds} simulated s; the kill at ${Math.round(seconds * 600)} ms; DO service ${base.doServiceMs} ms per call)\n`,
-  );
-  console.log(table(main));
-  console.log(`\nFaults (tiered design)\n${table(faults)}`);
-  console.log(`\nRound-trip sweep: every isolate at one RTT from the control plane (20k requests/s, 20 isolates)\n${table(sweep.flatMap((s) => [s.today, s.tiered]))}`);
+    table(main),
+    `\nFaults (tiered design)\n${table(faults)}`,
+    `\nRound-trip sweep: every isolate at one RTT from the control plane (20k requests/s, 20 isolates)\n${table(sweep.flatMap((s) => [s.today, s.tiered]))}`,
+  ].join("\n");
+  console.log(report);
 
   const tiered = main[1]!;
   const targets = { primaryRps: tiered.primaryRps <= 500, maxReplicaRps: tiered.maxReplicaRps <= 500, waitP99Ms: tiered.waitP99Ms <= 1, killMaxMs: tiered.killMaxMs < 1000 };
   writeFileSync(`${values.out}/scale-sim.json`, `${JSON.stringify({ options: { ...common, base }, main, faults, sweep }, null, 2)}\n`);
   writeFileSync(`${values.out}/scale.svg`, sweepChart(sweep));
-  log(`[simulate] done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${values.out}/scale-sim.json and ${values.out}/scale.svg`);
+  writeReport(`${values.out}/scale.md`, report, quick);
+  log(`[simulate] done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${values.out}/scale-sim.json, ${values.out}/scale.svg and the tables in ${values.out}/scale.md`);
   const { name: _n, requests: _r, healthCounted: _h, replicas: _p, ...summary } = tiered;
   console.log(
     JSON.stringify({

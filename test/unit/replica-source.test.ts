@@ -17,7 +17,7 @@ const reply = (version: number, known: number, asOf: number): SnapshotReply =>
   known === version ? { status: "unchanged", version, asOf } : { status: "snapshot", snapshot: snapshot(version), asOf };
 
 /** A fake tier: each replica answers per `behaviour`; the primary is always current. */
-type Behaviour = "ok" | "down" | "lagging" | "behind" | "hang" | "slow";
+type Behaviour = "ok" | "down" | "lagging" | "behind" | "hang" | "slow" | "late";
 function tier(behaviour: Record<string, Behaviour>, primaryBehaviour: { hangs?: boolean; down?: boolean } = {}, perRegion = 1) {
   let now = 10_000;
   let version = 5;
@@ -40,6 +40,7 @@ function tier(behaviour: Record<string, Behaviour>, primaryBehaviour: { hangs?: 
       if (b === "hang") return new Promise<SnapshotReply>(() => {});
       if (b === "lagging") return reply(version, known, now - 5_000);
       if (b === "behind") return reply(version - 2, known, now);
+      if (b === "late") return new Promise<SnapshotReply>((resolve) => setTimeout(() => resolve(reply(version, known, now)), 30));
       if (b === "slow") return new Promise<SnapshotReply>((resolve) => setTimeout(() => resolve(reply(version, known, now)), 60));
       return reply(version, known, now);
     },
@@ -116,6 +117,16 @@ describe("bypassing a replica that cannot be trusted", () => {
     calls.length = 0;
     expect(await source.read(5)).toMatchObject({ status: "unchanged", version: 5 });
     expect(calls).toEqual(["weur-0", "eeur-0", "primary"]);
+  });
+
+  it("takes the nearest replica's late answer while the next one is being asked, without going to the primary", async () => {
+    const behaviour: Record<string, Behaviour> = {};
+    const { source, calls } = tier(behaviour);
+    await source.read(-1);
+    Object.assign(behaviour, { "weur-0": "late", "eeur-0": "hang" });
+    calls.length = 0;
+    expect(await source.read(5)).toMatchObject({ status: "unchanged", version: 5 });
+    expect(calls).toEqual(["weur-0", "eeur-0"]);
   });
 
   it("gives a replica longer while the isolate holds nothing (a cold replica pulls from the primary first)", async () => {
