@@ -67,11 +67,15 @@ export function holdVerdict(r: StoredRollout, windows: HealthWindows, now: numbe
   return evaluateGuard(r.config.guard, summarize(windows, r.config.id, seconds, now, since), shadowTotalsOver(shadow, r.config.id, seconds, now, since));
 }
 
-/** The shadow check of the next stage over the current hold, when that stage requires a shadow match. */
+/**
+ * The shadow check of the next stage, when that stage requires a shadow match: every comparison
+ * of the current hold (since `guardSince`, within the history kept), not only a recent window, so
+ * that mismatches early in the hold still count at its end.
+ */
 function nextShadowCheck(r: StoredRollout, now: number, shadow: ShadowWindows): ShadowCheck | undefined {
   const next = r.config.stages?.find((s) => s.percent > r.config.percent);
   if (!next?.requireShadowMatch) return undefined;
-  const totals = shadowTotalsOver(shadow, r.config.id, holdSeconds(r, now), now, guardSince(r));
+  const totals = shadowTotalsOver(shadow, r.config.id, RETENTION_MS / 1000, now, guardSince(r));
   return shadowMatchCheck(r.config.guard, totals, now - percentSince(r), next.percent);
 }
 
