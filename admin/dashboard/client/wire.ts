@@ -52,6 +52,8 @@ export interface GuardConfig {
   maxP50DeltaMs?: number;
   maxP95Ratio?: number;
   maxP99Ratio?: number;
+  /** Largest acceptable share of shadow comparisons that differ. */
+  maxMismatchRate?: number;
   /** Limits that only warn. */
   warn?: Partial<Record<string, number>>;
   action: "kill" | "pause";
@@ -73,8 +75,57 @@ export interface RolloutConfig {
   retryOnLegacy: boolean;
   timeoutMs?: number;
   guard?: GuardConfig;
-  stages?: Array<{ percent: number; holdSeconds: number; requiresApproval?: boolean }>;
+  stages?: Array<{ percent: number; holdSeconds: number; requiresApproval?: boolean; requireShadowMatch?: boolean }>;
   schedule?: { startAt?: string; advanceWindows?: Array<{ days: string[]; from: string; to: string; timeZone: string }> };
+  shadow?: ShadowConfig;
+}
+
+/** A rollout's shadow traffic settings (contracts/shadow.ts `ShadowConfig`). */
+export interface ShadowConfig {
+  percent: number;
+  methods: string[];
+  compare: { status: boolean; headers: string[]; body: "json" | "bytes" | "none"; ignore: string[] };
+  maxConcurrent: number;
+  forwardCredentials: boolean;
+}
+
+/** Latency percentiles in ms (contracts/shadow-stats.ts `LatencyView`). */
+export interface LatencyView {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+/** One mismatch (contracts/shadow-stats.ts `ShadowExample`). */
+export interface ShadowExample {
+  at: string;
+  method: string;
+  path: string;
+  kind: "status" | "header" | "body";
+  legacyStatus: number;
+  newStatus: number;
+  pointer: string | null;
+  legacyValue: string | null;
+  newValue: string | null;
+}
+
+/** `GET /rollouts/:id/shadow` (contracts/admin-wire.ts `ShadowReport`). */
+export interface ShadowReport {
+  rollout: string;
+  windowSeconds: number;
+  totals: { compared: number; mismatched: number; errors: number; mismatchRate: number | null };
+  prefixes: Array<{
+    prefix: string;
+    mirrored: number;
+    matched: number;
+    mismatched: number;
+    errors: number;
+    byKind: Record<"status" | "header" | "body", number>;
+    mismatchRate: number | null;
+    latencyMs: { legacy: LatencyView; new: LatencyView };
+  }>;
+  examples: ShadowExample[];
+  shadow: ShadowConfig | null;
 }
 
 /** One rollout as `GET /rollouts` lists it (admin/app.ts `rolloutView`). */
