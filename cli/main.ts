@@ -12,6 +12,7 @@ import { parseArgs, settings } from "./args";
 import { AdminClient } from "./client";
 import { apply } from "./commands/apply";
 import { bucket } from "./commands/bucket";
+import { shadow } from "./commands/shadow";
 import { status } from "./commands/status";
 import { tail } from "./commands/tail";
 import { token } from "./commands/token";
@@ -35,6 +36,7 @@ const RUN: Record<string, (ctx: Context) => Promise<void>> = {
   approve,
   apply,
   watch,
+  shadow,
   bucket,
   tail,
   token,
