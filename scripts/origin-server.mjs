@@ -13,12 +13,14 @@
 //   GET  /__origin/catalog      JSON { items: [{ id, name, price }×5], meta: { requestId } }: the same
 //                               items from every origin (keys in another order on "new"), a fresh
 //                               requestId each time (for shadow comparisons; see catalogDrift)
+//   GET  /__origin/gzip         the catalog's items (with catalogDrift), gzip-encoded (content-encoding: gzip)
 //   GET  /__origin/received     with `record`: the requests this origin received, oldest first
 //   DELETE /__origin/received   with `record`: forget them
 //   WebSocket upgrade anywhere  echoes each message as "<origin>: <message>"
 //
 // Every response carries `x-origin: <name>`.
 import http from "node:http";
+import { gzipSync } from "node:zlib";
 import { WebSocketServer } from "ws";
 
 /** Most requests an origin with `record` keeps (the oldest are dropped). */
@@ -94,6 +96,12 @@ export async function startOrigin({ name, port = 0, host = "127.0.0.1", failEver
     if (url.pathname === "/__origin/catalog") {
       const body = catalogBody(name, catalogDrift);
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
+    if (url.pathname === "/__origin/gzip") {
+      const items = CATALOG.map((item) => (item.id === 2 ? { ...item, price: Number((item.price + catalogDrift).toFixed(2)) } : item));
+      const body = gzipSync(JSON.stringify({ items }));
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": body.length }).end(body);
       return;
     }
     if (url.pathname === "/__origin/cookies") {

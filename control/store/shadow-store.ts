@@ -7,6 +7,7 @@ import type { ShadowCounts, ShadowExample } from "../../contracts/shadow-stats";
 import { RETENTION_MS } from "../policy/health-windows";
 import type { ShadowTouched, ShadowWindows } from "../policy/shadow-windows";
 
+/** Every rollout's slots within the retention, and its examples, as the Durable Object starts. */
 export function loadShadow(sql: SqlStorage, now: number): ShadowWindows {
   const windows: ShadowWindows = {};
   const of = (id: string) => {

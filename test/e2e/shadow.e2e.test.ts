@@ -5,6 +5,7 @@
  * sees the mismatch (rate, pointer, both values) in the admin API, the CLI and the dashboard.
  */
 import { execFile } from "node:child_process";
+import http from "node:http";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -73,6 +74,32 @@ it("serves every user legacy's catalog while new's differing answers are counted
   expect(report.examples[0]).toMatchObject({ path: "/__origin/catalog", pointer: "/items/2/price", legacyValue: "7.25", newValue: "8.25" });
 });
 
+/** A GET that takes the bytes as they come on the wire (no decompression). */
+function rawGet(url: string, user: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers: { "x-user-id": user, "accept-encoding": "gzip" } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      })
+      .on("error", reject);
+  });
+}
+
+it("hands a shadowed user legacy's gzip-encoded answer byte for byte, length included", async () => {
+  const direct = await rawGet(`${router.origins.legacy}/__origin/gzip`, "direct");
+  const shadowed = await rawGet(`${router.url}/__origin/gzip`, "gzip-user");
+  expect(shadowed.status).toBe(200);
+  expect(shadowed.headers).toMatchObject({ "content-encoding": "gzip", "content-length": String(direct.body.length), "x-origin": "legacy" });
+  expect(shadowed.body.equals(direct.body)).toBe(true);
+  // It was mirrored all the same.
+  await waitUntil(
+    async () => ((await (await fetch(`${drift.url}/__origin/received`)).json()) as Received[]).some((r) => r.url === "/__origin/gzip" && r.headers["x-user-id"] === "gzip-user"),
+    { timeoutMs: 10_000, message: "the mirror of the gzip request" },
+  );
+});
+
 it("prints the mismatches with edge-router shadow", async () => {
   const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
     const env: NodeJS.ProcessEnv = { ...process.env, EDGE_ROUTER_URL: router.url, EDGE_ROUTER_TOKEN: router.adminToken, NO_COLOR: "1" };
@@ -98,7 +125,8 @@ it("shows the mismatch rate and the newest example on the rollout's card in the 
   await card.waitFor();
   await expect.poll(() => card.locator('[data-testid="shadow-rate"]').textContent(), { timeout: 10_000 }).toBe("100.0% mismatched");
   expect(await card.locator('[data-testid="shadow"]').textContent()).toContain("100% of legacy users mirrored to new");
-  const example = await card.locator('[data-testid="shadow-example"]').first().textContent();
-  expect(example).toMatch(/GET \/__origin\/catalog · body \/items\/2\/price: 7\.25 → 8\.25/);
+  const examples = await card.locator('[data-testid="shadow-example"]').allTextContents();
+  expect(examples.length).toBeGreaterThan(0);
+  expect(examples.every((e) => /GET \/__origin\/(catalog|gzip) · body \/items\/2\/price: 7\.25 → 8\.25$/.test(e))).toBe(true);
   expect(errors).toEqual([]);
 });

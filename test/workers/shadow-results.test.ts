@@ -53,6 +53,13 @@ describe("mismatches counted by kind, with examples", () => {
     expect(report.prefixes[0].latencyMs.new.p50).toBeGreaterThanOrEqual(0);
   });
 
+  it("compares a gzip-encoded answer by its JSON, not its compressed bytes", async () => {
+    await shadowRollout("gzip", env.TEST_SHADOW_DRIFT_ORIGIN, { percent: 100 });
+    await send("gzip", "/__origin/gzip", 2);
+    const report = await shadowReport("gzip", 2);
+    expect(report.examples[0]).toMatchObject({ kind: "body", pointer: "/items/2/price", legacyValue: "7.25", newValue: "8.25" });
+  });
+
   it("counts a differing status as a status mismatch and a matching answer as a match, per prefix", async () => {
     await shadowRollout("kinds", env.TEST_SHADOW_FAIL_ORIGIN, { percent: 100, compare: ignoreRequestId }, { match: { hosts: ["kinds.shadow.test"], pathPrefixes: ["/a", "/"] } });
     await send("kinds", "/a/__origin/bytes?n=10", 3);
