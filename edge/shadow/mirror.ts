@@ -62,6 +62,15 @@ export interface MirrorRequest {
 // must not get a POST mirrored.
 const SAFE = new Set<string>(SHADOW_SAFE_METHODS);
 
+/**
+ * Requests whose answer depends on what the client already holds: legacy answers 304 or 206
+ * against its own validators and byte ranges, which new need not share (another backend, other
+ * ETags), so comparing would count differences no user sees. They are not mirrored.
+ */
+export const UNCOMPARABLE_HEADERS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"] as const;
+
+const uncomparable = (headers: Headers) => UNCOMPARABLE_HEADERS.some((name) => headers.has(name));
+
 /** The rollout's shadow settings when this request is to be mirrored, else undefined. */
 export function shadowOf(m: MirrorRequest): CompiledShadow | undefined {
   const { request, route, response } = m;
@@ -71,7 +80,7 @@ export function shadowOf(m: MirrorRequest): CompiledShadow | undefined {
   // included), not pinned by an allowlist or a QA override.
   if (!shadow || d.reason !== "bucket" || d.variant !== "legacy" || !d.identity) return undefined;
   if (!shadow.methods.has(request.method) || !SAFE.has(request.method) || request.body !== null) return undefined;
-  if (isWebSocketUpgrade(request.headers) || response.webSocket || response.status === 101) return undefined;
+  if (isWebSocketUpgrade(request.headers) || response.webSocket || response.status === 101 || uncomparable(request.headers)) return undefined;
   return isShadowed(shadow.sample.state, shadow.sample.threshold, d.identity.userId) ? shadow : undefined;
 }
 

@@ -114,6 +114,29 @@ describe("startMirror", () => {
     expect(h.waited).toHaveLength(0);
   });
 
+  it("does not mirror a conditional or range request, whose answer depends on legacy's own validators", async () => {
+    const h = harness(async () => new Response("x"));
+    for (const [name, value] of [
+      ["if-none-match", '"abc"'],
+      ["if-modified-since", "Wed, 21 Oct 2026 07:28:00 GMT"],
+      ["range", "bytes=0-99"],
+    ]) {
+      const request = new Request("https://shop.example/a", { headers: { [name!]: value! } });
+      startMirror(
+        { request, url: new URL(request.url), route: routeOf(rollout({ percent: 100 })), response: new Response("legacy"), legacyLatencyMs: 1, stripAuthorization: false },
+        h.deps,
+      );
+    }
+    expect(h.waited).toHaveLength(0);
+    const plain = new Request("https://shop.example/a");
+    startMirror(
+      { request: plain, url: new URL(plain.url), route: routeOf(rollout({ percent: 100 })), response: new Response("legacy"), legacyLatencyMs: 1, stripAuthorization: false },
+      h.deps,
+    );
+    expect(h.waited).toHaveLength(1);
+    await h.settle();
+  });
+
   it("gives up at the rollout's timeout, counts an error, and frees its slot", async () => {
     let aborted = false;
     const h = harness(
