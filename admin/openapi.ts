@@ -15,6 +15,7 @@ import {
   AuditQuerySchema,
   HealthQuerySchema,
   OverrideBodySchema,
+  ShadowQuerySchema,
   RevokeOverridesBodySchema,
   RolloutBodySchema,
   RolloutPatchSchema,
@@ -163,6 +164,17 @@ export const ENDPOINTS: Endpoint[] = [
     summary: "Legacy and new side by side over a window: requests, error rate, p50/p95/p99, the guard's verdict, the stage, a per-10-s series",
     query: HealthQuerySchema,
     responses: { 200: "The health report", 400: "Invalid query", 404: "Unknown rollout" },
+  },
+  {
+    method: "get",
+    path: "/rollouts/{id}/shadow",
+    scope: "read",
+    summary: "Shadow traffic: legacy's and new's answers compared, per matched path prefix, with the newest mismatch examples",
+    description:
+      "Over `window` seconds (default 300): per prefix the mirrors sent, matched, mismatched (by kind: status, header, body) and unanswered (errors, not mismatches), " +
+      "the mismatch rate (mismatched ÷ answered) and both latencies; `totals` over every prefix; at most 20 examples, newest first, each with the JSON Pointer of the first difference and short excerpts of both values.",
+    query: ShadowQuerySchema,
+    responses: { 200: "The shadow report", 400: "Invalid query", 404: "Unknown rollout" },
   },
   {
     method: "post",

@@ -1,5 +1,6 @@
 -- wrk script: a different x-user-id on every request; with SPREAD set, requests also spread over
--- 50 path prefixes (/r0 ... /r49). Prints one machine-readable line at the end.
+-- 50 path prefixes (/r0 ... /r49); BENCH_PATH replaces the path and query (default: 1 KB of text).
+-- Prints one machine-readable line at the end.
 local threads = {}
 local next_id = 1
 
@@ -12,7 +13,7 @@ end
 local counter = 0
 function request()
   counter = counter + 1
-  local path = "/__origin/bytes?n=1024"
+  local path = os.getenv("BENCH_PATH") or "/__origin/bytes?n=1024"
   if os.getenv("SPREAD") then path = "/r" .. (counter % 50) .. path end
   return wrk.format("GET", path, { ["x-user-id"] = "u" .. tid .. "-" .. counter })
 end

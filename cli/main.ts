@@ -13,6 +13,7 @@ import { AdminClient } from "./client";
 import { apply } from "./commands/apply";
 import { bucket } from "./commands/bucket";
 import { diff } from "./commands/diff";
+import { shadow } from "./commands/shadow";
 import { status } from "./commands/status";
 import { tail } from "./commands/tail";
 import { token } from "./commands/token";
@@ -40,6 +41,7 @@ const RUN: Record<string, (ctx: Context) => Promise<void | ExitCode>> = {
   apply,
   diff,
   watch,
+  shadow,
   bucket,
   tail,
   token,

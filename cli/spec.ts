@@ -42,7 +42,7 @@ export const OPTIONS: Record<OptionName, OptionSpec> = {
   reason: { value: "TEXT", help: "why, for the audit log (up to 500 characters)" },
   all: { help: "the global kill switch: every rollout" },
   "dry-run": { help: "show the diff, change nothing" },
-  window: { value: "SECONDS", help: "health window, 10-3600 (default 60)" },
+  window: { value: "SECONDS", help: "window in seconds, 10-3600 (watch: health, default 60; shadow: default 300)" },
   interval: { value: "SECONDS", help: "seconds between refreshes (default 2)" },
   count: { value: "N", help: "stop after N refreshes (default: until Ctrl-C)" },
   file: { value: "FILE", help: "read the rollout config from this file instead of the router (fully offline)" },
@@ -200,6 +200,20 @@ export const COMMANDS: CommandSpec[] = [
     details: "Polls GET /rollouts/<id>/health every --interval seconds. With --json: one JSON object per line.",
     options: [...REMOTE, "window", "interval", "count"],
     examples: ["edge-router watch checkout-v2", "edge-router watch checkout-v2 --window 300 --interval 5"],
+  },
+  {
+    name: "shadow",
+    args: "<id>",
+    min: 1,
+    max: 1,
+    summary: "shadow traffic: how often new answered differently from legacy, per path prefix, with examples",
+    details:
+      "Reads GET /rollouts/<id>/shadow over --window seconds (default 300): per matched path prefix the mirrors sent,\n" +
+      "matched, differed (by kind: status, header, body), unanswered (timeouts, errors: not mismatches), the mismatch\n" +
+      "rate and both p95s; then the newest mismatches (at most 20), each with the JSON Pointer of the first difference\n" +
+      "and both values. With --json: the API's answer as is.",
+    options: [...REMOTE, "window"],
+    examples: ["edge-router shadow checkout-v2", "edge-router shadow checkout-v2 --window 3600 --json | jq '.totals'"],
   },
   {
     name: "bucket",

@@ -11,6 +11,8 @@ import { RolloutConfigShape, RolloutId } from "./rollout";
 import type { Verdict } from "./guard";
 import type { NotificationEvent } from "./notifications";
 import type { HealthSummary, VariantSummary } from "./health";
+import type { ShadowConfig } from "./shadow";
+import type { ShadowTotals, ShadowView } from "./shadow-stats";
 import type { VarProblem } from "./vars";
 import * as z from "./zod";
 
@@ -71,6 +73,11 @@ export const HealthQuerySchema = z.strictObject({
   window: z._default(z.coerce.number().check(z.int(), z.gte(10), z.lte(3600)), 60),
 });
 
+export const ShadowQuerySchema = z.strictObject({
+  /** Seconds of shadow results to show (rounded up to whole 10 s slots; at most the hour kept). */
+  window: z._default(z.coerce.number().check(z.int(), z.gte(10), z.lte(3600)), 300),
+});
+
 // ---- What the API answers -------------------------------------------------------------------
 
 /** How a rollout stands now. */
@@ -113,6 +120,20 @@ export interface HealthReport extends HealthSummary {
   verdict: Verdict;
   stage: StageView | null;
   series: HealthPoint[];
+}
+
+/**
+ * `GET /rollouts/:id/shadow`: the shadow comparisons over a window, per matched path prefix (with
+ * its mismatch rate), all prefixes together, and the newest mismatch examples in the window.
+ */
+export interface ShadowReport extends ShadowView {
+  rollout: string;
+  now: string;
+  /** The window covered, in seconds (whole slots, the current one included). */
+  windowSeconds: number;
+  totals: ShadowTotals;
+  /** The rollout's shadow settings now, or null when it mirrors nothing. */
+  shadow: ShadowConfig | null;
 }
 
 /** One point of a health chart: one 10 s slot. */

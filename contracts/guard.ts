@@ -3,6 +3,7 @@
  * softer `warn` limits that only notify. The schema is the contract; control/policy/guard.ts
  * evaluates it.
  */
+import type { ShadowTotals } from "./shadow-stats";
 import * as z from "./zod";
 
 const Rate = z.number().check(z.gte(0, "must be a fraction from 0 to 1 (0.05 = 5%)"), z.lte(1, "must be a fraction from 0 to 1 (0.05 = 5%)"));
@@ -113,6 +114,13 @@ export const GuardSchema = z
      */
     minClientIps: z.optional(Distinct),
     ...LIMITS_SHAPE,
+    /**
+     * Largest acceptable share of shadow comparisons (contracts/shadow.ts) where new answered
+     * differently from legacy: mismatched ÷ (matched + mismatched), over the guard's window since
+     * `guardSince`, judged on at least `minRequests` comparisons (mirrors without an answer are not
+     * comparisons). Also what a stage with `requireShadowMatch` waits for.
+     */
+    maxMismatchRate: z.optional(Rate),
     /** Softer limits of the same kinds: they notify, and never act. */
     warn: z.optional(GuardLimitsSchema),
     /** What a breach does: `kill` (everyone to legacy) or `pause` (stop advancing stages). @default "kill" */
@@ -133,9 +141,17 @@ export const RATIO_LIMITS = ERROR_RATE_LIMITS;
 /** Limits that compare new with legacy: they need `minRequests` on legacy too, else they are skipped. */
 export const COMPARING_LIMITS: readonly LimitName[] = ["maxErrorRateDelta", "maxErrorRateRatio", "maxP50DeltaMs", "maxP95DeltaMs", "maxP95Ratio", "maxP99Ratio"];
 
+/** Every limit a verdict may name: the health limits and the shadow mismatch rate. */
+export type GuardLimitName = LimitName | "maxMismatchRate";
+
+/** Whether `limit` is one of the {@link ERROR_RATE_LIMITS}. */
+export function isErrorRateLimit(limit: GuardLimitName): boolean {
+  return (ERROR_RATE_LIMITS as readonly string[]).includes(limit);
+}
+
 /** One limit that was exceeded. */
 export interface Breach {
-  limit: LimitName;
+  limit: GuardLimitName;
   threshold: number;
   /** The new variant's measured value (for deltas: new minus legacy; for ratios: new ÷ legacy). */
   value: number;
@@ -156,10 +172,12 @@ export interface Verdict {
   /** Limits that could not be checked (e.g. deltas without enough legacy traffic). */
   skipped: LimitName[];
   /** Error-rate limits exceeded by errors from too few distinct users (or addresses): not breaches. */
-  unconfirmed: LimitName[];
+  unconfirmed: GuardLimitName[];
   /**
    * `warn` limits exceeded (their sentences name `warn.<limit>`): they notify and never act. Judged
    * only with enough data, like the limits themselves.
    */
   warnings: Breach[];
+  /** The shadow comparisons in the window, when the guard sets `maxMismatchRate`. */
+  shadow?: ShadowTotals;
 }

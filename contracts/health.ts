@@ -5,6 +5,7 @@
  */
 import type { Variant } from "./decision";
 import { emptyHistogram, merge, revive, type Histogram } from "./histogram";
+import { mergeShadowFlush, type ShadowFlush } from "./shadow-stats";
 import { emptySketch, merge as mergeSketch, reviveSketch, union, type Sketch } from "./sketch";
 
 export interface VariantStats {
@@ -87,6 +88,11 @@ export function isError(status: number): boolean {
 /** What an isolate sends to the Durable Object. */
 export interface HealthFlush {
   rollouts: Record<string, RolloutStats>;
+  /**
+   * Shadow comparisons since the last flush (contracts/shadow-stats.ts), when there were any: they
+   * travel with health, through the same replicas, at the same pace.
+   */
+  shadow?: ShadowFlush;
 }
 
 /** One variant over a window, as operators read it. */
@@ -116,7 +122,8 @@ export interface HealthSummary {
 
 /**
  * Two flushes as one (a regional aggregator merging what its isolates sent): counts add,
- * histograms and distinct-count sketches merge, so the primary judges exactly the same numbers.
+ * histograms and distinct-count sketches merge, shadow results merge (the newest examples kept),
+ * so the primary judges exactly the same numbers.
  */
 export function mergeFlushes(a: HealthFlush, b: HealthFlush): HealthFlush {
   const rollouts: Record<string, RolloutStats> = { ...a.rollouts };
@@ -124,5 +131,6 @@ export function mergeFlushes(a: HealthFlush, b: HealthFlush): HealthFlush {
     const mine = rollouts[id];
     rollouts[id] = mine ? { legacy: mergeVariantStats(mine.legacy, stats.legacy), new: mergeVariantStats(mine.new, stats.new) } : stats;
   }
-  return { rollouts };
+  const shadow = a.shadow && b.shadow ? mergeShadowFlush(a.shadow, b.shadow) : (a.shadow ?? b.shadow);
+  return shadow ? { rollouts, shadow } : { rollouts };
 }

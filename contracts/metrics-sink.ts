@@ -4,6 +4,7 @@
  * (test/contracts/metrics-sink.contract.ts).
  */
 import type { Decision } from "./decision";
+import type { MismatchKind } from "./shadow-stats";
 
 /** Everything known about one proxied request once its response headers are back. */
 export interface RequestRecord {
@@ -27,6 +28,29 @@ export interface RequestRecord {
   error?: string;
 }
 
+/** One shadow comparison (edge/shadow/mirror.ts), once both answers are in or the mirror failed. */
+export interface ShadowRecord {
+  rolloutId: string;
+  /** The matched path prefix. */
+  pathPrefix: string;
+  method: string;
+  /** `match`, the kind of the first difference, or `error` (new gave no answer in time). */
+  outcome: "match" | MismatchKind | "error";
+  /** Where the first difference is (RFC 6901), or null. */
+  pointer: string | null;
+  legacyStatus: number;
+  /** 0 when new gave no answer. */
+  newStatus: number;
+  /** Until legacy's response headers. */
+  legacyLatencyMs: number;
+  /** Until new's response headers; null when it gave none. */
+  newLatencyMs: number | null;
+  colo: string;
+  country: string;
+}
+
 export interface MetricsSink {
   write(record: RequestRecord): void;
+  /** One shadow comparison; shares the per-invocation limit with `write`. Optional: a sink may not keep them. */
+  writeShadow?(record: ShadowRecord): void;
 }

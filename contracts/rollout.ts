@@ -9,6 +9,7 @@ import { HASH_SPEC_VERSION } from "./hash";
 import { Percent } from "./percent";
 import type { SnapshotToken } from "./tokens";
 import { ScheduleSchema } from "./schedule";
+import { ShadowSchema } from "./shadow";
 import { StagesSchema } from "./stages";
 import * as z from "./zod";
 import { parseHttpUrl } from "./urls";
@@ -115,6 +116,11 @@ export const RolloutConfigShape = z.strictObject({
   stages: z.optional(StagesSchema),
   /** When stages may start and advance: `startAt` and weekly advance windows (see contracts/schedule.ts). */
   schedule: z.optional(ScheduleSchema),
+  /**
+   * Shadow traffic: mirror a sample of legacy users' safe requests to new and compare the answers
+   * (see contracts/shadow.ts); users are still served by legacy.
+   */
+  shadow: z.optional(ShadowSchema),
 });
 
 /** Rules that span fields, each reported at the field an operator must change. */
@@ -135,7 +141,34 @@ const crossFieldRules = z.superRefine((config: z.infer<typeof RolloutConfigShape
       input: config.schedule,
     });
   }
+  for (const problem of shadowMatchProblems(config)) ctx.issues.push({ code: "custom", ...problem, input: true });
 });
+
+/**
+ * A stage that requires a shadow match needs comparisons to judge (`shadow` with a percentage) and
+ * a rate to judge them by (`guard.maxMismatchRate`); without either it would wait for ever.
+ */
+function shadowMatchProblems(config: z.infer<typeof RolloutConfigShape>): Array<{ path: Array<string | number>; message: string }> {
+  const index = config.stages?.findIndex((s) => s.requireShadowMatch) ?? -1;
+  if (index < 0) return [];
+  const path = ["stages", index, "requireShadowMatch"];
+  const problems = [];
+  if (!config.shadow || config.shadow.percent === 0) {
+    problems.push({
+      path,
+      message:
+        "is true, but this rollout mirrors no traffic (shadow is absent or at 0%): the stage would wait for ever. Set shadow.percent above 0, or leave requireShadowMatch out",
+    });
+  }
+  if (config.guard?.maxMismatchRate === undefined) {
+    problems.push({
+      path,
+      message:
+        "is true, but the guard sets no maxMismatchRate: the stage needs that limit to judge the mismatch rate. Add guard.maxMismatchRate (e.g. 0.01), or leave requireShadowMatch out",
+    });
+  }
+  return problems;
+}
 
 /** The rollout config, validated field by field and across fields. */
 export const RolloutConfigSchema = RolloutConfigShape.check(crossFieldRules);

@@ -161,6 +161,31 @@ export function mergeShadowFlush(into: ShadowStats, flush: ShadowFlush): ShadowS
   return out;
 }
 
+/** Shadow comparisons over a window, as guards and stages judge them. */
+export interface ShadowTotals {
+  /** Mirrors that got an answer: matched + mismatched. */
+  compared: number;
+  mismatched: number;
+  /** Mirrors without an answer (connection error, timeout): not comparisons. */
+  errors: number;
+  /** mismatched ÷ compared, or null without comparisons. */
+  mismatchRate: number | null;
+}
+
+/** A rollout's comparisons summed over every path prefix. */
+export function shadowTotals(stats: RolloutShadowStats | undefined): ShadowTotals {
+  let matched = 0;
+  let mismatched = 0;
+  let errors = 0;
+  for (const c of Object.values(stats?.prefixes ?? {})) {
+    matched += c.matched;
+    mismatched += c.mismatched;
+    errors += c.errors;
+  }
+  const compared = matched + mismatched;
+  return { compared, mismatched, errors, mismatchRate: compared > 0 ? mismatched / compared : null };
+}
+
 export interface LatencyView {
   p50: number | null;
   p95: number | null;

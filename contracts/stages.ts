@@ -17,6 +17,13 @@ export const StageSchema = z.strictObject({
    * healthy the stage before it is: a go/no-go decision point. Absent = no approval needed.
    */
   requiresApproval: z.optional(z.boolean()),
+  /**
+   * The scheduler enters this stage only once the shadow comparisons over the hold before it show
+   * a mismatch rate at most the guard's `maxMismatchRate`, on at least the guard's `minRequests`
+   * comparisons: new must answer like legacy before more users see it. Needs `shadow` and
+   * `guard.maxMismatchRate`. Absent = no such check.
+   */
+  requireShadowMatch: z.optional(z.boolean()),
 });
 
 /**

@@ -4,7 +4,7 @@
  * Policy lives in ./commands.ts; this class loads, calls it, and saves. Tables: see STORAGE.md.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { DeliveryView, HealthReport, RolloutRecord } from "../contracts/admin-wire";
+import type { DeliveryView, HealthReport, RolloutRecord, ShadowReport } from "../contracts/admin-wire";
 import type { AuditEntry, AuditRecord } from "../contracts/audit";
 import type { SnapshotReply } from "../contracts/config-source";
 import type { HealthFlush } from "../contracts/health";
@@ -17,10 +17,12 @@ import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type Co
 import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows } from "./policy/health-windows";
 import { commandEvents } from "./policy/notify-events";
 import { evaluateRollouts, GUARD_INTERVAL_MS, guardSince, guardVerdict, isWatched, rolloutStatus, stageView, type Evaluation } from "./policy/schedule";
+import { addShadowFlush, forgetShadow, pruneShadow, shadowReportOver, type ShadowWindows } from "./policy/shadow-windows";
 import { Notifier } from "./notifier";
 import { type AuditQuery, loadControlState, readAudit, saveControlState } from "./store/config-store";
 import { dropSlotsBefore, loadWindows, saveSlots } from "./store/health-store";
 import { migrate } from "./store/schema";
+import { deleteShadow, dropShadowBefore, loadShadow, saveShadow } from "./store/shadow-store";
 
 export type { AuditQuery } from "./store/config-store";
 
@@ -37,6 +39,7 @@ export class RolloutState extends DurableObject<Env> {
   private state: ControlState = EMPTY_STATE;
   private snapshot: ConfigSnapshot | undefined;
   private windows: HealthWindows = {};
+  private shadow: ShadowWindows = {};
   /** The last verdict status logged per rollout (a line goes to the log when it changes). */
   private lastLogged = new Map<string, string>();
   /** Injectable clock, so tests can control time. */
@@ -52,6 +55,7 @@ export class RolloutState extends DurableObject<Env> {
     migrate(ctx.storage);
     this.state = loadControlState(ctx.storage.sql);
     this.windows = loadWindows(ctx.storage.sql, this.now().getTime());
+    this.shadow = loadShadow(ctx.storage.sql, this.now().getTime());
     this.notifier = new Notifier(ctx.storage, () => this.now().getTime());
   }
 
@@ -66,7 +70,11 @@ export class RolloutState extends DurableObject<Env> {
     this.snapshot = undefined;
     if (this.replicas.length) this.ctx.waitUntil(this.pushToReplicas());
     this.notifier.enqueue(events);
-    if (audit.action === "delete" && audit.rolloutId) this.notifier.forget(audit.rolloutId);
+    if (audit.action === "delete" && audit.rolloutId) {
+      this.notifier.forget(audit.rolloutId);
+      this.shadow = forgetShadow(this.shadow, audit.rolloutId);
+      deleteShadow(this.ctx.storage.sql, audit.rolloutId);
+    }
     this.ctx.waitUntil(this.ensureAlarm());
   }
 
@@ -101,12 +109,19 @@ export class RolloutState extends DurableObject<Env> {
     } else if (due !== null && due < current) await this.ctx.storage.setAlarm(due);
   }
 
-  /** Health counters from an isolate (at most about one call per isolate per second). */
+  /**
+   * Health counters and shadow comparisons from an isolate or a regional replica (at most about
+   * one call per replica, or isolate without replicas, per second).
+   */
   async recordHealth(flush: HealthFlush): Promise<void> {
     const now = this.now().getTime();
     const { windows, touched } = addFlush(this.windows, flush, now);
     this.windows = windows;
     saveSlots(this.ctx.storage.sql, touched);
+    if (!flush.shadow) return;
+    const shadow = addShadowFlush(this.shadow, flush.shadow, now);
+    this.shadow = shadow.windows;
+    saveShadow(this.ctx.storage.sql, shadow.touched, now);
   }
 
   /**
@@ -117,9 +132,11 @@ export class RolloutState extends DurableObject<Env> {
     const now = this.now();
     const t = now.getTime();
     this.windows = prune(this.windows, t);
+    this.shadow = pruneShadow(this.shadow, t);
     dropSlotsBefore(this.ctx.storage.sql, t - RETENTION_MS);
+    dropShadowBefore(this.ctx.storage.sql, t - RETENTION_MS);
     const quiet: Evaluation[] = [];
-    for (const evaluation of evaluateRollouts(this.state, this.windows, t)) {
+    for (const evaluation of evaluateRollouts(this.state, this.windows, t, this.shadow)) {
       const { command, actor } = evaluation;
       let applied: string | undefined;
       if (command && actor) {
@@ -161,7 +178,7 @@ export class RolloutState extends DurableObject<Env> {
 
   private record(r: StoredRollout): RolloutRecord {
     const now = this.now().getTime();
-    return { ...r, status: rolloutStatus(r, this.state.globalKill), stage: stageView(r, this.state.globalKill, this.windows, now) };
+    return { ...r, status: rolloutStatus(r, this.state.globalKill), stage: stageView(r, this.state.globalKill, this.windows, now, this.shadow) };
   }
 
   /**
@@ -180,10 +197,19 @@ export class RolloutState extends DurableObject<Env> {
       status: rolloutStatus(r, this.state.globalKill),
       ...summarize(this.windows, id, windowSeconds, now),
       since: new Date(guardSince(r)).toISOString(),
-      verdict: guardVerdict(r, this.windows, now),
-      stage: stageView(r, this.state.globalKill, this.windows, now),
+      verdict: guardVerdict(r, this.windows, now, this.shadow),
+      stage: stageView(r, this.state.globalKill, this.windows, now, this.shadow),
       series: series(this.windows, id, SERIES_SLOTS, now),
     };
+  }
+
+  /** A rollout's shadow comparisons over the last `windowSeconds`, per prefix, with the newest examples; null for an unknown id. */
+  async getShadow(id: string, windowSeconds = 300): Promise<ShadowReport | null> {
+    this.ensureSeeded();
+    const r = this.state.rollouts.get(id);
+    if (!r) return null;
+    const now = this.now().getTime();
+    return { rollout: id, now: new Date(now).toISOString(), shadow: r.config.shadow ?? null, ...shadowReportOver(this.shadow, id, windowSeconds, now) };
   }
 
   /**

@@ -13,8 +13,12 @@ export const LOOP_TOKEN = "edge-router";
 /** Hop-by-hop headers (RFC 9110 §7.6.1) that a proxy must not forward. */
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
 
-/** Headers only the router may set or read: dropped from what the client sent. */
-export const ROUTER_HEADERS = ["x-rollout-id", "x-rollout-variant", "x-rollout-debug", "x-rollout-token", "x-rollout-override"];
+/**
+ * Headers only the router may set or read: dropped from what the client sent. `x-rollout-shadow`
+ * marks a mirror (edge/shadow/headers.ts), which an origin may keep out of side effects: a client
+ * must not pass a real request off as one.
+ */
+export const ROUTER_HEADERS = ["x-rollout-id", "x-rollout-variant", "x-rollout-debug", "x-rollout-token", "x-rollout-override", "x-rollout-shadow"];
 
 /** Whether this request already passed through an edge-router (a routing loop). */
 export function isLoop(headers: Headers): boolean {

@@ -1,7 +1,8 @@
 /**
  * The request path, in order: read the isolate's snapshot → match, identify, decide (./route.ts)
- * → forward, with the legacy fallback (./forward.ts) → answer → record (./record.ts). Each step
- * is its own function; this file only wires them.
+ * → forward, with the legacy fallback (./forward.ts) → mirror to new when shadowing
+ * (./shadow/mirror.ts) → answer → record (./record.ts). Each step is its own function; this file
+ * only wires them.
  */
 import type { MetricsSink, RequestRecord } from "../contracts/metrics-sink";
 import type { EnvConfig } from "../contracts/vars";
@@ -11,6 +12,7 @@ import { forwardWithFallback, isLoop, mutableResponse, type ForwardOutcome } fro
 import { proxyProblem } from "./problems";
 import { describeDecision, logLine } from "./record";
 import { FAIL_SAFE_ROUTE, routeRequest, type Route, type RouteDeps } from "./route";
+import { startMirror, type ShadowRuntime } from "./shadow/mirror";
 import type { SnapshotCache } from "./snapshot-cache";
 import { ANONYMOUS_ID_COOKIE } from "./decide";
 
@@ -27,6 +29,8 @@ export interface ProxyDeps extends RouteDeps {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Per-variant health counting (batched in the isolate, flushed in the background). */
   health?: (record: RequestRecord) => void;
+  /** Shadow traffic (the isolate's mirror slots and counts); without it nothing is mirrored. */
+  shadow?: ShadowRuntime;
 }
 
 interface Debug {
@@ -77,9 +81,18 @@ export async function handleProxy(request: Request, deps: ProxyDeps, url = new U
     { rolloutId, variant, clientIp: request.headers.get("cf-connecting-ip"), stripAuthorization: debug.adminAuthorization },
     deps.fetcher,
   );
-  const response = answer(outcome, route, debug);
-  record(request, url, route, outcome, response, deps.clock() - started, deps);
+  const latencyMs = deps.clock() - started;
+  const response = answer(mirrored(request, url, route, outcome, latencyMs, debug, deps), route, debug);
+  record(request, url, route, outcome, response, latencyMs, deps);
   return response;
+}
+
+/** 3½. Legacy's answer, with its mirror to new started in the background when shadowing applies. */
+function mirrored(request: Request, url: URL, route: Route, outcome: ForwardOutcome, latencyMs: number, debug: Debug, deps: ProxyDeps): ForwardOutcome {
+  if (!deps.shadow || !deps.waitUntil || outcome.kind !== "answered" || outcome.retriedOnLegacy) return outcome;
+  const mirror = { request, url, route, response: outcome.response, legacyLatencyMs: latencyMs, stripAuthorization: debug.adminAuthorization };
+  const response = startMirror(mirror, { shadow: deps.shadow, clock: deps.clock, waitUntil: deps.waitUntil, fetcher: deps.fetcher });
+  return response === outcome.response ? outcome : { ...outcome, response };
 }
 
 /** 4. The client's answer: the origin's response as it came, plus our cookie or debug header if any. */

@@ -1,5 +1,6 @@
 /**
- * Per-variant health counting in the isolate: every proxied request adds to in-memory counters
+ * Per-variant health counting in the isolate (and the shadow comparisons, which travel with it):
+ * every proxied request adds to in-memory counters
  * (a couple of map lookups, three additions and a histogram bucket; distinct-count sketches for a
  * new identity or an error), with one identity's weight capped per flush, and the counters are flushed to the
  * control plane in the background at most once a second, never once per request. The counting
@@ -8,6 +9,7 @@
 import { emptyRolloutStats, isError, type HealthFlush, type Outcome, type RolloutStats, type VariantStats } from "../contracts/health";
 import type { Variant } from "../contracts/decision";
 import { record } from "../contracts/histogram";
+import { newShadowAccumulator, recordShadow, takeShadowFlush, type ShadowAccumulator, type ShadowOutcome } from "../contracts/shadow-stats";
 import { add, hashIdentity } from "../contracts/sketch";
 
 /** Isolates flush at most this often (and never once per request). */
@@ -36,12 +38,16 @@ export interface HealthAccumulator {
   rollouts: Map<string, RolloutStats>;
   /** Requests seen per rollout, variant and identity since the last flush (bounded). */
   perIdentity: Map<string, number>;
+  /** Shadow comparisons since the last flush (they travel with the health counts). */
+  shadow: ShadowAccumulator;
   lastFlushAt: number;
 }
 
 export function newAccumulator(now: number): HealthAccumulator {
-  return { rollouts: new Map(), perIdentity: new Map(), lastFlushAt: now };
+  return { rollouts: new Map(), perIdentity: new Map(), shadow: newShadowAccumulator(), lastFlushAt: now };
 }
+
+const hasShadow = (acc: HealthAccumulator) => Object.keys(acc.shadow.rollouts).length > 0;
 
 /** How many earlier requests of this identity the accumulator saw; `undefined` when not tracked. */
 function seenBefore(acc: HealthAccumulator, key: string): number | undefined {
@@ -84,17 +90,18 @@ export function recordOutcome(acc: HealthAccumulator, rolloutId: string, variant
 
 /** Whether an isolate may flush now: something to send and a second since the last flush. */
 export function shouldFlush(acc: HealthAccumulator, now: number): boolean {
-  return acc.rollouts.size > 0 && now - acc.lastFlushAt >= FLUSH_INTERVAL_MS;
+  return (acc.rollouts.size > 0 || hasShadow(acc)) && now - acc.lastFlushAt >= FLUSH_INTERVAL_MS;
 }
 
 /** The payload to flush, resetting the accumulator; `undefined` when it is not time yet. */
 export function takeFlush(acc: HealthAccumulator, now: number): HealthFlush | undefined {
   if (!shouldFlush(acc, now)) return undefined;
   const rollouts = Object.fromEntries(acc.rollouts);
+  const shadow = hasShadow(acc) ? takeShadowFlush(acc.shadow) : undefined;
   acc.rollouts = new Map();
   acc.perIdentity = new Map();
   acc.lastFlushAt = now;
-  return { rollouts };
+  return shadow ? { rollouts, shadow } : { rollouts };
 }
 
 /** Where a flush goes (the primary Durable Object today; a regional aggregator at scale). */
@@ -127,6 +134,16 @@ export class HealthBatcher {
   /** Counts one request and, when due, flushes in the background. */
   count(rolloutId: string, variant: Variant, outcome: Outcome, waitUntil: (promise: Promise<unknown>) => void): void {
     recordOutcome(this.acc, rolloutId, variant, outcome);
+    this.scheduleFlush(waitUntil);
+  }
+
+  /** Counts one shadow comparison (matched by `prefix`) and, when due, flushes in the background. */
+  countShadow(rolloutId: string, prefix: string, outcome: ShadowOutcome, waitUntil: (promise: Promise<unknown>) => void): void {
+    recordShadow(this.acc.shadow, rolloutId, prefix, outcome);
+    this.scheduleFlush(waitUntil);
+  }
+
+  private scheduleFlush(waitUntil: (promise: Promise<unknown>) => void): void {
     const now = this.clock();
     if (shouldFlush(this.acc, now)) {
       waitUntil(this.flush());

@@ -9,7 +9,7 @@ import { handleProxy } from "./handler";
 import { countHealth, isolateState } from "./isolate";
 import { scopedTokenAuthorizer } from "./ofrep/auth";
 import { handleOfrep, isOfrepPath } from "./ofrep/handler";
-import { AnalyticsEngineSink } from "./record";
+import { AnalyticsEngineSink, shadowLogLine } from "./record";
 
 export { ConfigReplica } from "../control/config-replica";
 export { RolloutState } from "../control/rollout-state";
@@ -43,21 +43,31 @@ export default {
       });
     }
     state.proxied++;
+    const sink = new AnalyticsEngineSink(env.ANALYTICS);
+    const log = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
     return handleProxy(
       request,
       {
         cache: state.cache,
         envConfig: state.envConfig,
-        sink: new AnalyticsEngineSink(env.ANALYTICS),
+        sink,
         adminToken: env.ADMIN_TOKEN || undefined,
         overrideSecret: env.OVERRIDE_SECRET || undefined,
         jwt: state.jwt,
         anonymous: state.anonymous,
-        log: (line) => console.log(JSON.stringify(line)),
+        log,
         clock: Date.now,
         randomId: () => crypto.randomUUID(),
         waitUntil,
         health: (record) => countHealth(state.health, record, request.headers.get("cf-connecting-ip"), waitUntil),
+        shadow: {
+          limits: state.shadowLimits,
+          done: (result) => {
+            state.health.countShadow(result.rolloutId, result.prefix, result.outcome, waitUntil);
+            sink.writeShadow(result.record);
+            if (result.record.outcome !== "match") log(shadowLogLine(result.record));
+          },
+        },
       },
       url,
     );

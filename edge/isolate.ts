@@ -12,6 +12,7 @@ import type { HealthFlush } from "../contracts/health";
 import { nearestFirst, type ReplicaRef } from "../contracts/replicas";
 import { DurableObjectConfigSource, ReplicaConfigSource } from "./config-source";
 import { HealthBatcher } from "./health-batcher";
+import { ShadowLimits } from "./shadow/limits";
 import { AnonymousIds } from "./identity/anonymous";
 import { JwtVerifier } from "./identity/jwt";
 import { readCorsOrigins, type CorsPolicy } from "./ofrep/cors";
@@ -24,6 +25,8 @@ export interface IsolateState {
   startedAt: string;
   proxied: number;
   health: HealthBatcher;
+  /** Mirror slots of shadow traffic: per rollout and for the isolate's memory (./shadow/limits.ts). */
+  shadowLimits: ShadowLimits;
   envConfig: EnvConfig;
   jwt: JwtVerifier | undefined;
   anonymous: AnonymousIds;
@@ -102,6 +105,7 @@ export function isolateState(env: Env): IsolateState {
     onError: (error, servingVersion) =>
       logError({ event: "control-plane-unreachable", error, servingVersion, action: servingVersion === null ? "routing to legacy" : "serving last known config" }),
   });
+  const shadowLimits = new ShadowLimits();
   const cors = readCorsOrigins(env.OFREP_CORS_ORIGINS);
   if (cors.problems.length) logError({ event: "misconfigured", problems: cors.problems });
   const state: IsolateState = {
@@ -112,6 +116,7 @@ export function isolateState(env: Env): IsolateState {
     startedAt: new Date().toISOString(),
     proxied: 0,
     health: new HealthBatcher(flushTarget, Date.now, logError),
+    shadowLimits,
     ...identityVerifiers(env),
     admin: createAdminApp({
       prefix: envConfig.adminPrefix,
@@ -147,6 +152,9 @@ export function isolateState(env: Env): IsolateState {
             }
           : {}),
         healthFlushesToPrimary: routed.direct,
+        shadowMirrors: shadowLimits.stats.mirrors,
+        shadowSkipped: shadowLimits.stats.skipped,
+        shadowReservedBytes: shadowLimits.reservedBytes,
       }),
     }),
   };

@@ -5,7 +5,27 @@
 import type { ConfigSnapshot, GlobalKill, RolloutConfig, StickinessSource, StoredRollout } from "../contracts/rollout";
 import { saltState, thresholdOf, type HashState } from "../contracts/hash";
 import { normalizePrefix } from "../contracts/paths";
+import type { ShadowCompare } from "../contracts/shadow";
+import { mirrorCapBytes } from "./shadow/limits";
+import { compileShadowSample, type ShadowSample } from "./shadow/sample";
 import { compileTokens, type TokenTable } from "./tokens";
+
+/** A mirror waits this long for new's answer (headers and body) when the rollout sets no timeoutMs. */
+export const DEFAULT_MIRROR_TIMEOUT_MS = 10_000;
+
+/** A rollout's shadow settings ready for the hot path (edge/shadow/mirror.ts). */
+export interface CompiledShadow {
+  /** The sticky sample of legacy users mirrored (its own salt, ./shadow/sample.ts). */
+  sample: ShadowSample;
+  methods: ReadonlySet<string>;
+  compare: ShadowCompare;
+  forwardCredentials: boolean;
+  maxConcurrent: number;
+  /** Bytes of each body kept for comparison (./shadow/limits.ts `mirrorCapBytes`). */
+  capBytes: number;
+  /** The whole mirror (headers and body) gives up after this long: the rollout's timeoutMs, else 10 s. */
+  timeoutMs: number;
+}
 
 /** A rollout ready for the hot path: everything precomputed. */
 export interface CompiledRollout {
@@ -27,6 +47,8 @@ export interface CompiledRollout {
   retryOnLegacy: boolean;
   /** Time to the origin's response headers before the router gives up (none = the platform's). */
   timeoutMs: number | undefined;
+  /** Shadow traffic, when the rollout mirrors anyone (`shadow` set with a percentage above 0). */
+  shadow: CompiledShadow | undefined;
   config: RolloutConfig;
 }
 
@@ -68,7 +90,22 @@ export function compileRollout(stored: StoredRollout): CompiledRollout {
     origins: { legacy: new URL(config.origins.legacy), new: new URL(config.origins.new) },
     retryOnLegacy: config.retryOnLegacy,
     timeoutMs: config.timeoutMs,
+    shadow: compileShadow(config),
     config,
+  };
+}
+
+function compileShadow(config: RolloutConfig): CompiledShadow | undefined {
+  const shadow = config.shadow;
+  if (!shadow || shadow.percent === 0) return undefined;
+  return {
+    sample: compileShadowSample(config.salt ?? config.id, shadow.percent),
+    methods: new Set(shadow.methods),
+    compare: shadow.compare,
+    forwardCredentials: shadow.forwardCredentials,
+    maxConcurrent: shadow.maxConcurrent,
+    capBytes: mirrorCapBytes(shadow.maxConcurrent),
+    timeoutMs: config.timeoutMs ?? DEFAULT_MIRROR_TIMEOUT_MS,
   };
 }
 

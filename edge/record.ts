@@ -4,25 +4,69 @@
  * Analytics Engine binding drops every write).
  */
 import type { Decision } from "../contracts/decision";
-import type { MetricsSink, RequestRecord } from "../contracts/metrics-sink";
+import type { MetricsSink, RequestRecord, ShadowRecord } from "../contracts/metrics-sink";
 
 /** Analytics Engine accepts at most this many data points per invocation. */
 export const MAX_DATA_POINTS_PER_INVOCATION = 25;
 
-/** One data point per request; at most {@link MAX_DATA_POINTS_PER_INVOCATION}; never throws. */
+/**
+ * One data point per request and one per shadow comparison, together at most
+ * {@link MAX_DATA_POINTS_PER_INVOCATION} (the proxy's own first, as they are written first); never throws.
+ */
 export class AnalyticsEngineSink implements MetricsSink {
   private written = 0;
   constructor(private readonly dataset: AnalyticsEngineDataset | undefined) {}
 
   write(record: RequestRecord): void {
+    this.put(() => toDataPoint(record));
+  }
+
+  writeShadow(record: ShadowRecord): void {
+    this.put(() => toShadowDataPoint(record));
+  }
+
+  private put(point: () => AnalyticsEngineDataPoint): void {
     if (!this.dataset || this.written >= MAX_DATA_POINTS_PER_INVOCATION) return;
     this.written++;
     try {
-      this.dataset.writeDataPoint(toDataPoint(record));
+      this.dataset.writeDataPoint(point());
     } catch {
       // Analytics must never break a request.
     }
   }
+}
+
+/** `blob1` of a shadow comparison's data point: where a request's holds its variant. */
+export const SHADOW_BLOB = "shadow";
+
+/**
+ * A shadow comparison's data point (documented in docs/analytics.md). Laid out like a request's,
+ * so the standard queries read it as a third "variant": blob1 `shadow`, status and latency are
+ * new's (the mirror's), and the comparison's outcome stands where a request's reason does.
+ */
+export function toShadowDataPoint(record: ShadowRecord): AnalyticsEngineDataPoint {
+  const statusClass = record.newStatus === 0 ? "error" : `${Math.floor(record.newStatus / 100)}xx`;
+  return {
+    indexes: [record.rolloutId.slice(0, 96)],
+    blobs: [SHADOW_BLOB, record.outcome, record.method, statusClass, record.colo, record.country, record.pathPrefix, (record.pointer ?? "").slice(0, 256)],
+    doubles: [record.newLatencyMs ?? -1, record.newStatus, -1, record.legacyStatus, record.legacyLatencyMs],
+  };
+}
+
+/** The log line of a mirror that did not match (matches are only counted). */
+export function shadowLogLine(record: ShadowRecord): Record<string, unknown> {
+  return {
+    event: "shadow",
+    rollout: record.rolloutId,
+    outcome: record.outcome,
+    pointer: record.pointer,
+    method: record.method,
+    pathPrefix: record.pathPrefix,
+    legacyStatus: record.legacyStatus,
+    newStatus: record.newStatus,
+    legacyLatencyMs: record.legacyLatencyMs,
+    newLatencyMs: record.newLatencyMs,
+  };
 }
 
 /** The exact data point shape (documented in docs/analytics.md). */

@@ -10,19 +10,51 @@
 //   GET  /__origin/stream?chunks=N&delayMs=M   a chunked body sent over time
 //   GET  /__origin/status/NNN   answers with that status
 //   GET  /__origin/bytes?n=N    N bytes of text (benchmarks)
+//   GET  /__origin/catalog      JSON { items: [{ id, name, price }×5], meta: { requestId } }: the same
+//                               items from every origin (keys in another order on "new"), a fresh
+//                               requestId each time (for shadow comparisons; see catalogDrift)
+//   GET  /__origin/gzip         the catalog's items (with catalogDrift), gzip-encoded (content-encoding: gzip)
+//   GET  /__origin/received     with `record`: the requests this origin received, oldest first
+//   DELETE /__origin/received   with `record`: forget them
 //   WebSocket upgrade anywhere  echoes each message as "<origin>: <message>"
 //
 // Every response carries `x-origin: <name>`.
 import http from "node:http";
+import { gzipSync } from "node:zlib";
 import { WebSocketServer } from "ws";
 
+/** Most requests an origin with `record` keeps (the oldest are dropped). */
+const MAX_RECORDED = 1000;
+
+/** The catalog every origin serves at /__origin/catalog, before any drift. */
+const CATALOG = [
+  { id: 0, name: "kettle", price: 24.9 },
+  { id: 1, name: "teapot", price: 31.5 },
+  { id: 2, name: "mug", price: 7.25 },
+  { id: 3, name: "saucer", price: 4.1 },
+  { id: 4, name: "tray", price: 18 },
+];
+
+/** @param {string} name @param {number} drift */
+function catalogBody(name, drift) {
+  const items = CATALOG.map((item) => (item.id === 2 ? { ...item, price: Number((item.price + drift).toFixed(2)) } : item));
+  const meta = { requestId: crypto.randomUUID() };
+  // Another key order on "new": a structural comparison must not care.
+  return JSON.stringify(name === "new" ? { meta, items: items.map(({ price, name: n, id }) => ({ price, name: n, id })) } : { items, meta });
+}
+
 /**
- * @param {{ name: string, port?: number, host?: string, failEvery?: number, delayMs?: number, onRequest?: (r: { method: string, url: string, headers: http.IncomingHttpHeaders, at: number }) => void }} options
- *   failEvery: every Nth echo request answers 503 (a flaky backend); delayMs: added to every answer (a slow one)
+ * @param {{ name: string, port?: number, host?: string, failEvery?: number, delayMs?: number, catalogDrift?: number, answerStatus?: number, hang?: boolean, record?: boolean, onRequest?: (r: { method: string, url: string, headers: http.IncomingHttpHeaders, at: number }) => void }} options
+ *   failEvery: every Nth echo request answers 503 (a flaky backend); delayMs: added to every answer (a slow one);
+ *   catalogDrift: added to the price of catalog item 2 (a new backend that disagrees at /items/2/price);
+ *   answerStatus: every request answered with this status (a backend that 500s); hang: no request is
+ *   ever answered (a backend that hangs); record: keep the requests received, served at /__origin/received
  * @returns {Promise<{ url: string, port: number, close: () => Promise<void>, server: http.Server }>}
  */
-export async function startOrigin({ name, port = 0, host = "127.0.0.1", failEvery = 0, delayMs = 0, onRequest }) {
+export async function startOrigin({ name, port = 0, host = "127.0.0.1", failEvery = 0, delayMs = 0, catalogDrift = 0, answerStatus = 0, hang = false, record = false, onRequest }) {
   let served = 0;
+  /** @type {Array<{ method: string, url: string, headers: http.IncomingHttpHeaders, at: number }>} */
+  const received = [];
   const wss = new WebSocketServer({ noServer: true });
   wss.on("connection", (socket) => {
     socket.on("message", (data, isBinary) => socket.send(isBinary ? data : `${name}: ${data.toString()}`));
@@ -36,14 +68,40 @@ export async function startOrigin({ name, port = 0, host = "127.0.0.1", failEver
   /** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
   async function serve(req, res) {
     const at = Date.now();
-    onRequest?.({ method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, at });
     // Concatenated, not resolved: a path like //checkout must stay a path, not become a host.
     const url = new URL(`http://origin.local${req.url ?? "/"}`);
     res.setHeader("x-origin", name);
+    if (record && url.pathname === "/__origin/received") {
+      if (req.method === "DELETE") received.length = 0;
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received));
+      return;
+    }
+    const hit = { method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, at };
+    onRequest?.(hit);
+    if (record) {
+      received.push(hit);
+      if (received.length > MAX_RECORDED) received.shift();
+    }
+    if (hang) return; // never answered; close() ends the connection
+    if (answerStatus) {
+      res.writeHead(answerStatus, { "content-type": "text/plain" }).end(`${name} always answers ${answerStatus}\n`);
+      return;
+    }
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
 
     if (url.pathname === "/__origin/redirect") {
       res.writeHead(302, { location: "/__origin/landed" }).end();
+      return;
+    }
+    if (url.pathname === "/__origin/catalog") {
+      const body = catalogBody(name, catalogDrift);
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
+    if (url.pathname === "/__origin/gzip") {
+      const items = CATALOG.map((item) => (item.id === 2 ? { ...item, price: Number((item.price + catalogDrift).toFixed(2)) } : item));
+      const body = gzipSync(JSON.stringify({ items }));
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": body.length }).end(body);
       return;
     }
     if (url.pathname === "/__origin/cookies") {

@@ -10,5 +10,10 @@ declare namespace Cloudflare {
     /** A webhook receiver that verifies signatures with TEST_WEBHOOK_SECRET (test/setup/webhook-receiver.ts). */
     TEST_WEBHOOK_RECEIVER: string;
     TEST_WEBHOOK_SECRET: string;
+    /** New backends for shadow traffic (test/setup/origins.ts): agrees, disagrees at /items/2/price, hangs, 500s. */
+    TEST_SHADOW_NEW_ORIGIN: string;
+    TEST_SHADOW_DRIFT_ORIGIN: string;
+    TEST_SHADOW_HANG_ORIGIN: string;
+    TEST_SHADOW_FAIL_ORIGIN: string;
   }
 }

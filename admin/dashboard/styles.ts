@@ -48,6 +48,10 @@ export const DASHBOARD_CSS = `
   .verdict.healthy { background: #e3f5ea; color: var(--ok); }
   .verdict.breach { background: #fde8e6; color: var(--bad); }
   .verdict.inconclusive, .verdict.no-guard { background: #f1f3f6; color: var(--muted); }
+  .shadow { margin-top: .75rem; padding-top: .6rem; border-top: 1px dashed var(--line); }
+  .shadow-prefixes { margin-top: .4rem; }
+  .shadow-examples { margin: .4rem 0 0; padding-left: 1.2rem; font-size: .85rem; }
+  .shadow-examples code { word-break: break-all; }
   .warnings { margin: .4rem 0 0; padding: .4rem .7rem .4rem 1.6rem; border-radius: 6px; background: #fff4e5; color: var(--warn); }
   button { font: inherit; padding: .4rem .8rem; border-radius: 6px; border: 1px solid #c9ced6; background: #fff; cursor: pointer; font-weight: 600; }
   button:hover { background: #f3f4f6; }

@@ -1,9 +1,9 @@
 /**
  * `/rollouts`: list, read, create/replace, patch, delete, the per-rollout actions (approve included),
- * and health. Each route says what its token needs (../scopes.ts).
+ * health and shadow results. Each route says what its token needs (../scopes.ts).
  */
 import { Hono } from "hono";
-import { HealthQuerySchema } from "../../contracts/admin-wire";
+import { HealthQuerySchema, ShadowQuerySchema } from "../../contracts/admin-wire";
 import { checkId, commandProblem, etag, invalidQuery, rolloutView, stateStub, type AdminEnv } from "../http";
 import { requires } from "../scopes";
 import { writeRollout, type OnWrite } from "../write";
@@ -41,6 +41,17 @@ export function rolloutRoutes(onWrite: OnWrite): Hono<AdminEnv> {
     const query = HealthQuerySchema.safeParse(c.req.query());
     if (!query.success) return invalidQuery("health", query.error);
     const report = await stateStub(c.env).getHealth(id, query.data.window);
+    if (!report) return commandProblem({ kind: "not-found", rolloutId: id });
+    return c.json(report);
+  });
+
+  api.get("/rollouts/:id/shadow", requires("read"), async (c) => {
+    const id = c.req.param("id");
+    const bad = checkId(id);
+    if (bad) return bad;
+    const query = ShadowQuerySchema.safeParse(c.req.query());
+    if (!query.success) return invalidQuery("shadow", query.error);
+    const report = await stateStub(c.env).getShadow(id, query.data.window);
     if (!report) return commandProblem({ kind: "not-found", rolloutId: id });
     return c.json(report);
   });

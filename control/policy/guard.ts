@@ -3,10 +3,12 @@
  * behind it, plus the `warn` limits it only reports. Pure: the caller passes in the summary of the
  * window. Each limit's measure and sentence is in ./guard-limits.ts.
  */
-import { DEFAULT_MIN_USERS, ERROR_RATE_LIMITS, type Breach, type GuardConfig, type LimitName, type Verdict } from "../../contracts/guard";
+import { DEFAULT_MIN_USERS, isErrorRateLimit, type Breach, type GuardConfig, type LimitName, type Verdict } from "../../contracts/guard";
 import { count, millis, rate } from "../../contracts/format";
 import type { HealthSummary, VariantSummary } from "../../contracts/health";
+import type { ShadowTotals } from "../../contracts/shadow-stats";
 import { CHECK_ORDER, checkLimits, people } from "./guard-limits";
+import { NO_COMPARISONS, withMismatchLimit } from "./guard-shadow";
 
 export type { Breach, GuardConfig, LimitName, Verdict } from "../../contracts/guard";
 
@@ -32,11 +34,19 @@ function warningsOf(guard: GuardConfig, summary: HealthSummary): Breach[] {
   if (!guard.warn) return [];
   const { breaches } = checkLimits(guard, guard.warn, summary, "warn.");
   if (!tooFewSources(guard, summary.new)) return breaches;
-  return breaches.filter((b) => !ERROR_RATE_LIMITS.includes(b.limit));
+  return breaches.filter((b) => !isErrorRateLimit(b.limit));
 }
 
-/** Evaluates `guard` over a window's summary. */
-export function evaluateGuard(guard: GuardConfig | undefined, summary: HealthSummary): Verdict {
+/**
+ * Evaluates `guard` over a window's summary and, when it sets `maxMismatchRate`, the shadow
+ * comparisons of the same window (./guard-shadow.ts).
+ */
+export function evaluateGuard(guard: GuardConfig | undefined, summary: HealthSummary, shadow: ShadowTotals = NO_COMPARISONS): Verdict {
+  return withMismatchLimit(guard, evaluateHealth(guard, summary), shadow);
+}
+
+/** The verdict of the health limits alone. */
+function evaluateHealth(guard: GuardConfig | undefined, summary: HealthSummary): Verdict {
   const nw = summary.new;
   const lg = summary.legacy;
   const samples = { legacy: lg.requests, new: nw.requests };
@@ -66,7 +76,7 @@ export function evaluateGuard(guard: GuardConfig | undefined, summary: HealthSum
   const judged = { ...base, skipped, warnings: warningsOf(guard, summary) };
   // One client can push an error rate on its own: an error-rate limit needs errors from several sources.
   const shortfall = tooFewSources(guard, nw);
-  const held = shortfall ? breaches.filter((b) => ERROR_RATE_LIMITS.includes(b.limit)) : [];
+  const held = shortfall ? breaches.filter((b) => isErrorRateLimit(b.limit)) : [];
   const confirmed = breaches.filter((b) => !held.includes(b));
   const unconfirmed = held.map((b) => b.limit);
   if (confirmed.length) {

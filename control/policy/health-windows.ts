@@ -89,15 +89,24 @@ function summarizeVariant(v: VariantStats): VariantSummary {
 }
 
 /**
+ * The start of the first slot a window of `windowSeconds` (rounded up to whole slots, the current
+ * one included) covers at `now`; with `since`, no earlier than the first slot that starts at or
+ * after it.
+ */
+export function windowFrom(windowSeconds: number, now: number, since?: number): number {
+  const slotsCovered = Math.max(1, Math.ceil((windowSeconds * 1000) / SLOT_MS));
+  const from = slotStart(now) - (slotsCovered - 1) * SLOT_MS;
+  return since === undefined ? from : Math.max(from, Math.ceil(since / SLOT_MS) * SLOT_MS);
+}
+
+/**
  * Both variants of a rollout over the last `windowSeconds` (rounded up to whole slots). With
  * `since` (ms), only slots that start at or after it count: a slot that began earlier may hold
  * traffic from before it (from before a resume, say), so it is left out whole, which ignores up to
  * one slot (10 s) of traffic after `since`. `windowSeconds` in the result is what was covered.
  */
 export function summarize(windows: HealthWindows, rolloutId: string, windowSeconds: number, now: number, since?: number): HealthSummary {
-  const slotsCovered = Math.max(1, Math.ceil((windowSeconds * 1000) / SLOT_MS));
-  const windowFrom = slotStart(now) - (slotsCovered - 1) * SLOT_MS;
-  const from = since === undefined ? windowFrom : Math.max(windowFrom, Math.ceil(since / SLOT_MS) * SLOT_MS);
+  const from = windowFrom(windowSeconds, now, since);
   const slots = (windows[rolloutId] ?? []).filter((slot) => slot.start >= from && slot.start <= now);
   return {
     windowSeconds: Math.max(0, slotStart(now) + SLOT_MS - from) / 1000,

@@ -1,11 +1,13 @@
 /**
  * What the Durable Object's alarm decides for each guarded or staged rollout, and how a rollout's
- * status and stage read. Pure: state, health windows and `now` in; verdicts, plans and the
- * commands to apply out.
+ * status and stage read. Pure: state, health (and shadow) windows and `now` in; verdicts, plans
+ * and the commands to apply out.
  */
 import type { RolloutStatus, StageView } from "../../contracts/admin-wire";
 import type { Verdict } from "../../contracts/guard";
 import { evaluateGuard } from "./guard";
+import { shadowMatchCheck, type ShadowCheck } from "./guard-shadow";
+import { shadowTotalsOver, type ShadowWindows } from "./shadow-windows";
 import { RETENTION_MS, summarize, type HealthWindows } from "./health-windows";
 import type { GlobalKill, StoredRollout } from "../../contracts/rollout";
 import { awaitsApproval, currentStageIndex, planStage, type StagePlan } from "./stages";
@@ -42,19 +44,39 @@ export function guardSince(r: StoredRollout): number {
 }
 
 /** The guard's verdict as the alarm reads it: its window, and only slots from `guardSince` on. */
-export function guardVerdict(r: StoredRollout, windows: HealthWindows, now: number): Verdict {
+export function guardVerdict(r: StoredRollout, windows: HealthWindows, now: number, shadow: ShadowWindows = {}): Verdict {
   const guard = r.config.guard;
-  return evaluateGuard(guard, summarize(windows, r.config.id, guard?.windowSeconds ?? 60, now, guardSince(r)));
+  const seconds = guard?.windowSeconds ?? 60;
+  const since = guardSince(r);
+  return evaluateGuard(guard, summarize(windows, r.config.id, seconds, now, since), shadowTotalsOver(shadow, r.config.id, seconds, now, since));
+}
+
+/** The current stage's hold so far, in seconds: at least 10 s, at most the history kept. */
+function holdSeconds(r: StoredRollout, now: number): number {
+  return Math.min(Math.max((now - percentSince(r)) / 1000, 10), RETENTION_MS / 1000);
 }
 
 /**
  * The guard's verdict over the current stage's hold so far (at least 10 s, at most the history
  * kept), counting only slots from `guardSince` on.
  */
-export function holdVerdict(r: StoredRollout, windows: HealthWindows, now: number): Verdict | undefined {
+export function holdVerdict(r: StoredRollout, windows: HealthWindows, now: number, shadow: ShadowWindows = {}): Verdict | undefined {
   if (!r.config.guard) return undefined;
-  const seconds = Math.min(Math.max((now - percentSince(r)) / 1000, 10), RETENTION_MS / 1000);
-  return evaluateGuard(r.config.guard, summarize(windows, r.config.id, seconds, now, guardSince(r)));
+  const seconds = holdSeconds(r, now);
+  const since = guardSince(r);
+  return evaluateGuard(r.config.guard, summarize(windows, r.config.id, seconds, now, since), shadowTotalsOver(shadow, r.config.id, seconds, now, since));
+}
+
+/**
+ * The shadow check of the next stage, when that stage requires a shadow match: every comparison
+ * of the current hold (since `guardSince`, within the history kept), not only a recent window, so
+ * that mismatches early in the hold still count at its end.
+ */
+function nextShadowCheck(r: StoredRollout, now: number, shadow: ShadowWindows): ShadowCheck | undefined {
+  const next = r.config.stages?.find((s) => s.percent > r.config.percent);
+  if (!next?.requireShadowMatch) return undefined;
+  const totals = shadowTotalsOver(shadow, r.config.id, RETENTION_MS / 1000, now, guardSince(r));
+  return shadowMatchCheck(r.config.guard, totals, now - percentSince(r), next.percent);
 }
 
 /**
@@ -66,7 +88,7 @@ export function approvedPercent(r: StoredRollout): number | null {
   return a && a.fromPercent === r.config.percent ? a.percent : null;
 }
 
-export function stagePlan(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number): StagePlan | undefined {
+export function stagePlan(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number, shadow: ShadowWindows = {}): StagePlan | undefined {
   const stages = r.config.stages;
   if (!stages) return undefined;
   return planStage(
@@ -79,18 +101,19 @@ export function stagePlan(r: StoredRollout, globalKill: GlobalKill, windows: Hea
       guarded: !!r.config.guard,
       approvedPercent: approvedPercent(r),
     },
-    holdVerdict(r, windows, now),
+    holdVerdict(r, windows, now, shadow),
     now,
     scheduleGate(r.config.schedule, now),
+    nextShadowCheck(r, now, shadow),
   );
 }
 
-export function stageView(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number): StageView | null {
+export function stageView(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number, shadow: ShadowWindows = {}): StageView | null {
   const stages = r.config.stages;
   if (!stages) return null;
   const index = currentStageIndex(stages, r.config.percent);
   const next = stages.find((s) => s.percent > r.config.percent);
-  const plan = stagePlan(r, globalKill, windows, now)!;
+  const plan = stagePlan(r, globalKill, windows, now, shadow)!;
   const hold = index >= 0 ? stages[index]!.holdSeconds : 0;
   return {
     index,
@@ -116,13 +139,13 @@ export interface Evaluation {
 }
 
 /** One alarm's decisions over every watched rollout that is not killed. */
-export function evaluateRollouts(state: ControlState, windows: HealthWindows, now: number): Evaluation[] {
+export function evaluateRollouts(state: ControlState, windows: HealthWindows, now: number, shadow: ShadowWindows = {}): Evaluation[] {
   const out: Evaluation[] = [];
   for (const r of state.rollouts.values()) {
     if (!isWatched(r) || r.config.killed || state.globalKill.killed) continue;
     const id = r.config.id;
     const guard = r.config.guard;
-    const verdict = guardVerdict(r, windows, now);
+    const verdict = guardVerdict(r, windows, now, shadow);
     if (guard && verdict.status === "breach") {
       const reason = `guard ${verdict.breaches.map((b) => b.limit).join(", ")}: ${verdict.summary}`;
       if (guard.action === "kill") {
@@ -134,7 +157,7 @@ export function evaluateRollouts(state: ControlState, windows: HealthWindows, no
         continue;
       }
     }
-    const plan = stagePlan(r, state.globalKill, windows, now);
+    const plan = stagePlan(r, state.globalKill, windows, now, shadow);
     if (plan?.action === "advance") {
       const approved = approvedPercent(r) === plan.percent && r.approval ? `, approved by ${r.approval.by}` : "";
       const reason = `stage: ${plan.reason}${approved}`;

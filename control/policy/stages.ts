@@ -6,6 +6,7 @@
 import { span } from "../../contracts/format";
 import type { Verdict } from "../../contracts/guard";
 import type { Stage } from "../../contracts/stages";
+import type { ShadowCheck } from "./guard-shadow";
 import type { GateResult } from "./schedule-gate";
 
 export type { Stage } from "../../contracts/stages";
@@ -38,7 +39,7 @@ export interface ScheduleState {
 }
 
 /** What a waiting rollout waits for, in the order the scheduler checks. */
-export type Blocker = "killed" | "paused" | "hold" | "guard" | "approval" | "schedule";
+export type Blocker = "killed" | "paused" | "hold" | "guard" | "shadow" | "approval" | "schedule";
 
 export type StagePlan =
   | { action: "advance"; toIndex: number; percent: number; reason: string }
@@ -46,6 +47,7 @@ export type StagePlan =
   | { action: "complete"; reason: string };
 
 const OPEN: GateResult = { open: true };
+const NO_SHADOW_CHECK: ShadowCheck = { ok: false, reason: "waiting for a shadow match: no shadow comparisons yet" };
 
 /** Whether the next stage needs an approval that has not been given (from this percentage). */
 export function awaitsApproval(stages: readonly Stage[], percent: number, approvedPercent: number | null | undefined): boolean {
@@ -56,11 +58,13 @@ export function awaitsApproval(stages: readonly Stage[], percent: number, approv
 /**
  * Whether to move to the next stage at `now`. In order: a kill or pause stops everything; the
  * current stage's hold; the guard's verdict over the hold (`verdict`, ignored without a guard);
- * an operator's approval when the next stage requires one; then the schedule's `gate`
- * (scheduleGate: `startAt` and advance windows). Moving onto the first stage needs no verdict:
- * there is no traffic on new to judge yet, but it does need its approval and an open gate.
+ * when the next stage has `requireShadowMatch`, the shadow comparisons over the hold (`shadow`,
+ * ./guard-shadow.ts `shadowMatchCheck`; none given = none made); an operator's approval when the
+ * next stage requires one; then the schedule's `gate` (scheduleGate: `startAt` and advance
+ * windows). Moving onto the first stage needs no verdict: there is no traffic on new to judge
+ * yet, but it does need its shadow match, its approval and an open gate.
  */
-export function planStage(stages: readonly Stage[], state: ScheduleState, verdict: Verdict | undefined, now: number, gate: GateResult = OPEN): StagePlan {
+export function planStage(stages: readonly Stage[], state: ScheduleState, verdict: Verdict | undefined, now: number, gate: GateResult = OPEN, shadow?: ShadowCheck): StagePlan {
   if (state.killed) return { action: "wait", blocker: "killed", reason: "killed: the schedule is stopped; resume restarts the current stage's hold", dueAt: null };
   const current = currentStageIndex(stages, state.percent);
   const nextIndex = stages.findIndex((s) => s.percent > state.percent);
@@ -77,6 +81,8 @@ export function planStage(stages: readonly Stage[], state: ScheduleState, verdic
   const judged = current >= 0 && state.guarded && verdict;
   if (judged && verdict.status === "inconclusive") return { action: "wait", blocker: "guard", reason: `hold done, guard inconclusive: ${verdict.summary}`, dueAt };
   if (judged && verdict.status === "breach") return { action: "wait", blocker: "guard", reason: `guard breach: ${verdict.summary}`, dueAt };
+  const shadowNote = next.requireShadowMatch ? (shadow ?? NO_SHADOW_CHECK) : undefined;
+  if (shadowNote && !shadowNote.ok) return { action: "wait", blocker: "shadow", reason: shadowNote.reason, dueAt };
   if (needsApproval) {
     const ready = current < 0 ? `${next.percent}% is the first stage` : `the hold is done${judged ? `, guard ${verdict.status}` : ""}`;
     return { action: "wait", blocker: "approval", reason: `awaiting approval to enter ${next.percent}%: ${ready}`, dueAt: null };
@@ -87,8 +93,8 @@ export function planStage(stages: readonly Stage[], state: ScheduleState, verdic
     toIndex: nextIndex,
     percent: next.percent,
     reason:
-      current >= 0
+      (current >= 0
         ? `held ${stages[current]!.percent}% for ${span(now - state.percentSince)}${state.guarded && verdict ? `, guard ${verdict.status}` : ""}`
-        : "starting the first stage",
+        : "starting the first stage") + (shadowNote?.ok ? `, ${shadowNote.note}` : ""),
   };
 }

@@ -53,6 +53,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE IF NOT EXISTS notice_marks (rollout_id TEXT PRIMARY KEY, record TEXT NOT NULL)`,
     ],
   },
+  {
+    version: 5,
+    why: "shadow traffic: comparison counts per rollout and 10 s slot, and each rollout's newest mismatch examples (control/store/shadow-store.ts)",
+    up: [
+      `CREATE TABLE IF NOT EXISTS shadow_slots (rollout_id TEXT NOT NULL, slot INTEGER NOT NULL, counts TEXT NOT NULL, PRIMARY KEY (rollout_id, slot))`,
+      `CREATE TABLE IF NOT EXISTS shadow_examples (rollout_id TEXT PRIMARY KEY, examples TEXT NOT NULL)`,
+    ],
+  },
 ];
 
 /** The schema version this code writes. */

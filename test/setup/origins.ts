@@ -18,6 +18,14 @@ declare module "vitest" {
     /** A webhook receiver that verifies signatures with `webhookSecret` (./webhook-receiver.ts). */
     webhookReceiver: string;
     webhookSecret: string;
+    /** New backends for shadow traffic, each recording what it received (GET /__origin/received). */
+    shadowNewOrigin: string;
+    /** Disagrees with legacy at /items/2/price of /__origin/catalog. */
+    shadowDriftOrigin: string;
+    /** Never answers. */
+    shadowHangOrigin: string;
+    /** Answers every request with a 500. */
+    shadowFailOrigin: string;
   }
 }
 
@@ -37,11 +45,20 @@ export default async function setup(project: TestProject) {
   project.provide("dropOrigin", drop.url);
   const probe = await startUploadProbe();
   project.provide("probeOrigin", probe.url);
+  // New backends for shadow traffic: one that agrees, one that disagrees at /items/2/price of the
+  // catalog, one that hangs, one that 500s; each records what it received.
+  const shadow = {
+    shadowNewOrigin: await startOrigin({ name: "new", record: true }),
+    shadowDriftOrigin: await startOrigin({ name: "new", record: true, catalogDrift: 1 }),
+    shadowHangOrigin: await startOrigin({ name: "new", record: true, hang: true }),
+    shadowFailOrigin: await startOrigin({ name: "new", record: true, answerStatus: 500 }),
+  };
+  for (const [key, origin] of Object.entries(shadow)) project.provide(key as keyof typeof shadow, origin.url);
   const webhookSecret = `whsec-${crypto.randomUUID()}`;
   const receiver = await startWebhookReceiver(webhookSecret);
   project.provide("webhookReceiver", receiver.url);
   project.provide("webhookSecret", webhookSecret);
   return async () => {
-    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close(), drop.close(), probe.close(), receiver.close()]);
+    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close(), drop.close(), probe.close(), receiver.close(), ...Object.values(shadow).map((o) => o.close())]);
   };
 }

@@ -34,6 +34,7 @@ const EXPECTED: Record<string, Needs> = {
   "PUT /__admin/api/notifications": "admin",
   "GET /__admin/api/notifications/deliveries": "read",
   "GET /__admin/api/rollouts/:id/health": "read",
+  "GET /__admin/api/rollouts/:id/shadow": "read",
   "POST /__admin/api/kill": "operate",
   "POST /__admin/api/resume": "operate",
   "POST /__admin/api/rollouts/:id/override-token": "admin",

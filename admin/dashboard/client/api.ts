@@ -2,12 +2,14 @@
  * The admin API as the dashboard calls it: the bearer token from this tab's sessionStorage (never
  * a cookie or a URL), JSON in and out, problems (RFC 9457) on failure, If-Match on writes.
  */
-import type { AuditPage, HealthReport, Problem, RolloutList, Whoami, WriteReply } from "./wire";
+import type { AuditPage, HealthReport, Problem, RolloutList, ShadowReport, Whoami, WriteReply } from "./wire";
 
 /** sessionStorage key of the token; the browser test reads it. */
 export const TOKEN_KEY = "edge-router-admin-token";
 /** Health window shown on each card, in seconds. */
 export const HEALTH_WINDOW_SECONDS = 60;
+/** Shadow results shown on each card: the last five minutes, in seconds. */
+export const SHADOW_WINDOW_SECONDS = 300;
 /** Audit entries shown. */
 export const AUDIT_ROWS = 25;
 
@@ -64,6 +66,7 @@ export function adminApi(prefix: string, token: () => string | null) {
     whoami: () => call<Whoami>("GET", "/whoami"),
     listRollouts: () => call<RolloutList>("GET", "/rollouts"),
     health: (id: string) => call<HealthReport>("GET", `${rolloutPath(id)}/health?window=${HEALTH_WINDOW_SECONDS}`),
+    shadow: (id: string) => call<ShadowReport>("GET", `${rolloutPath(id)}/shadow?window=${SHADOW_WINDOW_SECONDS}`),
     audit: () => call<AuditPage>("GET", `/audit?limit=${AUDIT_ROWS}`),
     write: (req: WriteRequest) => call<WriteReply>(req.method, req.path, req.body, req.ifMatch === undefined ? {} : { "if-match": `"${req.ifMatch}"` }),
   };

@@ -10,7 +10,7 @@ import { byId, h } from "./dom";
 import { poller } from "./poll";
 import { rolloutCard } from "./rollout";
 import { message, mountGlobalActions, renderAudit, renderGlobalKill, renderSignedOut, renderWhoami } from "./view";
-import type { GlobalKill, HealthReport, RolloutList } from "./wire";
+import type { GlobalKill, HealthReport, RolloutList, ShadowReport } from "./wire";
 
 let token = loadToken();
 const api = adminApi(document.body.dataset.apiPrefix ?? "", () => token);
@@ -66,7 +66,7 @@ async function write(name: string, request: WriteRequest): Promise<void> {
   }
 }
 
-function renderRollouts(list: RolloutList, healths: Array<HealthReport | null>, now: number): void {
+function renderRollouts(list: RolloutList, healths: Array<HealthReport | null>, shadows: Array<ShadowReport | null>, now: number): void {
   const container = byId("rollouts", HTMLElement);
   if (!list.rollouts.length) {
     container.replaceChildren(h("div", { class: "card muted" }, `No rollouts yet. Create one with PUT ${api.prefix}/rollouts/<id>.`));
@@ -76,7 +76,7 @@ function renderRollouts(list: RolloutList, healths: Array<HealthReport | null>, 
     const kept = editing.has(r.id) ? container.querySelector(`[data-rollout="${CSS.escape(r.id)}"]`) : null;
     return (
       kept ??
-      rolloutCard(r, healths[i] ?? null, now, {
+      rolloutCard(r, healths[i] ?? null, shadows[i] ?? null, now, {
         onAction: (action, ctx) => {
           editing.delete(r.id);
           void run(action, ctx);
@@ -95,15 +95,15 @@ async function refresh(): Promise<void> {
   if (!list) return message("error", "The router is not answering; retrying…");
   if (list.status === 401) return showLogin("Your token was refused (401): it may have expired or been revoked; sign in again.");
   if (!list.ok) return message("error", `Could not load rollouts (${list.status})${list.problem.detail ? `: ${list.problem.detail}` : "."}`);
-  const [healths, audit] = await Promise.all([
-    Promise.all(
-      list.data.rollouts.map((r) =>
-        api.health(r.id).then(
-          (reply) => (reply.ok ? reply.data : null),
-          () => null,
-        ),
-      ),
-    ),
+  const settled = <T>(call: Promise<{ ok: true; data: T } | { ok: false }>) =>
+    call.then(
+      (reply) => (reply.ok ? reply.data : null),
+      () => null,
+    );
+  const [healths, shadows, audit] = await Promise.all([
+    Promise.all(list.data.rollouts.map((r) => settled(api.health(r.id)))),
+    // Only rollouts that mirror traffic have shadow results to show.
+    Promise.all(list.data.rollouts.map((r) => (r.config.shadow?.percent ? settled(api.shadow(r.id)) : Promise.resolve(null)))),
     api.audit().catch(() => null),
   ]);
   const now = Date.now();
@@ -112,7 +112,7 @@ async function refresh(): Promise<void> {
   globalKill = list.data.globalKill;
   showGlobalActions(globalKill);
   renderGlobalKill(globalKill, now);
-  renderRollouts(list.data, healths, now);
+  renderRollouts(list.data, healths, shadows, now);
   if (audit?.ok) renderAudit(audit.data.entries);
 }
 

@@ -3,7 +3,8 @@ import { ROLLOUT_ACTIONS, type Action, type RolloutContext } from "./actions";
 import { h } from "./dom";
 import { ago, until } from "./format";
 import { chart, healthTable } from "./health";
-import type { HealthReport, RolloutView } from "./wire";
+import { shadowPanel } from "./shadow";
+import type { HealthReport, RolloutView, ShadowReport } from "./wire";
 
 /** What the card reports back to the page. */
 export interface CardEvents {
@@ -66,8 +67,8 @@ function buttons(r: RolloutView, events: CardEvents): HTMLElement {
   return h("div", { class: "actions" }, h("label", { class: "row set-percent" }, "set % ", input), ...actionButtons);
 }
 
-/** A card for `r`; `health` is null when its report could not be read. */
-export function rolloutCard(r: RolloutView, health: HealthReport | null, now: number, events: CardEvents): HTMLElement {
+/** A card for `r`; `health` and `shadow` are null when their reports could not be read (or it mirrors nothing). */
+export function rolloutCard(r: RolloutView, health: HealthReport | null, shadow: ShadowReport | null, now: number, events: CardEvents): HTMLElement {
   const c = r.config;
   const card = h(
     "article",
@@ -79,6 +80,7 @@ export function rolloutCard(r: RolloutView, health: HealthReport | null, now: nu
     stageLine(r, now),
     routing(r),
     h("div", { class: "grid" }, h("div", {}, healthTable(health)), h("div", {}, chart(health?.series))),
+    shadowPanel(shadow, now),
     buttons(r, events),
   );
   return card;

@@ -10,6 +10,7 @@ export type {
   RolloutList,
   RolloutStatus,
   RolloutView,
+  ShadowReport,
   StageView,
   WriteResult as WriteReply,
 } from "../../../contracts/admin-wire";
@@ -19,3 +20,4 @@ export type { GuardConfig, Verdict } from "../../../contracts/guard";
 export type { VariantSummary } from "../../../contracts/health";
 export type { GlobalKill, RolloutConfig, StageApproval, StickinessSource } from "../../../contracts/rollout";
 export type { Whoami } from "../../../contracts/tokens";
+export type { ShadowExample } from "../../../contracts/shadow-stats";
