@@ -6,6 +6,7 @@
 import type { AuditRecord } from "./audit";
 import type { GlobalKill, StageApproval, StoredRollout, RolloutConfig } from "./rollout";
 import { RolloutConfigShape, RolloutId } from "./rollout";
+import type { ExternalReport } from "./external-wire";
 import type { Verdict } from "./guard";
 import type { NotificationEvent } from "./notifications";
 import type { HealthSummary, VariantSummary } from "./health";
@@ -111,6 +112,11 @@ export interface HealthReport extends HealthSummary {
   verdict: Verdict;
   stage: StageView | null;
   series: HealthPoint[];
+  /**
+   * The rollout's external checks and probes as the last alarm left them; null when it has none.
+   * Always sent; optional here because the CLI may talk to a router older than external checks.
+   */
+  external?: ExternalReport | null;
 }
 
 /** One point of a health chart: one 10 s slot. */

@@ -17,6 +17,11 @@ export const StageSchema = z.strictObject({
    * healthy the stage before it is: a go/no-go decision point. Absent = no approval needed.
    */
   requiresApproval: z.optional(z.boolean()),
+  /**
+   * The scheduler enters this stage only once every probe of the rollout (its `probes`) passed
+   * each of its last `failureThreshold` runs: health checks before traffic. Needs probes.
+   */
+  requireProbes: z.optional(z.boolean()),
 });
 
 /**
