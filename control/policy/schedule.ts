@@ -11,6 +11,7 @@ import type { GlobalKill, StoredRollout } from "../../contracts/rollout";
 import { awaitsApproval, currentStageIndex, planStage, type StagePlan } from "./stages";
 import type { Command, ControlState } from "./commands";
 import { scheduleGate } from "./schedule-gate";
+import { breachReason, NO_EXTERNAL, probeAction, probeBreach, probeGate, withExternal, type ExternalInputs } from "./external/watch";
 
 /** How often the alarm evaluates guards and stages while any rollout has one. */
 export const GUARD_INTERVAL_MS = 5000;
@@ -25,7 +26,7 @@ export function rolloutStatus(r: StoredRollout, globalKill: GlobalKill): Rollout
 
 /** Whether the alarm has anything to watch on this rollout. */
 export function isWatched(r: StoredRollout): boolean {
-  return !!(r.config.guard || r.config.stages);
+  return !!(r.config.guard || r.config.stages || r.config.probes?.length);
 }
 
 function percentSince(r: StoredRollout): number {
@@ -41,20 +42,23 @@ export function guardSince(r: StoredRollout): number {
   return Date.parse(r.guardSince ?? r.percentSince ?? r.updatedAt);
 }
 
-/** The guard's verdict as the alarm reads it: its window, and only slots from `guardSince` on. */
-export function guardVerdict(r: StoredRollout, windows: HealthWindows, now: number): Verdict {
+/**
+ * The guard's verdict as the alarm reads it: its window, only slots from `guardSince` on, and its
+ * external checks as the last alarm found them (`ext`).
+ */
+export function guardVerdict(r: StoredRollout, windows: HealthWindows, now: number, ext: ExternalInputs = NO_EXTERNAL): Verdict {
   const guard = r.config.guard;
-  return evaluateGuard(guard, summarize(windows, r.config.id, guard?.windowSeconds ?? 60, now, guardSince(r)));
+  return withExternal(guard, evaluateGuard(guard, summarize(windows, r.config.id, guard?.windowSeconds ?? 60, now, guardSince(r))), ext.checks);
 }
 
 /**
  * The guard's verdict over the current stage's hold so far (at least 10 s, at most the history
  * kept), counting only slots from `guardSince` on.
  */
-export function holdVerdict(r: StoredRollout, windows: HealthWindows, now: number): Verdict | undefined {
+export function holdVerdict(r: StoredRollout, windows: HealthWindows, now: number, ext: ExternalInputs = NO_EXTERNAL): Verdict | undefined {
   if (!r.config.guard) return undefined;
   const seconds = Math.min(Math.max((now - percentSince(r)) / 1000, 10), RETENTION_MS / 1000);
-  return evaluateGuard(r.config.guard, summarize(windows, r.config.id, seconds, now, guardSince(r)));
+  return withExternal(r.config.guard, evaluateGuard(r.config.guard, summarize(windows, r.config.id, seconds, now, guardSince(r))), ext.checks);
 }
 
 /**
@@ -66,7 +70,7 @@ export function approvedPercent(r: StoredRollout): number | null {
   return a && a.fromPercent === r.config.percent ? a.percent : null;
 }
 
-export function stagePlan(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number): StagePlan | undefined {
+export function stagePlan(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number, ext: ExternalInputs = NO_EXTERNAL): StagePlan | undefined {
   const stages = r.config.stages;
   if (!stages) return undefined;
   return planStage(
@@ -79,18 +83,19 @@ export function stagePlan(r: StoredRollout, globalKill: GlobalKill, windows: Hea
       guarded: !!r.config.guard,
       approvedPercent: approvedPercent(r),
     },
-    holdVerdict(r, windows, now),
+    holdVerdict(r, windows, now, ext),
     now,
     scheduleGate(r.config.schedule, now),
+    probeGate(r.config.probes, ext.probes),
   );
 }
 
-export function stageView(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number): StageView | null {
+export function stageView(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number, ext: ExternalInputs = NO_EXTERNAL): StageView | null {
   const stages = r.config.stages;
   if (!stages) return null;
   const index = currentStageIndex(stages, r.config.percent);
   const next = stages.find((s) => s.percent > r.config.percent);
-  const plan = stagePlan(r, globalKill, windows, now)!;
+  const plan = stagePlan(r, globalKill, windows, now, ext)!;
   const hold = index >= 0 ? stages[index]!.holdSeconds : 0;
   return {
     index,
@@ -115,26 +120,38 @@ export interface Evaluation {
   actor?: "guard" | "stages";
 }
 
-/** One alarm's decisions over every watched rollout that is not killed. */
-export function evaluateRollouts(state: ControlState, windows: HealthWindows, now: number): Evaluation[] {
+/** Why and how the alarm acts on a rollout now: a guard breach, or probes failing on new; null when it need not. */
+function breachOf(r: StoredRollout, verdict: Verdict, ext: ExternalInputs): { action: "kill" | "pause"; reason: string } | null {
+  const guard = r.config.guard;
+  if (guard && verdict.status === "breach") return { action: guard.action, reason: breachReason(verdict) };
+  const probes = probeBreach(r, ext.probes);
+  return probes ? { action: probeAction(r), reason: probes } : null;
+}
+
+/**
+ * One alarm's decisions over every watched rollout that is not killed; `external` gives what the
+ * alarm found for each rollout's external checks and probes.
+ */
+export function evaluateRollouts(state: ControlState, windows: HealthWindows, now: number, external: (id: string) => ExternalInputs = () => NO_EXTERNAL): Evaluation[] {
   const out: Evaluation[] = [];
   for (const r of state.rollouts.values()) {
     if (!isWatched(r) || r.config.killed || state.globalKill.killed) continue;
     const id = r.config.id;
-    const guard = r.config.guard;
-    const verdict = guardVerdict(r, windows, now);
-    if (guard && verdict.status === "breach") {
-      const reason = `guard ${verdict.breaches.map((b) => b.limit).join(", ")}: ${verdict.summary}`;
-      if (guard.action === "kill") {
-        out.push({ rolloutId: id, verdict, command: { type: "kill", id, body: { reason: reason.slice(0, 500) } }, actor: "guard" });
+    const ext = external(id);
+    const verdict = guardVerdict(r, windows, now, ext);
+    const breach = breachOf(r, verdict, ext);
+    if (breach) {
+      const body = { reason: breach.reason.slice(0, 500) };
+      if (breach.action === "kill") {
+        out.push({ rolloutId: id, verdict, command: { type: "kill", id, body }, actor: "guard" });
         continue;
       }
       if (!r.paused && r.config.stages) {
-        out.push({ rolloutId: id, verdict, command: { type: "pause", id, body: { reason: reason.slice(0, 500) } }, actor: "guard" });
+        out.push({ rolloutId: id, verdict, command: { type: "pause", id, body }, actor: "guard" });
         continue;
       }
     }
-    const plan = stagePlan(r, state.globalKill, windows, now);
+    const plan = stagePlan(r, state.globalKill, windows, now, ext);
     if (plan?.action === "advance") {
       const approved = approvedPercent(r) === plan.percent && r.approval ? `, approved by ${r.approval.by}` : "";
       const reason = `stage: ${plan.reason}${approved}`;

@@ -6,6 +6,7 @@
 import { span } from "../../contracts/format";
 import type { Verdict } from "../../contracts/guard";
 import type { Stage } from "../../contracts/stages";
+import { PROBES_PASSING, type ProbeGate } from "./external/watch";
 import type { GateResult } from "./schedule-gate";
 
 export type { Stage } from "../../contracts/stages";
@@ -38,7 +39,7 @@ export interface ScheduleState {
 }
 
 /** What a waiting rollout waits for, in the order the scheduler checks. */
-export type Blocker = "killed" | "paused" | "hold" | "guard" | "approval" | "schedule";
+export type Blocker = "killed" | "paused" | "hold" | "guard" | "probes" | "approval" | "schedule";
 
 export type StagePlan =
   | { action: "advance"; toIndex: number; percent: number; reason: string }
@@ -56,11 +57,20 @@ export function awaitsApproval(stages: readonly Stage[], percent: number, approv
 /**
  * Whether to move to the next stage at `now`. In order: a kill or pause stops everything; the
  * current stage's hold; the guard's verdict over the hold (`verdict`, ignored without a guard);
- * an operator's approval when the next stage requires one; then the schedule's `gate`
- * (scheduleGate: `startAt` and advance windows). Moving onto the first stage needs no verdict:
- * there is no traffic on new to judge yet, but it does need its approval and an open gate.
+ * the probes (`probes`: one failing on new holds every move, and a stage with `requireProbes`
+ * waits until all passed their last runs); an operator's approval when the next stage requires
+ * one; then the schedule's `gate` (scheduleGate: `startAt` and advance windows). Moving onto the
+ * first stage needs no verdict: there is no traffic on new to judge yet, but it does need its
+ * probes, its approval and an open gate.
  */
-export function planStage(stages: readonly Stage[], state: ScheduleState, verdict: Verdict | undefined, now: number, gate: GateResult = OPEN): StagePlan {
+export function planStage(
+  stages: readonly Stage[],
+  state: ScheduleState,
+  verdict: Verdict | undefined,
+  now: number,
+  gate: GateResult = OPEN,
+  probes: ProbeGate = PROBES_PASSING,
+): StagePlan {
   if (state.killed) return { action: "wait", blocker: "killed", reason: "killed: the schedule is stopped; resume restarts the current stage's hold", dueAt: null };
   const current = currentStageIndex(stages, state.percent);
   const nextIndex = stages.findIndex((s) => s.percent > state.percent);
@@ -77,6 +87,10 @@ export function planStage(stages: readonly Stage[], state: ScheduleState, verdic
   const judged = current >= 0 && state.guarded && verdict;
   if (judged && verdict.status === "inconclusive") return { action: "wait", blocker: "guard", reason: `hold done, guard inconclusive: ${verdict.summary}`, dueAt };
   if (judged && verdict.status === "breach") return { action: "wait", blocker: "guard", reason: `guard breach: ${verdict.summary}`, dueAt };
+  if (probes.failing) return { action: "wait", blocker: "probes", reason: `probes failing: ${probes.failing}`, dueAt: null };
+  if (next.requireProbes && !probes.passing) {
+    return { action: "wait", blocker: "probes", reason: `waiting for probes before ${next.percent}%: ${probes.waiting}`, dueAt: null };
+  }
   if (needsApproval) {
     const ready = current < 0 ? `${next.percent}% is the first stage` : `the hold is done${judged ? `, guard ${verdict.status}` : ""}`;
     return { action: "wait", blocker: "approval", reason: `awaiting approval to enter ${next.percent}%: ${ready}`, dueAt: null };
