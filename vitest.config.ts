@@ -40,6 +40,11 @@ export default defineConfig({
                 TEST_DROP_ORIGIN: inject("dropOrigin"),
                 TEST_WEBHOOK_RECEIVER: inject("webhookReceiver"),
                 TEST_WEBHOOK_SECRET: inject("webhookSecret"),
+                TEST_FAKE_METRICS: inject("fakeMetrics"),
+                // Credentials external checks name with apiKeyVar/appKeyVar/fromVar (secrets in production).
+                DD_API_KEY: "test-dd-api-key",
+                DD_APP_KEY: "test-dd-app-key",
+                SENTRY_AUTH: "Bearer test-sentry-token",
               },
             },
           })),

@@ -10,5 +10,11 @@ declare namespace Cloudflare {
     /** A webhook receiver that verifies signatures with TEST_WEBHOOK_SECRET (test/setup/webhook-receiver.ts). */
     TEST_WEBHOOK_RECEIVER: string;
     TEST_WEBHOOK_SECRET: string;
+    /** Starts fake Prometheus, Datadog and JSON servers on request (test/setup/fake-metrics-control.ts). */
+    TEST_FAKE_METRICS: string;
+    /** What external checks of the tests name as credentials. */
+    DD_API_KEY: string;
+    DD_APP_KEY: string;
+    SENTRY_AUTH: string;
   }
 }
