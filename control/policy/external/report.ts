@@ -3,13 +3,15 @@
  * it, for the admin API, the dashboard and `edge-router status`. Pure.
  */
 import type { ExternalCheck, Probe } from "../../../contracts/external";
-import type { ExternalCheckView, ExternalReport, ProbeView } from "../../../contracts/external-wire";
+import type { ExternalCheckView, ExternalReport, ExternalVerdictView, ProbeView } from "../../../contracts/external-wire";
 import type { StoredRollout } from "../../../contracts/rollout";
 import { probeBreaches, probesPassing, type ProbeState } from "./probes";
 import { externalVerdict, format, INITIAL_CHECK_STATE, type CheckState } from "./verdict";
 import type { ExternalInputs } from "./watch";
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+/** JSON has no Infinity: a non-finite number goes as null (the texts beside it say "+Inf"). */
+const jsonValue = <T>(v: T): T | null => (typeof v === "number" && !Number.isFinite(v) ? null : v);
 
 /** "max 5,000", "min 1, max 5", "equals true". */
 export function limitText(check: ExternalCheck): string {
@@ -26,8 +28,7 @@ function checkView(check: ExternalCheck, state: CheckState): ExternalCheckView {
     description: check.description ?? null,
     limit: limitText(check),
     verdict: state.verdict,
-    // JSON has no Infinity: the number goes as null, its text says "+Inf".
-    value: typeof value === "number" && !Number.isFinite(value) ? null : value,
+    value: jsonValue(value),
     valueText: value === null ? null : format(value),
     valueAt: iso(state.lastAt),
     error: state.lastError,
@@ -53,6 +54,10 @@ function probeView(probe: Probe, state: ProbeState | undefined): ProbeView {
   };
 }
 
+function wireVerdict(verdict: ExternalVerdictView): ExternalVerdictView {
+  return { ...verdict, breaches: verdict.breaches.map((b) => ({ ...b, value: jsonValue(b.value), limit: jsonValue(b.limit) })) };
+}
+
 /** The rollout's external checks and probes (results since `since`, epoch ms); null when it has neither. */
 export function externalReport(r: StoredRollout, ext: ExternalInputs, since: number): ExternalReport | null {
   const checks = r.config.guard?.external ?? [];
@@ -61,7 +66,7 @@ export function externalReport(r: StoredRollout, ext: ExternalInputs, since: num
   return {
     since: new Date(since).toISOString(),
     checks: checks.map((check) => checkView(check, ext.checks[check.name] ?? INITIAL_CHECK_STATE)),
-    verdict: checks.length ? externalVerdict(checks, ext.checks) : null,
+    verdict: checks.length ? wireVerdict(externalVerdict(checks, ext.checks)) : null,
     probes: probes.map((probe) => probeView(probe, ext.probes[probe.name])),
     probesPassing: probesPassing(probes, ext.probes),
     probeFailures: probeBreaches(probes, ext.probes).map((b) => b.sentence),
