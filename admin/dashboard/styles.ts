@@ -48,6 +48,12 @@ export const DASHBOARD_CSS = `
   .verdict.healthy { background: #e3f5ea; color: var(--ok); }
   .verdict.breach { background: #fde8e6; color: var(--bad); }
   .verdict.inconclusive, .verdict.no-guard { background: #f1f3f6; color: var(--muted); }
+  .external { margin-top: .75rem; }
+  .external table + table { margin-top: .5rem; }
+  .verdict-chip { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .8rem; font-weight: 700; }
+  .verdict-chip.healthy { background: #e3f5ea; color: var(--ok); }
+  .verdict-chip.breach { background: #fde8e6; color: var(--bad); }
+  .verdict-chip.inconclusive { background: #f1f3f6; color: var(--muted); }
   .warnings { margin: .4rem 0 0; padding: .4rem .7rem .4rem 1.6rem; border-radius: 6px; background: #fff4e5; color: var(--warn); }
   button { font: inherit; padding: .4rem .8rem; border-radius: 6px; border: 1px solid #c9ced6; background: #fff; cursor: pointer; font-weight: 600; }
   button:hover { background: #f3f4f6; }

@@ -2,6 +2,7 @@
 import { ROLLOUT_ACTIONS, type Action, type RolloutContext } from "./actions";
 import { h } from "./dom";
 import { ago, until } from "./format";
+import { externalSection } from "./external";
 import { chart, healthTable } from "./health";
 import type { HealthReport, RolloutView } from "./wire";
 
@@ -79,6 +80,7 @@ export function rolloutCard(r: RolloutView, health: HealthReport | null, now: nu
     stageLine(r, now),
     routing(r),
     h("div", { class: "grid" }, h("div", {}, healthTable(health)), h("div", {}, chart(health?.series))),
+    externalSection(health?.external, now),
     buttons(r, events),
   );
   return card;

@@ -5,6 +5,8 @@
  * move to a shared contracts module. Types only: nothing here is bundled.
  */
 
+import type { ExternalReport } from "../../../contracts/external-wire";
+
 /** Derived by the control plane: control/policy/schedule.ts `rolloutStatus`. */
 export type RolloutStatus = "live" | "paused" | "killed" | "complete";
 
@@ -165,7 +167,12 @@ export interface HealthReport {
   verdict: Verdict;
   stage: StageView | null;
   series: HealthPoint[];
+  /** External checks and probes as the last alarm left them; null without any, absent from older routers. */
+  external?: ExternalReport | null;
 }
+
+/** The health report's `external` section (shared with the server: types only, nothing bundled). */
+export type { ExternalCheckView, ExternalReport, ProbeView } from "../../../contracts/external-wire";
 
 export type AuditAction =
   | "seed"
