@@ -123,28 +123,29 @@ describe("web", () => {
   it("reads an error tracker's count at a JSON pointer with a header from a secret var, and pauses a staged rollout past max", async () => {
     const t0 = await begin();
     const sentry = await startFake("web");
-    await sentry.set("setJson", { data: [{ count: "3" }], meta: { total: 3 } });
+    // Sentry's Discover events endpoint (docs.sentry.io/api/discover/query-discover-events-in-table-format).
+    await sentry.set("setJson", { data: [{ "count()": 3 }], meta: { fields: { "count()": "integer" } } });
     const check = {
-      name: "sentry_new_issues",
-      description: "new Sentry issues in release 2.4",
+      name: "sentry_errors",
+      description: "Sentry errors of release 2.4",
       provider: "web",
-      url: `${sentry.url}/api/0/organizations/acme/issues-count/?query=is:unresolved+release:2.4`,
+      url: `${sentry.url}/api/0/organizations/acme/events/?field=count()&query=event.type:error+release:2.4&statsPeriod=10m`,
       headers: { authorization: { fromVar: "SENTRY_AUTH" } },
-      jsonPointer: "/meta/total",
+      jsonPointer: "/data/0/count()",
       max: 10,
       intervalSeconds: 60,
     };
     await create("sentry", { percent: 10, stages: STAGES, guard: { action: "pause", external: [check] } });
     await alarmAt(t0 + 5_000);
     const [request] = await sentry.requests();
-    expect(request).toMatchObject({ path: "/api/0/organizations/acme/issues-count/", headers: { authorization: env.SENTRY_AUTH } });
+    expect(request).toMatchObject({ path: "/api/0/organizations/acme/events/", query: { field: "count()", statsPeriod: "10m" }, headers: { authorization: env.SENTRY_AUTH } });
     expect((await health("sentry")).external.checks[0]).toMatchObject({ verdict: "pass", value: 3 });
 
-    await sentry.set("setJson", { data: [], meta: { total: 25 } });
+    await sentry.set("setJson", { data: [{ "count()": 25 }], meta: { fields: { "count()": "integer" } } });
     await alarmAt(t0 + 65_000);
     const paused = await rollout("sentry");
     expect(paused).toMatchObject({ status: "paused", paused: true, config: { percent: 10, killed: false } });
-    expect(paused.pauseReason).toBe("guard: external sentry_new_issues: new Sentry issues in release 2.4 25 exceeds max 10 (1 failure, web).");
+    expect(paused.pauseReason).toBe("guard: external sentry_errors: Sentry errors of release 2.4 25 exceeds max 10 (1 failure, web).");
     expect(JSON.stringify(paused)).not.toContain("test-sentry-token");
   });
 
