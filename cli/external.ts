@@ -39,7 +39,11 @@ export function probeLine(probe: ProbeView, c: Colors, now: Date): string {
 /** The lines `status <id>` adds: labelled like its other lines, continuation lines indented. */
 export function externalLines(report: ExternalReport, c: Colors, now: Date): string[] {
   const lines: string[] = [];
-  const block = (label: string, items: string[]) => items.forEach((item, i) => lines.push(`  ${(i === 0 ? label : "").padEnd(12)}${item}`));
+  const block = (label: string, items: string[]) => {
+    items.forEach((item, i) => {
+      lines.push(`  ${(i === 0 ? label : "").padEnd(12)}${item}`);
+    });
+  };
   block(
     "external",
     report.checks.map((check) => checkLine(check, c, now)),
