@@ -6,7 +6,9 @@
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { launchBrowser } from "./browser";
 import { hit, startRouter, waitUntil, type Router } from "./harness";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -14,6 +16,7 @@ const NODE = join(ROOT, "node_modules", ".bin", "node");
 const BIN = join(ROOT, "bin", "edge-router.mjs");
 
 let router: Router;
+let browser: Browser | undefined;
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -40,6 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await browser?.close();
   await router?.stop();
 });
 
@@ -104,6 +108,18 @@ it("holds the stage that requires probes while a probe fails on new, shows it in
   expect(status.stdout).toContain("; probes failing: probe health: GET /__origin/status/503 on new failed");
   const health = (await (await router.admin("GET", "/rollouts/default/health")).json()) as { new: { requests: number } };
   expect(health.new.requests).toBe(0);
+
+  // The dashboard's card shows the probe failing, beside the killed rollout's signal check.
+  browser = await launchBrowser();
+  const page = await browser.newPage();
+  await page.goto(`${router.url}/__admin/`);
+  await page.fill("#token", router.adminToken);
+  await page.click("#login-form button");
+  const row = page.locator('[data-rollout="default"] [data-probe="health"]');
+  await row.waitFor();
+  expect(await row.textContent()).toMatch(/^health GET \/__origin\/status\/503 on newfailing✗✗2 in a rowHTTP 503, expected 200 · \d+ s ago$/);
+  const check = page.locator('[data-rollout="release"] [data-check="smoke_failures"]');
+  expect(await check.textContent()).toMatch(/^smoke_failures signalfail0\.4max 0\.1/);
 
   expect((await router.admin("PATCH", "/rollouts/default", { probes: [{ ...probe, path: "/__origin/status/200" }] })).status).toBe(200);
   await waitUntil(async () => (await view("default")).config.percent === 10, { timeoutMs: 30_000, intervalMs: 250, message: "the stage to be entered once the probe passes" });
