@@ -44,6 +44,11 @@ export default defineConfig({
                 TEST_SHADOW_DRIFT_ORIGIN: inject("shadowDriftOrigin"),
                 TEST_SHADOW_HANG_ORIGIN: inject("shadowHangOrigin"),
                 TEST_SHADOW_FAIL_ORIGIN: inject("shadowFailOrigin"),
+                TEST_FAKE_METRICS: inject("fakeMetrics"),
+                // Credentials external checks name with apiKeyVar/appKeyVar/fromVar (secrets in production).
+                DD_API_KEY: "test-dd-api-key",
+                DD_APP_KEY: "test-dd-app-key",
+                SENTRY_AUTH: "Bearer test-sentry-token",
               },
             },
           })),

@@ -16,6 +16,7 @@ import { openApiDocument } from "./openapi";
 import { notificationRoutes } from "./routes/notifications";
 import { operationRoutes } from "./routes/operations";
 import { rolloutRoutes } from "./routes/rollouts";
+import { signalRoutes } from "./routes/signals";
 import { tokenRoutes } from "./routes/tokens";
 
 export interface AdminOptions {
@@ -53,6 +54,7 @@ export function createAdminApp(options: AdminOptions = {}) {
   const clock = options.clock ?? Date.now;
   api.use("*", authenticate({ snapshotTokens: options.snapshotTokens, clock }));
   api.route("/", rolloutRoutes(options.onWrite));
+  api.route("/", signalRoutes());
   api.route("/", notificationRoutes());
   api.route("/", operationRoutes({ onWrite: options.onWrite, isolateStats: options.isolateStats, fetcher: options.fetcher, clock }));
   api.route("/", tokenRoutes(options.onWrite));

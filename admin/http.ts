@@ -111,6 +111,14 @@ export function commandProblem(error: CommandError): Response {
       return problemResponse(409, "overlapping-rollouts", "Overlapping rollouts", error.detail);
     case "invalid-state":
       return problemResponse(409, "invalid-state", "Not possible in the rollout's current state", error.detail);
+    case "signal-not-found": {
+      const known = error.known.length ? `its signal checks read ${error.known.map((n) => `"${n}"`).join(", ")}` : "it has no signal checks";
+      return problemResponse(404, "signal-not-found", "Signal not found", `Rollout "${error.rolloutId}" has no signal check named "${error.name}": ${known}.`, {
+        rollout: error.rolloutId,
+        signal: error.name,
+        known: error.known,
+      });
+    }
     case "token-not-found":
       return problemResponse(404, "token-not-found", "Token not found", `No token has the id "${error.tokenId}" (it may have been revoked already).`, { token: error.tokenId });
     case "token-name-taken":

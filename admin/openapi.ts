@@ -20,6 +20,7 @@ import {
   RolloutBodySchema,
   RolloutPatchSchema,
 } from "../contracts/admin-wire";
+import { SIGNAL_ENDPOINTS } from "./openapi-signals";
 import { TOKEN_ENDPOINTS } from "./openapi-tokens";
 import type { Access } from "./scopes";
 
@@ -161,7 +162,9 @@ export const ENDPOINTS: Endpoint[] = [
     method: "get",
     path: "/rollouts/{id}/health",
     scope: "read",
-    summary: "Legacy and new side by side over a window: requests, error rate, p50/p95/p99, the guard's verdict, the stage, a per-10-s series",
+    summary: "Legacy and new side by side over a window: requests, error rate, p50/p95/p99, the guard's verdict, the stage, a per-10-s series, and the external checks and probes",
+    description:
+      "`external` (null without external checks or probes) shows each check's last value, time, verdict and error, and each probe's last runs, as the alarm last left them; only results since `external.since` (the last resume, continue or percentage change) count.",
     query: HealthQuerySchema,
     responses: { 200: "The health report", 400: "Invalid query", 404: "Unknown rollout" },
   },
@@ -279,6 +282,7 @@ export const ENDPOINTS: Endpoint[] = [
     summary: "Counters of the isolate that answers: proxied requests, config refreshes",
     responses: { 200: "Counters" },
   },
+  ...SIGNAL_ENDPOINTS,
   ...TOKEN_ENDPOINTS,
   { method: "get", path: "/openapi.json", scope: "public", summary: "This document", responses: { 200: "OpenAPI 3.1" } },
 ];
@@ -320,6 +324,7 @@ export function openApiDocument(apiPrefix: string): Record<string, unknown> {
   for (const e of ENDPOINTS) {
     const parameters: unknown[] = [];
     if (e.path.includes("{id}")) parameters.push({ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,63}$" } });
+    if (e.path.includes("{name}")) parameters.push({ name: "name", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9_-]{0,63}$" } });
     if (e.ifMatch)
       parameters.push({
         name: "If-Match",

@@ -13,7 +13,7 @@ export type { RolloutList, RolloutView, WriteReply };
  */
 export type Health = Pick<HealthReport, "rollout" | "windowSeconds" | "legacy" | "new"> & {
   verdict: Pick<HealthReport["verdict"], "status" | "summary"> & Partial<Pick<HealthReport["verdict"], "breaches" | "warnings">>;
-} & Partial<Pick<HealthReport, "status" | "stage" | "now">>;
+} & Partial<Pick<HealthReport, "status" | "stage" | "now" | "external">>;
 
 /** RFC 9457 problem as the router writes it; any member may be missing from what another server sends. */
 export type Problem = Partial<AdminProblem>;

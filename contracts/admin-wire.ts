@@ -8,6 +8,7 @@ import type { FieldIssue } from "./field-issues";
 import type { Problem } from "./problem";
 import type { GlobalKill, StageApproval, StoredRollout, RolloutConfig } from "./rollout";
 import { RolloutConfigShape, RolloutId } from "./rollout";
+import type { ExternalReport } from "./external-wire";
 import type { Verdict } from "./guard";
 import type { NotificationEvent } from "./notifications";
 import type { HealthSummary, VariantSummary } from "./health";
@@ -120,6 +121,11 @@ export interface HealthReport extends HealthSummary {
   verdict: Verdict;
   stage: StageView | null;
   series: HealthPoint[];
+  /**
+   * The rollout's external checks and probes as the last alarm left them; null when it has none.
+   * Always sent; optional here because the CLI may talk to a router older than external checks.
+   */
+  external?: ExternalReport | null;
 }
 
 /**

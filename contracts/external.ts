@@ -9,9 +9,8 @@
  * is an error, not a failure (the check is probably pointed at the wrong field).
  */
 import { isPointer } from "./json-pointer";
-import { originUrlProblem } from "./rollout";
 import * as z from "./zod";
-import { parseHttpUrl } from "./urls";
+import { originUrlProblem, parseHttpUrl } from "./urls";
 
 /** Most external checks per guard: each one is an outgoing request per interval. */
 export const MAX_EXTERNAL_CHECKS = 20;
@@ -21,6 +20,11 @@ export const MAX_PROBES = 20;
 export const MAX_SIGNAL_VALUES = 100;
 /** The router's own secrets: never sent to a metrics provider, whatever a check says. */
 export const RESERVED_VARS = ["ADMIN_TOKEN", "OVERRIDE_SECRET", "CF_API_TOKEN"] as const;
+/**
+ * Longest an outgoing request of the alarm (a poll, a probe) may take: the alarm runs every 5 s
+ * (control/policy/schedule.ts GUARD_INTERVAL_MS) and must be done before the next one is due.
+ */
+export const MAX_REQUEST_MS = 4000;
 /** Placeholders a query may use, replaced before each poll. */
 export const QUERY_PLACEHOLDERS = ["rollout", "variant"] as const;
 
@@ -188,8 +192,8 @@ export const ProbeSchema = z.strictObject({
   expectStatus: z._default(z.array(int(100, 599, "(an HTTP status)")).check(z.minLength(1, "needs at least one status"), z.maxLength(20)), [200]),
   /** @default 15 */
   intervalSeconds: z._default(int(5, 3600, "seconds"), 15),
-  /** @default 2000 */
-  timeoutMs: z._default(int(100, 30_000, "ms"), 2000),
+  /** At most MAX_REQUEST_MS: probes run inside the alarm. @default 2000 */
+  timeoutMs: z._default(int(100, MAX_REQUEST_MS, "ms (probes run inside the 5-second alarm)"), 2000),
   /** Consecutive failures that count as a breach, and passes a `requireProbes` stage needs. @default 3 */
   failureThreshold: z._default(int(1, 100, "runs"), 3),
 });

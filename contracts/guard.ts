@@ -4,6 +4,8 @@
  * evaluates it.
  */
 import type { ShadowTotals } from "./shadow-stats";
+import { ExternalChecksSchema } from "./external";
+import type { ExternalVerdictView } from "./external-wire";
 import * as z from "./zod";
 
 const Rate = z.number().check(z.gte(0, "must be a fraction from 0 to 1 (0.05 = 5%)"), z.lte(1, "must be a fraction from 0 to 1 (0.05 = 5%)"));
@@ -91,7 +93,8 @@ const warnBelowLimits = z.superRefine((guard: { warn?: GuardLimits } & GuardLimi
  * When the new variant counts as unhealthy. Every limit is optional; `minRequests` and `minUsers`
  * guard against deciding on too little data, or on one client's.
  *
- * @example { "windowSeconds": 60, "minRequests": 200, "minUsers": 5, "maxErrorRate": 0.05, "maxErrorRateRatio": 1.2, "maxP95DeltaMs": 100, "warn": { "maxErrorRate": 0.02 }, "action": "kill" }
+ * @example { "windowSeconds": 60, "minRequests": 200, "minUsers": 5, "maxErrorRate": 0.05, "maxErrorRateRatio": 1.2, "maxP95DeltaMs": 100, "warn": { "maxErrorRate": 0.02 },
+ *   "external": [{ "name": "queue_depth", "provider": "prometheus", "url": "http://prometheus:9090", "query": "sum(celery_queue_length)", "max": 5000 }], "action": "kill" }
  */
 export const GuardSchema = z
   .strictObject({
@@ -123,6 +126,12 @@ export const GuardSchema = z
     maxMismatchRate: z.optional(Rate),
     /** Softer limits of the same kinds: they notify, and never act. */
     warn: z.optional(GuardLimitsSchema),
+    /**
+     * Checks beyond the proxy (Prometheus, Datadog, a JSON endpoint, pushed signals), polled by the
+     * Durable Object's alarm, never on the request path. `minRequests` and `minUsers` do not gate
+     * them: a breached check acts on its own, like a breached limit (contracts/external.ts).
+     */
+    external: z.optional(ExternalChecksSchema),
     /** What a breach does: `kill` (everyone to legacy) or `pause` (stop advancing stages). @default "kill" */
     action: z._default(z.enum(["kill", "pause"]), "kill"),
   })
@@ -180,4 +189,9 @@ export interface Verdict {
   warnings: Breach[];
   /** The shadow comparisons in the window, when the guard sets `maxMismatchRate`. */
   shadow?: ShadowTotals;
+  /**
+   * What the guard's external checks say (absent without any): a breached check makes the whole
+   * verdict a breach, whatever the traffic; one not passing yet makes it inconclusive.
+   */
+  external?: ExternalVerdictView;
 }

@@ -2,32 +2,25 @@
  * Rollout configuration: the zod schemas are the single source of truth; every TypeScript
  * type for config and admin payloads is inferred from them. No I/O.
  */
+import { ProbesSchema } from "./external";
 import { GuardSchema } from "./guard";
 import { CookieName, HeaderName } from "./http-names";
 import { JwtSource } from "./identity";
 import { HASH_SPEC_VERSION } from "./hash";
+import { originUrlProblem } from "./urls";
 import { Percent } from "./percent";
 import type { SnapshotToken } from "./tokens";
 import { ScheduleSchema } from "./schedule";
 import { ShadowSchema } from "./shadow";
 import { StagesSchema } from "./stages";
 import * as z from "./zod";
-import { parseHttpUrl } from "./urls";
 
-export { Percent };
+export { originUrlProblem, Percent };
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** A rollout id: lowercase letters, digits and dashes, 1-64 characters, starting with a letter or digit. */
 export const RolloutId = z.string().check(z.regex(SLUG, "must be a slug: lowercase letters, digits and '-', 1-64 characters, not starting with '-'"));
-
-/** Why `value` is not a usable origin URL, or `undefined` when it is one. */
-export function originUrlProblem(value: string): string | undefined {
-  const parsed = parseHttpUrl(value, "");
-  if ("problem" in parsed) return parsed.problem;
-  if (parsed.url.search || parsed.url.hash) return "must not carry a query or fragment";
-  return undefined;
-}
 
 /** An absolute http(s) origin URL, e.g. `https://legacy.example.com` (a path prefix is allowed). */
 export const OriginUrl = z.string().check(
@@ -121,6 +114,12 @@ export const RolloutConfigShape = z.strictObject({
    * (see contracts/shadow.ts); users are still served by legacy.
    */
   shadow: z.optional(ShadowSchema),
+  /**
+   * Synthetic probes the Durable Object's alarm sends straight to an origin (`x-rollout-probe`),
+   * never counted as user traffic: a stage with `requireProbes` waits for them, and once new has
+   * traffic a probe failing on new acts like a guard breach (contracts/external.ts ProbeSchema).
+   */
+  probes: z.optional(ProbesSchema),
 });
 
 /** Rules that span fields, each reported at the field an operator must change. */
@@ -131,6 +130,24 @@ const crossFieldRules = z.superRefine((config: z.infer<typeof RolloutConfigShape
       path: ["guard", "action"],
       message: 'is "pause", but this rollout has no stages: a pause only stops stages from advancing, so a breach would do nothing. Add stages, or use "kill"',
       input: config.guard.action,
+    });
+  }
+  config.stages?.forEach((stage, i) => {
+    if (!stage.requireProbes || config.probes?.length) return;
+    ctx.issues.push({
+      code: "custom",
+      path: ["stages", i, "requireProbes"],
+      message: "is true, but this rollout has no probes: the stage could never be entered. Add probes, or leave requireProbes out",
+      input: stage.requireProbes,
+    });
+  });
+  if (config.probes?.length && !config.guard && !config.stages) {
+    ctx.issues.push({
+      code: "custom",
+      path: ["probes"],
+      message:
+        "are set, but this rollout has neither a guard nor stages: a failing probe pauses stages or acts as the guard's action says, so it would do nothing. Add stages or a guard",
+      input: config.probes,
     });
   }
   if (config.schedule && !config.stages) {

@@ -24,6 +24,11 @@ export const StageSchema = z.strictObject({
    * `guard.maxMismatchRate`. Absent = no such check.
    */
   requireShadowMatch: z.optional(z.boolean()),
+  /**
+   * The scheduler enters this stage only once every probe of the rollout (its `probes`) passed
+   * each of its last `failureThreshold` runs: health checks before traffic. Needs probes.
+   */
+  requireProbes: z.optional(z.boolean()),
 });
 
 /**

@@ -16,3 +16,11 @@ export function parseHttpUrl(value: string, credentialsHint: string): { url: URL
   if (url.username || url.password) return { problem: `must not carry credentials${credentialsHint}` };
   return { url };
 }
+
+/** Why `value` is not a usable origin URL (also no query or fragment), or `undefined` when it is one. */
+export function originUrlProblem(value: string): string | undefined {
+  const parsed = parseHttpUrl(value, "");
+  if ("problem" in parsed) return parsed.problem;
+  if (parsed.url.search || parsed.url.hash) return "must not carry a query or fragment";
+  return undefined;
+}

@@ -18,6 +18,8 @@ import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows } 
 import { commandEvents } from "./policy/notify-events";
 import { evaluateRollouts, GUARD_INTERVAL_MS, guardSince, guardVerdict, isWatched, rolloutStatus, stageView, type Evaluation } from "./policy/schedule";
 import { addShadowFlush, forgetShadow, pruneShadow, shadowReportOver, type ShadowWindows } from "./policy/shadow-windows";
+import { ExternalWatch, type SignalReply, type SignalsReply } from "./external-watch";
+import { externalReport } from "./policy/external/report";
 import { Notifier } from "./notifier";
 import { type AuditQuery, loadControlState, readAudit, saveControlState } from "./store/config-store";
 import { dropSlotsBefore, loadWindows, saveSlots } from "./store/health-store";
@@ -45,6 +47,8 @@ export class RolloutState extends DurableObject<Env> {
   /** Injectable clock, so tests can control time. */
   now: () => Date = () => new Date();
   private readonly notifier: Notifier;
+  /** External checks, probes and pushed signals (polled by the alarm, never by a request). */
+  private readonly external: ExternalWatch;
 
   /** The regional read tier this primary pushes every write to (CONFIG_REPLICA_REGIONS). */
   private readonly replicas: ReplicaRef[];
@@ -57,6 +61,7 @@ export class RolloutState extends DurableObject<Env> {
     this.windows = loadWindows(ctx.storage.sql, this.now().getTime());
     this.shadow = loadShadow(ctx.storage.sql, this.now().getTime());
     this.notifier = new Notifier(ctx.storage, () => this.now().getTime());
+    this.external = new ExternalWatch(ctx.storage, () => this.now().getTime(), env);
   }
 
   /**
@@ -74,6 +79,7 @@ export class RolloutState extends DurableObject<Env> {
       this.notifier.forget(audit.rolloutId);
       this.shadow = forgetShadow(this.shadow, audit.rolloutId);
       deleteShadow(this.ctx.storage.sql, audit.rolloutId);
+      this.external.forget(audit.rolloutId);
     }
     this.ctx.waitUntil(this.ensureAlarm());
   }
@@ -125,10 +131,12 @@ export class RolloutState extends DurableObject<Env> {
   }
 
   /**
-   * Every GUARD_INTERVAL_MS: guards roll back unhealthy rollouts, stages move healthy ones on, the
-   * notices go out (approval needed, warnings); and whenever a webhook delivery is due: it is sent.
+   * Every GUARD_INTERVAL_MS: external checks are polled and probes run (each bounded well within
+   * the interval), guards roll back unhealthy rollouts, stages move healthy ones on, the notices go
+   * out (approval needed, warnings); and whenever a webhook delivery is due: it is sent.
    */
   override async alarm(): Promise<void> {
+    await this.external.run(this.state);
     const now = this.now();
     const t = now.getTime();
     this.windows = prune(this.windows, t);
@@ -136,7 +144,7 @@ export class RolloutState extends DurableObject<Env> {
     dropSlotsBefore(this.ctx.storage.sql, t - RETENTION_MS);
     dropShadowBefore(this.ctx.storage.sql, t - RETENTION_MS);
     const quiet: Evaluation[] = [];
-    for (const evaluation of evaluateRollouts(this.state, this.windows, t, this.shadow)) {
+    for (const evaluation of evaluateRollouts(this.state, this.windows, t, (id) => this.external.inputs(id), this.shadow)) {
       const { command, actor } = evaluation;
       let applied: string | undefined;
       if (command && actor) {
@@ -178,7 +186,8 @@ export class RolloutState extends DurableObject<Env> {
 
   private record(r: StoredRollout): RolloutRecord {
     const now = this.now().getTime();
-    return { ...r, status: rolloutStatus(r, this.state.globalKill), stage: stageView(r, this.state.globalKill, this.windows, now, this.shadow) };
+    const stage = stageView(r, this.state.globalKill, this.windows, now, this.external.inputs(r.config.id), this.shadow);
+    return { ...r, status: rolloutStatus(r, this.state.globalKill), stage };
   }
 
   /**
@@ -191,15 +200,17 @@ export class RolloutState extends DurableObject<Env> {
     const r = this.state.rollouts.get(id);
     if (!r) return null;
     const now = this.now().getTime();
+    const ext = this.external.inputs(id);
     return {
       rollout: id,
       now: new Date(now).toISOString(),
       status: rolloutStatus(r, this.state.globalKill),
       ...summarize(this.windows, id, windowSeconds, now),
       since: new Date(guardSince(r)).toISOString(),
-      verdict: guardVerdict(r, this.windows, now, this.shadow),
-      stage: stageView(r, this.state.globalKill, this.windows, now, this.shadow),
+      verdict: guardVerdict(r, this.windows, now, ext, this.shadow),
+      stage: stageView(r, this.state.globalKill, this.windows, now, ext, this.shadow),
       series: series(this.windows, id, SERIES_SLOTS, now),
+      external: externalReport(r, ext, guardSince(r)),
     };
   }
 
@@ -210,6 +221,20 @@ export class RolloutState extends DurableObject<Env> {
     if (!r) return null;
     const now = this.now().getTime();
     return { rollout: id, now: new Date(now).toISOString(), shadow: r.config.shadow ?? null, ...shadowReportOver(this.shadow, id, windowSeconds, now) };
+  }
+
+  /** `POST …/signals/:name` as `actor` (a token's name): stored, and judged at the next alarm. */
+  async pushSignal(id: string, name: string, body: unknown, actor: string): Promise<SignalReply> {
+    this.ensureSeeded();
+    const r = this.state.rollouts.get(id);
+    return r ? this.external.pushSignal(r, name, body, actor) : { ok: false, error: { kind: "not-found", rolloutId: id } };
+  }
+
+  /** One signal's values (`name`), or every signal's, newest first. */
+  async getSignals(id: string, name?: string): Promise<SignalsReply> {
+    this.ensureSeeded();
+    const r = this.state.rollouts.get(id);
+    return r ? this.external.signalsOf(r, name) : { ok: false, error: { kind: "not-found", rolloutId: id } };
   }
 
   /**

@@ -15,5 +15,11 @@ declare namespace Cloudflare {
     TEST_SHADOW_DRIFT_ORIGIN: string;
     TEST_SHADOW_HANG_ORIGIN: string;
     TEST_SHADOW_FAIL_ORIGIN: string;
+    /** Starts fake Prometheus, Datadog and JSON servers on request (test/setup/fake-metrics-control.ts). */
+    TEST_FAKE_METRICS: string;
+    /** What external checks of the tests name as credentials. */
+    DD_API_KEY: string;
+    DD_APP_KEY: string;
+    SENTRY_AUTH: string;
   }
 }

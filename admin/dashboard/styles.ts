@@ -52,6 +52,12 @@ export const DASHBOARD_CSS = `
   .shadow-prefixes { margin-top: .4rem; }
   .shadow-examples { margin: .4rem 0 0; padding-left: 1.2rem; font-size: .85rem; }
   .shadow-examples code { word-break: break-all; }
+  .external { margin-top: .75rem; }
+  .external table + table { margin-top: .5rem; }
+  .verdict-chip { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .8rem; font-weight: 700; }
+  .verdict-chip.healthy { background: #e3f5ea; color: var(--ok); }
+  .verdict-chip.breach { background: #fde8e6; color: var(--bad); }
+  .verdict-chip.inconclusive { background: #f1f3f6; color: var(--muted); }
   .warnings { margin: .4rem 0 0; padding: .4rem .7rem .4rem 1.6rem; border-radius: 6px; background: #fff4e5; color: var(--warn); }
   button { font: inherit; padding: .4rem .8rem; border-radius: 6px; border: 1px solid #c9ced6; background: #fff; cursor: pointer; font-weight: 600; }
   button:hover { background: #f3f4f6; }

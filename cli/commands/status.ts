@@ -1,8 +1,10 @@
 /** `edge-router status [id]`: every rollout as a table, or one in detail. */
+import type { ExternalReport } from "../../contracts/external-wire";
 import type { GlobalKill } from "../../contracts/rollout";
-import { isRolloutList, isRolloutView, type RolloutList, type RolloutView } from "../client";
+import { isHealth, isRolloutList, isRolloutView, type RolloutList, type RolloutView } from "../client";
 import type { Context } from "../context";
 import { describeConfig } from "../diff";
+import { externalLines } from "../external";
 import { table, until, utc, type Colors } from "../format";
 
 export function colorStatus(status: string, c: Colors): string {
@@ -84,7 +86,8 @@ export function approvalLine(r: RolloutView, c: Colors): string {
   return "";
 }
 
-export function formatStatusDetail(r: RolloutView, g: GlobalKill | undefined, c: Colors, now: Date): string {
+/** One rollout in detail; `external` (its health report's section) adds its external checks and probes. */
+export function formatStatusDetail(r: RolloutView, g: GlobalKill | undefined, c: Colors, now: Date, external?: ExternalReport | null): string {
   const lines: string[] = [];
   if (g?.killed) lines.push(globalKillBanner(g, c), "");
   lines.push(`${c.bold(r.id)}  ${colorStatus(r.status, c)}  ${r.config.percent}% on new`);
@@ -96,6 +99,7 @@ export function formatStatusDetail(r: RolloutView, g: GlobalKill | undefined, c:
   }
   const approval = approvalLine(r, c);
   if (approval) lines.push(`  approval    ${approval}`);
+  if (external) lines.push(...externalLines(external, c, now));
   for (const line of describeConfig(r.config).slice(1)) lines.push(`  ${line}`); // the percent is in the first line
   return lines.join("\n");
 }
@@ -113,5 +117,8 @@ export async function status(ctx: Context): Promise<void> {
   if (ctx.settings.json) return ctx.io.out(JSON.stringify(body, null, 2));
   // Killed without its own kill switch: the global one is on; fetch it to say why.
   const global = body.status === "killed" && !body.config.killed ? (await client.get("/rollouts", isRolloutList)).body.globalKill : undefined;
-  ctx.io.out(formatStatusDetail(body, global, ctx.c, now));
+  // External checks and probes live in the health report, as the last alarm left them.
+  const watched = body.config.guard?.external?.length || body.config.probes?.length;
+  const external = watched ? (await client.get(`/rollouts/${encodeURIComponent(id)}/health`, isHealth)).body.external : undefined;
+  ctx.io.out(formatStatusDetail(body, global, ctx.c, now, external));
 }

@@ -44,6 +44,8 @@ export type CommandError =
   /** The command does not apply to the rollout as it is now (no stages, last stage, killed). */
   | { kind: "invalid-state"; detail: string }
   | { kind: "token-not-found"; tokenId: string }
+  /** `POST …/signals/:name` for a name none of the rollout's signal checks reads (`known`: the names they read). */
+  | { kind: "signal-not-found"; rolloutId: string; name: string; known: string[] }
   | { kind: "token-name-taken"; name: string };
 
 export type Command =

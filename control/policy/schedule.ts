@@ -13,6 +13,7 @@ import type { GlobalKill, StoredRollout } from "../../contracts/rollout";
 import { awaitsApproval, currentStageIndex, planStage, type StagePlan } from "./stages";
 import type { Command, ControlState } from "./commands";
 import { scheduleGate } from "./schedule-gate";
+import { breachReason, NO_EXTERNAL, probeAction, probeBreach, probeGate, withExternal, type ExternalInputs } from "./external/watch";
 
 /** How often the alarm evaluates guards and stages while any rollout has one. */
 export const GUARD_INTERVAL_MS = 5000;
@@ -27,7 +28,7 @@ export function rolloutStatus(r: StoredRollout, globalKill: GlobalKill): Rollout
 
 /** Whether the alarm has anything to watch on this rollout. */
 export function isWatched(r: StoredRollout): boolean {
-  return !!(r.config.guard || r.config.stages);
+  return !!(r.config.guard || r.config.stages || r.config.probes?.length);
 }
 
 function percentSince(r: StoredRollout): number {
@@ -43,12 +44,16 @@ export function guardSince(r: StoredRollout): number {
   return Date.parse(r.guardSince ?? r.percentSince ?? r.updatedAt);
 }
 
-/** The guard's verdict as the alarm reads it: its window, and only slots from `guardSince` on. */
-export function guardVerdict(r: StoredRollout, windows: HealthWindows, now: number, shadow: ShadowWindows = {}): Verdict {
+/**
+ * The guard's verdict as the alarm reads it: its window, only slots from `guardSince` on, its
+ * external checks as the last alarm found them (`ext`), and the shadow comparisons (`shadow`).
+ */
+export function guardVerdict(r: StoredRollout, windows: HealthWindows, now: number, ext: ExternalInputs = NO_EXTERNAL, shadow: ShadowWindows = {}): Verdict {
   const guard = r.config.guard;
   const seconds = guard?.windowSeconds ?? 60;
   const since = guardSince(r);
-  return evaluateGuard(guard, summarize(windows, r.config.id, seconds, now, since), shadowTotalsOver(shadow, r.config.id, seconds, now, since));
+  const traffic = evaluateGuard(guard, summarize(windows, r.config.id, seconds, now, since), shadowTotalsOver(shadow, r.config.id, seconds, now, since));
+  return withExternal(guard, traffic, ext.checks);
 }
 
 /** The current stage's hold so far, in seconds: at least 10 s, at most the history kept. */
@@ -60,11 +65,12 @@ function holdSeconds(r: StoredRollout, now: number): number {
  * The guard's verdict over the current stage's hold so far (at least 10 s, at most the history
  * kept), counting only slots from `guardSince` on.
  */
-export function holdVerdict(r: StoredRollout, windows: HealthWindows, now: number, shadow: ShadowWindows = {}): Verdict | undefined {
+export function holdVerdict(r: StoredRollout, windows: HealthWindows, now: number, ext: ExternalInputs = NO_EXTERNAL, shadow: ShadowWindows = {}): Verdict | undefined {
   if (!r.config.guard) return undefined;
   const seconds = holdSeconds(r, now);
   const since = guardSince(r);
-  return evaluateGuard(r.config.guard, summarize(windows, r.config.id, seconds, now, since), shadowTotalsOver(shadow, r.config.id, seconds, now, since));
+  const traffic = evaluateGuard(r.config.guard, summarize(windows, r.config.id, seconds, now, since), shadowTotalsOver(shadow, r.config.id, seconds, now, since));
+  return withExternal(r.config.guard, traffic, ext.checks);
 }
 
 /**
@@ -88,7 +94,14 @@ export function approvedPercent(r: StoredRollout): number | null {
   return a && a.fromPercent === r.config.percent ? a.percent : null;
 }
 
-export function stagePlan(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number, shadow: ShadowWindows = {}): StagePlan | undefined {
+export function stagePlan(
+  r: StoredRollout,
+  globalKill: GlobalKill,
+  windows: HealthWindows,
+  now: number,
+  ext: ExternalInputs = NO_EXTERNAL,
+  shadow: ShadowWindows = {},
+): StagePlan | undefined {
   const stages = r.config.stages;
   if (!stages) return undefined;
   return planStage(
@@ -101,19 +114,27 @@ export function stagePlan(r: StoredRollout, globalKill: GlobalKill, windows: Hea
       guarded: !!r.config.guard,
       approvedPercent: approvedPercent(r),
     },
-    holdVerdict(r, windows, now, shadow),
+    holdVerdict(r, windows, now, ext, shadow),
     now,
     scheduleGate(r.config.schedule, now),
     nextShadowCheck(r, now, shadow),
+    probeGate(r.config.probes, ext.probes),
   );
 }
 
-export function stageView(r: StoredRollout, globalKill: GlobalKill, windows: HealthWindows, now: number, shadow: ShadowWindows = {}): StageView | null {
+export function stageView(
+  r: StoredRollout,
+  globalKill: GlobalKill,
+  windows: HealthWindows,
+  now: number,
+  ext: ExternalInputs = NO_EXTERNAL,
+  shadow: ShadowWindows = {},
+): StageView | null {
   const stages = r.config.stages;
   if (!stages) return null;
   const index = currentStageIndex(stages, r.config.percent);
   const next = stages.find((s) => s.percent > r.config.percent);
-  const plan = stagePlan(r, globalKill, windows, now, shadow)!;
+  const plan = stagePlan(r, globalKill, windows, now, ext, shadow)!;
   const hold = index >= 0 ? stages[index]!.holdSeconds : 0;
   return {
     index,
@@ -138,26 +159,44 @@ export interface Evaluation {
   actor?: "guard" | "stages";
 }
 
-/** One alarm's decisions over every watched rollout that is not killed. */
-export function evaluateRollouts(state: ControlState, windows: HealthWindows, now: number, shadow: ShadowWindows = {}): Evaluation[] {
+/** Why and how the alarm acts on a rollout now: a guard breach, or probes failing on new; null when it need not. */
+function breachOf(r: StoredRollout, verdict: Verdict, ext: ExternalInputs): { action: "kill" | "pause"; reason: string } | null {
+  const guard = r.config.guard;
+  if (guard && verdict.status === "breach") return { action: guard.action, reason: breachReason(verdict) };
+  const probes = probeBreach(r, ext.probes);
+  return probes ? { action: probeAction(r), reason: probes } : null;
+}
+
+/**
+ * One alarm's decisions over every watched rollout that is not killed; `external` gives what the
+ * alarm found for each rollout's external checks and probes, `shadow` the shadow comparisons.
+ */
+export function evaluateRollouts(
+  state: ControlState,
+  windows: HealthWindows,
+  now: number,
+  external: (id: string) => ExternalInputs = () => NO_EXTERNAL,
+  shadow: ShadowWindows = {},
+): Evaluation[] {
   const out: Evaluation[] = [];
   for (const r of state.rollouts.values()) {
     if (!isWatched(r) || r.config.killed || state.globalKill.killed) continue;
     const id = r.config.id;
-    const guard = r.config.guard;
-    const verdict = guardVerdict(r, windows, now, shadow);
-    if (guard && verdict.status === "breach") {
-      const reason = `guard ${verdict.breaches.map((b) => b.limit).join(", ")}: ${verdict.summary}`;
-      if (guard.action === "kill") {
-        out.push({ rolloutId: id, verdict, command: { type: "kill", id, body: { reason: reason.slice(0, 500) } }, actor: "guard" });
+    const ext = external(id);
+    const verdict = guardVerdict(r, windows, now, ext, shadow);
+    const breach = breachOf(r, verdict, ext);
+    if (breach) {
+      const body = { reason: breach.reason.slice(0, 500) };
+      if (breach.action === "kill") {
+        out.push({ rolloutId: id, verdict, command: { type: "kill", id, body }, actor: "guard" });
         continue;
       }
       if (!r.paused && r.config.stages) {
-        out.push({ rolloutId: id, verdict, command: { type: "pause", id, body: { reason: reason.slice(0, 500) } }, actor: "guard" });
+        out.push({ rolloutId: id, verdict, command: { type: "pause", id, body }, actor: "guard" });
         continue;
       }
     }
-    const plan = stagePlan(r, state.globalKill, windows, now, shadow);
+    const plan = stagePlan(r, state.globalKill, windows, now, ext, shadow);
     if (plan?.action === "advance") {
       const approved = approvedPercent(r) === plan.percent && r.approval ? `, approved by ${r.approval.by}` : "";
       const reason = `stage: ${plan.reason}${approved}`;

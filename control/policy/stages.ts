@@ -7,6 +7,7 @@ import { span } from "../../contracts/format";
 import type { Verdict } from "../../contracts/guard";
 import type { Stage } from "../../contracts/stages";
 import type { ShadowCheck } from "./guard-shadow";
+import { PROBES_PASSING, type ProbeGate } from "./external/watch";
 import type { GateResult } from "./schedule-gate";
 
 export type { Stage } from "../../contracts/stages";
@@ -39,7 +40,7 @@ export interface ScheduleState {
 }
 
 /** What a waiting rollout waits for, in the order the scheduler checks. */
-export type Blocker = "killed" | "paused" | "hold" | "guard" | "shadow" | "approval" | "schedule";
+export type Blocker = "killed" | "paused" | "hold" | "guard" | "probes" | "shadow" | "approval" | "schedule";
 
 export type StagePlan =
   | { action: "advance"; toIndex: number; percent: number; reason: string }
@@ -58,13 +59,23 @@ export function awaitsApproval(stages: readonly Stage[], percent: number, approv
 /**
  * Whether to move to the next stage at `now`. In order: a kill or pause stops everything; the
  * current stage's hold; the guard's verdict over the hold (`verdict`, ignored without a guard);
- * when the next stage has `requireShadowMatch`, the shadow comparisons over the hold (`shadow`,
- * ./guard-shadow.ts `shadowMatchCheck`; none given = none made); an operator's approval when the
- * next stage requires one; then the schedule's `gate` (scheduleGate: `startAt` and advance
- * windows). Moving onto the first stage needs no verdict: there is no traffic on new to judge
- * yet, but it does need its shadow match, its approval and an open gate.
+ * the probes (`probes`: one failing on new holds every move, and a stage with `requireProbes`
+ * waits until all passed their last runs); when the next stage has `requireShadowMatch`, the
+ * shadow comparisons over the hold (`shadow`, ./guard-shadow.ts `shadowMatchCheck`; none given =
+ * none made); an operator's approval when the next stage requires one; then the schedule's `gate`
+ * (scheduleGate: `startAt` and advance windows). Moving onto the first stage needs no verdict:
+ * there is no traffic on new to judge yet, but it does need its probes, its shadow match, its
+ * approval and an open gate.
  */
-export function planStage(stages: readonly Stage[], state: ScheduleState, verdict: Verdict | undefined, now: number, gate: GateResult = OPEN, shadow?: ShadowCheck): StagePlan {
+export function planStage(
+  stages: readonly Stage[],
+  state: ScheduleState,
+  verdict: Verdict | undefined,
+  now: number,
+  gate: GateResult = OPEN,
+  shadow?: ShadowCheck,
+  probes: ProbeGate = PROBES_PASSING,
+): StagePlan {
   if (state.killed) return { action: "wait", blocker: "killed", reason: "killed: the schedule is stopped; resume restarts the current stage's hold", dueAt: null };
   const current = currentStageIndex(stages, state.percent);
   const nextIndex = stages.findIndex((s) => s.percent > state.percent);
@@ -81,6 +92,10 @@ export function planStage(stages: readonly Stage[], state: ScheduleState, verdic
   const judged = current >= 0 && state.guarded && verdict;
   if (judged && verdict.status === "inconclusive") return { action: "wait", blocker: "guard", reason: `hold done, guard inconclusive: ${verdict.summary}`, dueAt };
   if (judged && verdict.status === "breach") return { action: "wait", blocker: "guard", reason: `guard breach: ${verdict.summary}`, dueAt };
+  if (probes.failing) return { action: "wait", blocker: "probes", reason: `probes failing: ${probes.failing}`, dueAt: null };
+  if (next.requireProbes && !probes.passing) {
+    return { action: "wait", blocker: "probes", reason: `waiting for probes before ${next.percent}%: ${probes.waiting}`, dueAt: null };
+  }
   const shadowNote = next.requireShadowMatch ? (shadow ?? NO_SHADOW_CHECK) : undefined;
   if (shadowNote && !shadowNote.ok) return { action: "wait", blocker: "shadow", reason: shadowNote.reason, dueAt };
   if (needsApproval) {

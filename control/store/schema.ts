@@ -61,6 +61,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE IF NOT EXISTS shadow_examples (rollout_id TEXT PRIMARY KEY, examples TEXT NOT NULL)`,
     ],
   },
+  {
+    version: 6,
+    why: "guards beyond the proxy: external check and probe states, the alarm's reset marks, pushed signal values",
+    up: [
+      `CREATE TABLE IF NOT EXISTS external_states (rollout_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL,
+        PRIMARY KEY (rollout_id, kind, name))`,
+      `CREATE TABLE IF NOT EXISTS external_marks (rollout_id TEXT PRIMARY KEY, record TEXT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS signal_values (seq INTEGER PRIMARY KEY AUTOINCREMENT, rollout_id TEXT NOT NULL, name TEXT NOT NULL,
+        at INTEGER NOT NULL, value TEXT NOT NULL, note TEXT, pushed_by TEXT)`,
+      `CREATE INDEX IF NOT EXISTS signal_values_name ON signal_values (rollout_id, name, at)`,
+    ],
+  },
 ];
 
 /** The schema version this code writes. */

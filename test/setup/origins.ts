@@ -1,7 +1,11 @@
-/** Starts the fake legacy and new origins and a webhook receiver (real HTTP servers on loopback) for the workerd tests. */
+/**
+ * Starts the fake legacy and new origins, a webhook receiver and the fake metric providers' control
+ * server (real HTTP servers on loopback) for the workerd tests.
+ */
 import type { TestProject } from "vitest/node";
 import { closedPort, startOrigin } from "../../scripts/origin-server.mjs";
 import { startDropOrigin } from "./drop-origin";
+import { startFakeMetricsControl } from "./fake-metrics-control";
 import { startUploadProbe } from "./upload-probe";
 import { startWebhookReceiver } from "./webhook-receiver";
 
@@ -26,6 +30,8 @@ declare module "vitest" {
     shadowHangOrigin: string;
     /** Answers every request with a 500. */
     shadowFailOrigin: string;
+    /** Starts fake Prometheus, Datadog and JSON servers on request (./fake-metrics-control.ts). */
+    fakeMetrics: string;
   }
 }
 
@@ -58,7 +64,19 @@ export default async function setup(project: TestProject) {
   const receiver = await startWebhookReceiver(webhookSecret);
   project.provide("webhookReceiver", receiver.url);
   project.provide("webhookSecret", webhookSecret);
+  const metrics = await startFakeMetricsControl();
+  project.provide("fakeMetrics", metrics.url);
   return async () => {
-    await Promise.all([legacy.close(), next.close(), flaky.close(), slow.close(), drop.close(), probe.close(), receiver.close(), ...Object.values(shadow).map((o) => o.close())]);
+    await Promise.all([
+      legacy.close(),
+      next.close(),
+      flaky.close(),
+      slow.close(),
+      drop.close(),
+      probe.close(),
+      receiver.close(),
+      metrics.close(),
+      ...Object.values(shadow).map((o) => o.close()),
+    ]);
   };
 }

@@ -221,7 +221,21 @@ describe("durable state", () => {
         .toArray()
         .map((r) => r.name),
     );
-    expect(tables).toEqual(["audit", "deliveries", "health_slots", "meta", "notice_marks", "rollouts", "shadow_examples", "shadow_slots", "tokens", "webhooks"]);
+    expect(tables).toEqual([
+      "audit",
+      "deliveries",
+      "external_marks",
+      "external_states",
+      "health_slots",
+      "meta",
+      "notice_marks",
+      "rollouts",
+      "shadow_examples",
+      "shadow_slots",
+      "signal_values",
+      "tokens",
+      "webhooks",
+    ]);
   });
 });
 

@@ -2,6 +2,7 @@
 import { ROLLOUT_ACTIONS, type Action, type RolloutContext } from "./actions";
 import { h } from "./dom";
 import { ago, until } from "./format";
+import { externalSection } from "./external";
 import { chart, healthTable } from "./health";
 import { shadowPanel } from "./shadow";
 import type { HealthReport, RolloutView, ShadowReport } from "./wire";
@@ -81,6 +82,7 @@ export function rolloutCard(r: RolloutView, health: HealthReport | null, shadow:
     routing(r),
     h("div", { class: "grid" }, h("div", {}, healthTable(health)), h("div", {}, chart(health?.series))),
     shadowPanel(shadow, now),
+    externalSection(health?.external, now),
     buttons(r, events),
   );
   return card;

@@ -21,3 +21,4 @@ export type { VariantSummary } from "../../../contracts/health";
 export type { GlobalKill, RolloutConfig, StageApproval, StickinessSource } from "../../../contracts/rollout";
 export type { Whoami } from "../../../contracts/tokens";
 export type { ShadowExample } from "../../../contracts/shadow-stats";
+export type { ExternalCheckView, ExternalReport, ProbeView } from "../../../contracts/external-wire";

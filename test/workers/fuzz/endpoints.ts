@@ -40,6 +40,10 @@ export interface Endpoint {
  */
 export const FUZZ_STAGES = [10, 25, 50, 100].map((percent) => ({ percent, holdSeconds: 30 * 24 * 3600, ...(percent === 25 ? { requiresApproval: true } : {}) }));
 
+/** The signal the target's guard reads (a `"provider": "signal"` check), so that a valid push would be stored. */
+export const FUZZ_SIGNAL = "fuzz_signal";
+export const FUZZ_GUARD = { external: [{ name: FUZZ_SIGNAL, provider: "signal", max: 1 }] };
+
 /** A webhook the settings endpoint would accept. */
 export const FUZZ_WEBHOOK = { id: "fuzz", url: "https://hooks.example.com/fuzz", events: ["kill"], secret: "fuzz-secret-0123456789" };
 
@@ -103,6 +107,16 @@ export const ENDPOINTS: Endpoint[] = [
   rolloutAction("override-token", () => ({ variant: "new", ttlSeconds: 600 })),
   globalAction("kill"),
   globalAction("resume"),
+  {
+    name: "POST /rollouts/:id/signals/:name",
+    method: "POST",
+    path: (id) => `/rollouts/${id}/signals/${FUZZ_SIGNAL}`,
+    readsBody: true,
+    refusesEmptyBody: true,
+    ifMatch: "none",
+    perRollout: true,
+    valid: () => ({ value: 0.5, note: "fuzz" }),
+  },
   {
     name: "PUT /notifications",
     method: "PUT",

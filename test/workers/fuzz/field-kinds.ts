@@ -6,6 +6,8 @@
 import fc from "fast-check";
 import { type BadInputKind, FUZZ_WEBHOOK, readsBody, request, type Target, withMember } from "./endpoints";
 
+const FUZZ_STAGES_10 = [{ percent: 10, holdSeconds: 30 * 24 * 3600 }];
+
 /** A kind that adds `members(value)` to the endpoint's valid body. */
 function members<T>(name: string, values: fc.Arbitrary<T>, add: (value: T, t: Target) => Record<string, unknown>): BadInputKind {
   return { name, appliesTo: readsBody, request: (e, t) => values.map((v) => request(e, t, { body: JSON.stringify({ ...e.valid(t), ...add(v, t) }) })) };
@@ -116,6 +118,33 @@ const plans: BadInputKind[] = [
   })),
 ];
 
+/** The fields of external checks, probes and pushed signals. */
+const external: BadInputKind[] = [
+  members("a signal value that is not a number or true/false", fc.oneof(str, arr, obj), (v) => ({ value: v })),
+  members("a signal time that is not ISO-8601 with a zone", fc.constantFrom("yesterday", "2026-01-01T00:00:00", "2026-13-01T00:00:00Z", "1700000000"), (at) => ({ at })),
+  members("a signal note over 500 characters", fc.integer({ min: 501, max: 5000 }), (n) => ({ note: "n".repeat(n) })),
+  members(
+    "an external check without a limit, of an unknown provider, or naming a router secret",
+    fc.constantFrom(
+      { name: "q", provider: "prometheus", url: "http://prom:9090", query: "up" },
+      { name: "q", provider: "graphite", url: "http://g", query: "x", max: 1 },
+      { name: "q", provider: "datadog", site: "datadoghq.com", query: "x", apiKeyVar: "ADMIN_TOKEN", appKeyVar: "DD_APP_KEY", max: 1 },
+      { name: "q", provider: "web", url: "https://u:p@x.example/", jsonPointer: "/a", max: 1 },
+      { name: "q", provider: "prometheus", url: "http://prom:9090", query: "{{secret}}", max: 1 },
+    ),
+    (check) => ({ guard: { external: [check] } }),
+  ),
+  members(
+    "a probe with a bad path, method or a timeout beyond the alarm",
+    fc.constantFrom({ path: "health" }, { method: "POST" }, { timeoutMs: 30_000 }, { variant: "both" }),
+    (bad) => ({
+      probes: [{ name: "p", variant: "new", path: "/health", ...bad }],
+      stages: FUZZ_STAGES_10,
+    }),
+  ),
+  members("a stage that requires probes without probes", fc.constant(null), () => ({ stages: [{ percent: 10, holdSeconds: 60, requireProbes: true }] })),
+];
+
 const numbers: BadInputKind[] = [
   rawMember("a number beyond the double range (1e400)", "percent", fc.constantFrom("1e400", "-1e400", "1e309")),
   rawMember("an integer beyond 2^53", "timeoutMs", fc.stringMatching(/^[1-9][0-9]{16,40}$/)),
@@ -167,4 +196,4 @@ const people: BadInputKind[] = [
   members("a misspelt member", fc.constantFrom("percentage", "Percent", "origin", "timeout", "ttl", "reasons"), (k) => ({ [k]: 1 })),
 ];
 
-export const FIELD_KINDS: BadInputKind[] = [...wrongTypes, ...ranges, ...plans, ...numbers, ...origins, ...matches, ...people];
+export const FIELD_KINDS: BadInputKind[] = [...wrongTypes, ...ranges, ...plans, ...external, ...numbers, ...origins, ...matches, ...people];

@@ -36,6 +36,18 @@ function badId(name: string, ids: fc.Arbitrary<string>, appliesTo = perRollout):
   return { name, appliesTo, request: (e, t) => ids.map((id) => request(e, t, { path: e.path(id), body: e.readsBody ? validText(e, t) : undefined })) };
 }
 
+const pushesSignal = (e: Endpoint) => e.name.includes("/signals/");
+
+/** A valid push to a signal name that is not a name, or one no check of the target reads. */
+const signalNames: BadInputKind = {
+  name: "a signal name that is not a slug, or that no check reads",
+  appliesTo: pushesSignal,
+  request: (e, t) =>
+    fc
+      .constantFrom("Smoke", "a%20b", "_x", "x".repeat(65), "%00", "caf%C3%A9", "smoke-typo", "fuzz-signal")
+      .map((name) => request(e, t, { path: `/rollouts/${t.id}/signals/${name}`, body: validText(e, t) })),
+};
+
 const ids: BadInputKind[] = [
   badId("an id with upper-case letters", fc.stringMatching(/^[a-z]{0,5}[A-Z][a-zA-Z]{0,5}$/)),
   badId("an id with an underscore, a dot or a space", fc.constantFrom("a_b", "a.b", "a%20b", "a+b", "~a")),
@@ -80,4 +92,4 @@ const credentials: BadInputKind[] = [
   ),
 ];
 
-export const REQUEST_KINDS: BadInputKind[] = [...ifMatches, ...ids, ...credentials];
+export const REQUEST_KINDS: BadInputKind[] = [...ifMatches, ...ids, signalNames, ...credentials];
