@@ -19,6 +19,7 @@ import {
   RolloutBodySchema,
   RolloutPatchSchema,
 } from "../contracts/admin-wire";
+import { SEGMENT_ENDPOINTS } from "./openapi-segments";
 import { TOKEN_ENDPOINTS } from "./openapi-tokens";
 import type { Access } from "./scopes";
 
@@ -268,6 +269,7 @@ export const ENDPOINTS: Endpoint[] = [
     responses: { 200: "Counters" },
   },
   ...TOKEN_ENDPOINTS,
+  ...SEGMENT_ENDPOINTS,
   { method: "get", path: "/openapi.json", scope: "public", summary: "This document", responses: { 200: "OpenAPI 3.1" } },
 ];
 
@@ -308,6 +310,7 @@ export function openApiDocument(apiPrefix: string): Record<string, unknown> {
   for (const e of ENDPOINTS) {
     const parameters: unknown[] = [];
     if (e.path.includes("{id}")) parameters.push({ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,63}$" } });
+    if (e.path.includes("{name}")) parameters.push({ name: "name", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,63}$" } });
     if (e.ifMatch)
       parameters.push({
         name: "If-Match",

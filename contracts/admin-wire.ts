@@ -9,6 +9,7 @@ import { RolloutConfigShape, RolloutId } from "./rollout";
 import type { Verdict } from "./guard";
 import type { NotificationEvent } from "./notifications";
 import type { HealthSummary, VariantSummary } from "./health";
+import type { StoredSegment } from "./rules";
 import type { VarProblem } from "./vars";
 import * as z from "./zod";
 
@@ -184,4 +185,23 @@ export interface DeliveryView {
 /** `GET /notifications/deliveries`: newest first. */
 export interface DeliveryList {
   deliveries: DeliveryView[];
+}
+
+/** A segment as the admin API shows it (`GET /segments/:name`, in lists and write results). */
+export interface SegmentView extends StoredSegment {
+  /** The rollouts whose rules use this segment, by id (it cannot be deleted while any does). */
+  usedBy: string[];
+}
+
+/** `GET /segments`. */
+export interface SegmentList {
+  version: number;
+  segments: SegmentView[];
+}
+
+/** The answer to `PUT /segments/:name`. */
+export interface SegmentWriteResult {
+  version: number;
+  changed: boolean;
+  segment: SegmentView;
 }

@@ -5,6 +5,8 @@
 import type { ConfigSnapshot, GlobalKill, RolloutConfig, StickinessSource, StoredRollout } from "../contracts/rollout";
 import { saltState, thresholdOf, type HashState } from "../contracts/hash";
 import { normalizePrefix } from "../contracts/paths";
+import type { SnapshotSegment } from "../contracts/rules";
+import { compileRules, type CompiledRule } from "./rules";
 import { compileTokens, type TokenTable } from "./tokens";
 
 /** A rollout ready for the hot path: everything precomputed. */
@@ -23,6 +25,8 @@ export interface CompiledRollout {
   hasJwtSource: boolean;
   allowNew: ReadonlySet<string>;
   allowLegacy: ReadonlySet<string>;
+  /** Targeting rules, compiled with the snapshot's segments inlined (./rules.ts); empty for most rollouts. */
+  rules: readonly CompiledRule[];
   origins: { legacy: URL; new: URL };
   retryOnLegacy: boolean;
   /** Time to the origin's response headers before the router gives up (none = the platform's). */
@@ -51,7 +55,10 @@ export interface RouterTable {
   anyHost: PrefixEntry[];
 }
 
-export function compileRollout(stored: StoredRollout): CompiledRollout {
+const NO_SEGMENTS: ReadonlyMap<string, SnapshotSegment> = new Map();
+
+/** One rollout, compiled; `segments` are those its rules may name. */
+export function compileRollout(stored: StoredRollout, segments: ReadonlyMap<string, SnapshotSegment> = NO_SEGMENTS): CompiledRollout {
   const { config } = stored;
   return {
     id: config.id,
@@ -65,6 +72,7 @@ export function compileRollout(stored: StoredRollout): CompiledRollout {
     hasJwtSource: config.stickiness.some((s) => "jwt" in s),
     allowNew: new Set(config.allowlist.new),
     allowLegacy: new Set(config.allowlist.legacy),
+    rules: compileRules(config.rules, segments),
     origins: { legacy: new URL(config.origins.legacy), new: new URL(config.origins.new) },
     retryOnLegacy: config.retryOnLegacy,
     timeoutMs: config.timeoutMs,
@@ -79,8 +87,9 @@ export function compileSnapshot(snapshot: ConfigSnapshot): RouterTable {
   const byHost = new Map<string, PrefixEntry[]>();
   const wildcards = new Map<string, PrefixEntry[]>();
   const anyHost: PrefixEntry[] = [];
+  const segments = new Map((snapshot.segments ?? []).map((s) => [s.name, s]));
   for (const stored of snapshot.rollouts) {
-    const rollout = compileRollout(stored);
+    const rollout = compileRollout(stored, segments);
     rollouts.set(rollout.id, rollout);
     for (const prefix of rollout.config.match.pathPrefixes) {
       const entry = { prefix: normalizePrefix(prefix), rollout };

@@ -53,6 +53,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE IF NOT EXISTS notice_marks (rollout_id TEXT PRIMARY KEY, record TEXT NOT NULL)`,
     ],
   },
+  {
+    version: 5,
+    why: "segments: named sets of conditions that targeting rules use (control/store/segment-store.ts)",
+    up: [`CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, record TEXT NOT NULL)`],
+  },
 ];
 
 /** The schema version this code writes. */
