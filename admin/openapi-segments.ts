@@ -23,7 +23,7 @@ export const SEGMENT_ENDPOINTS: Endpoint[] = [
     scope: "admin",
     summary: "Create or replace a segment",
     description:
-      "Every rollout whose rules name the segment routes with its new conditions once isolates hold the next config version (within the freshness window). A segment cannot use another segment. `If-Match: \"0\"` creates only.",
+      'Every rollout whose rules name the segment routes with its new conditions once isolates hold the next config version (within the freshness window). A segment cannot use another segment. `If-Match: "0"` creates only.',
     body: {
       schema: SegmentBodySchema,
       required: true,

@@ -39,13 +39,7 @@ export function describeCondition(c: ConditionText): string {
   if (c.country !== undefined) return `country in (${values(c.country, false)})`;
   if (c.colo !== undefined) return `colo in (${values(c.colo, false)})`;
   const subject =
-    c.header !== undefined
-      ? `header ${c.header}`
-      : c.cookie !== undefined
-        ? `cookie ${c.cookie}`
-        : c.query !== undefined
-          ? `query ${c.query}`
-          : `verified claim ${c.claim ?? "?"}`;
+    c.header !== undefined ? `header ${c.header}` : c.cookie !== undefined ? `cookie ${c.cookie}` : c.query !== undefined ? `query ${c.query}` : `verified claim ${c.claim ?? "?"}`;
   if (c.present) return `${subject} present`;
   if (c.in !== undefined) return `${subject} in (${values(c.in, true)})`;
   return `${subject} = ${JSON.stringify(c.equals)}`;

@@ -88,12 +88,16 @@ function shapeProblem(c: ConditionFields): { path: string[]; message: string } |
   const subjects = SUBJECTS.filter((s) => c[s] !== undefined);
   if (subjects.length === 0) return { path: [], message: `names nothing to test: give one of ${SUBJECTS.join(", ")}` };
   if (subjects.length > 1)
-    return { path: [subjects[1]!], message: `a condition tests one thing, and this one names ${subjects.join(" and ")}: write one condition for each (all of a rule's conditions must hold)` };
+    return {
+      path: [subjects[1]!],
+      message: `a condition tests one thing, and this one names ${subjects.join(" and ")}: write one condition for each (all of a rule's conditions must hold)`,
+    };
   const subject = subjects[0]!;
   const allowed = OPERATORS_OF[subject];
   const given = OPERATORS.filter((o) => c[o] !== undefined);
   const stray = given.find((o) => !allowed.includes(o));
-  if (stray) return { path: [stray], message: allowed.length ? `does not apply to ${subject}: use ${allowed.join(" or ")}` : `does not apply to ${subject}, which needs no operator` };
+  if (stray)
+    return { path: [stray], message: allowed.length ? `does not apply to ${subject}: use ${allowed.join(" or ")}` : `does not apply to ${subject}, which needs no operator` };
   if (allowed.length && given.length === 0) return { path: [], message: `says which ${subject} to test but not how: add ${allowed.map((o) => `"${o}"`).join(", ")}` };
   if (given.length > 1) return { path: [given[1]!], message: `a condition compares one way: use only one of ${given.join(", ")}` };
   if (subject !== "claim" && c.equals !== undefined && typeof c.equals !== "string")
@@ -117,10 +121,12 @@ export const ConditionSchema = ConditionShape.check(
 
 export type Condition = z.infer<typeof ConditionSchema>;
 
-const Conditions = z.array(ConditionSchema).check(
-  z.minLength(1, "needs at least one condition (a rule for everyone is the rollout's percent)"),
-  z.maxLength(MAX_CONDITIONS, `may list at most ${MAX_CONDITIONS} conditions`),
-);
+const Conditions = z
+  .array(ConditionSchema)
+  .check(
+    z.minLength(1, "needs at least one condition (a rule for everyone is the rollout's percent)"),
+    z.maxLength(MAX_CONDITIONS, `may list at most ${MAX_CONDITIONS} conditions`),
+  );
 
 /**
  * A targeting rule: when every condition holds, the rule decides, either a variant or a percentage
@@ -159,7 +165,12 @@ export const RulesSchema = z.array(RuleSchema).check(
   z.superRefine((rules, ctx) => {
     rules.forEach((rule, i) => {
       if (rules.findIndex((r) => r.name === rule.name) !== i)
-        ctx.issues.push({ code: "custom", path: [i, "name"], message: `"${rule.name}" names an earlier rule too: rule names are unique (they show as rule:<name>)`, input: rule.name });
+        ctx.issues.push({
+          code: "custom",
+          path: [i, "name"],
+          message: `"${rule.name}" names an earlier rule too: rule names are unique (they show as rule:<name>)`,
+          input: rule.name,
+        });
     });
   }),
 );

@@ -20,7 +20,13 @@ describe("rules in a rollout config", () => {
       id: "r",
       origins,
       rules: [
-        rule({ when: [{ header: "Canary", equals: "true" }, { cookie: "beta", in: ["1", "yes"] }, { query: "preview", present: true }] }),
+        rule({
+          when: [
+            { header: "Canary", equals: "true" },
+            { cookie: "beta", in: ["1", "yes"] },
+            { query: "preview", present: true },
+          ],
+        }),
         { name: "eu", when: [{ country: ["DE", "AT"] }, { colo: ["FRA"] }], percent: 50 },
         { name: "staff", when: [{ claim: "role", equals: "staff" }, { segment: "internal" }], variant: "legacy" },
       ],
@@ -88,7 +94,14 @@ describe("rules as text", () => {
       rules: [
         rule({ when: [{ header: "Canary", equals: "true" }, { country: ["DE", "AT"] }] }),
         { name: "plans", when: [{ cookie: "plan", in: ["pro", "team"] }, { segment: "staff" }], percent: 25 },
-        { name: "q", when: [{ query: "preview", present: true }, { claim: "beta", equals: true }], variant: "legacy" },
+        {
+          name: "q",
+          when: [
+            { query: "preview", present: true },
+            { claim: "beta", equals: true },
+          ],
+          variant: "legacy",
+        },
       ],
     });
     expect(config.rules!.map(describeRule)).toEqual([

@@ -67,8 +67,20 @@ describe("each kind of condition", () => {
     ["claim in a list claim", toNew({ claim: "groups", equals: "beta" }), NO_FACTS, verified("u", { groups: ["staff", "beta"] }), true],
     ["claim on a claimed identity", toNew({ claim: "beta_tester", equals: true }), NO_FACTS, { ...claimed("u"), claims: { beta_tester: true } }, false],
     ["claim inherited from Object.prototype", toNew({ claim: "constructor", equals: "x" }), NO_FACTS, verified("u", {}), false],
-    ["all conditions hold", toNew({ header: "canary", equals: "true" }, { country: ["DE"] }), requestFacts({ headers: { canary: "true" }, cf: { country: "DE" } }), claimed("u"), true],
-    ["one condition of two fails", toNew({ header: "canary", equals: "true" }, { country: ["DE"] }), requestFacts({ headers: { canary: "true" }, cf: { country: "FR" } }), claimed("u"), false],
+    [
+      "all conditions hold",
+      toNew({ header: "canary", equals: "true" }, { country: ["DE"] }),
+      requestFacts({ headers: { canary: "true" }, cf: { country: "DE" } }),
+      claimed("u"),
+      true,
+    ],
+    [
+      "one condition of two fails",
+      toNew({ header: "canary", equals: "true" }, { country: ["DE"] }),
+      requestFacts({ headers: { canary: "true" }, cf: { country: "FR" } }),
+      claimed("u"),
+      false,
+    ],
   ];
 
   it.each(cases)("%s", (_, rules, facts, identity, matches) => {
@@ -196,7 +208,16 @@ describe("compiled once per config version", () => {
     const none = tableOf([]);
     decideOn(none, claimed("u"), spy);
     expect(reads).toEqual([]);
-    const t = tableOf([{ name: "a", when: [{ header: "X-Canary", equals: "1" }, { query: "q", present: true }], variant: "new" }]);
+    const t = tableOf([
+      {
+        name: "a",
+        when: [
+          { header: "X-Canary", equals: "1" },
+          { query: "q", present: true },
+        ],
+        variant: "new",
+      },
+    ]);
     decideOn(t, claimed("u"), spy);
     // Header names are lowercased at compile time; the second condition is never read once the first fails.
     expect(reads).toEqual(["header:x-canary"]);
@@ -209,8 +230,23 @@ describe("compiled once per config version", () => {
     const request = { headers: { get: (name: string) => (name === "cookie" && cookieReads++, headers.get(name)) }, cf: undefined } as unknown as Request;
     const facts = new ProxyRequestFacts(request, url);
     const rules: Rule[] = [
-      { name: "one", when: [{ cookie: "x", equals: "1" }, { cookie: "y", equals: "3" }, { query: "a", equals: "1" }], variant: "new" },
-      { name: "two", when: [{ cookie: "y", equals: "2" }, { query: "b", equals: "2" }], variant: "new" },
+      {
+        name: "one",
+        when: [
+          { cookie: "x", equals: "1" },
+          { cookie: "y", equals: "3" },
+          { query: "a", equals: "1" },
+        ],
+        variant: "new",
+      },
+      {
+        name: "two",
+        when: [
+          { cookie: "y", equals: "2" },
+          { query: "b", equals: "2" },
+        ],
+        variant: "new",
+      },
     ];
     expect(decideOn(tableOf(rules), claimed("u"), facts).reason).toBe("rule:two");
     expect(cookieReads).toBe(1);

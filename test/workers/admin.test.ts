@@ -221,7 +221,7 @@ describe("durable state", () => {
         .toArray()
         .map((r) => r.name),
     );
-    expect(tables).toEqual(["audit", "deliveries", "health_slots", "meta", "notice_marks", "rollouts", "tokens", "webhooks"]);
+    expect(tables).toEqual(["audit", "deliveries", "health_slots", "meta", "notice_marks", "rollouts", "segments", "tokens", "webhooks"]);
   });
 });
 
