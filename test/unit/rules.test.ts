@@ -198,12 +198,16 @@ describe("segments", () => {
 describe("compiled once per config version", () => {
   it("builds the rules into the table: deciding reads the request only through the facts, and only for a rollout with rules", () => {
     const reads: string[] = [];
+    const absent = (what: string) => {
+      reads.push(what);
+      return null;
+    };
     const spy: RequestFacts = {
-      header: (n) => (reads.push(`header:${n}`), null),
-      cookie: (n) => (reads.push(`cookie:${n}`), null),
-      query: (n) => (reads.push(`query:${n}`), null),
-      country: () => (reads.push("country"), null),
-      colo: () => (reads.push("colo"), null),
+      header: (n) => absent(`header:${n}`),
+      cookie: (n) => absent(`cookie:${n}`),
+      query: (n) => absent(`query:${n}`),
+      country: () => absent("country"),
+      colo: () => absent("colo"),
     };
     const none = tableOf([]);
     decideOn(none, claimed("u"), spy);
@@ -225,9 +229,21 @@ describe("compiled once per config version", () => {
 
   it("reads the query string and the Cookie header at most once per request, however many conditions use them", () => {
     const url = new URL("https://shop.example/?a=1&b=2");
+    let paramReads = 0;
+    const params = url.searchParams;
+    Object.defineProperty(url, "searchParams", {
+      get: () => {
+        paramReads++;
+        return params;
+      },
+    });
     let cookieReads = 0;
     const headers = new Headers({ cookie: "x=1; y=2" });
-    const request = { headers: { get: (name: string) => (name === "cookie" && cookieReads++, headers.get(name)) }, cf: undefined } as unknown as Request;
+    const get = (name: string) => {
+      if (name === "cookie") cookieReads++;
+      return headers.get(name);
+    };
+    const request = { headers: { get }, cf: undefined } as unknown as Request;
     const facts = new ProxyRequestFacts(request, url);
     const rules: Rule[] = [
       {
@@ -250,6 +266,7 @@ describe("compiled once per config version", () => {
     ];
     expect(decideOn(tableOf(rules), claimed("u"), facts).reason).toBe("rule:two");
     expect(cookieReads).toBe(1);
+    expect(paramReads).toBe(1);
   });
 });
 
