@@ -11,6 +11,9 @@ import type { RolloutState } from "../../control/rollout-state";
 import { SCHEMA_VERSION } from "../../control/store/schema";
 import { ADMIN_TOKEN, adminJson, echo, identityToken, proxied, resetDefault, VERIFIED_STICKINESS } from "./helpers";
 import { firstReleaseTables } from "./first-release";
+import { handleProxy } from "../../edge/handler";
+import { toDataPoint } from "../../edge/record";
+import { proxyDeps, readFromDurableObject } from "./proxy-deps";
 
 const CANARY_RULE = { name: "canary-header", when: [{ header: "canary", equals: "true" }], variant: "new" as const };
 const BETA_SEGMENT = { description: "Opted-in beta testers", when: [{ claim: "beta_tester", equals: true }] };
@@ -38,6 +41,15 @@ describe("a header rule: the Istio-style canary cohort", () => {
     }
     expect(await decision({ canary: "true" })).toMatch(/variant=new; reason=rule:canary-header;/);
     expect(await decision({})).toMatch(/reason=bucket; bucket=\d+; threshold=0/);
+  });
+
+  it("names the rule in the log line and the Analytics Engine data point", async () => {
+    await resetDefault({ percent: 0, rules: [CANARY_RULE] });
+    const { d, logs, sink } = proxyDeps({ read: readFromDurableObject });
+    const res = await handleProxy(new Request("http://router.test/", { headers: { "x-user-id": "u1", canary: "true", accept: "application/json" } }), d);
+    expect((await res.json<{ origin: string }>()).origin).toBe("new");
+    expect(logs.find((l) => l.event === "proxy")).toMatchObject({ variant: "new", reason: "rule:canary-header", bucket: null });
+    expect(toDataPoint(sink.records[0]!).blobs!.slice(0, 2)).toEqual(["new", "rule:canary-header"]);
   });
 
   it("keeps the rule's users on legacy once the rollout is killed", async () => {
