@@ -5,6 +5,8 @@
  * move to a shared contracts module. Types only: nothing here is bundled.
  */
 
+import type { RuleText } from "../../../contracts/rule-text";
+
 /** Derived by the control plane: control/policy/schedule.ts `rolloutStatus`. */
 export type RolloutStatus = "live" | "paused" | "killed" | "complete";
 
@@ -69,6 +71,8 @@ export interface RolloutConfig {
   stickiness: StickinessSource[];
   salt?: string;
   allowlist: Record<Variant, string[]>;
+  /** Targeting rules, in order; absent when there are none. */
+  rules?: RuleText[];
   killed: boolean;
   retryOnLegacy: boolean;
   timeoutMs?: number;
