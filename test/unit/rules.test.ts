@@ -14,6 +14,8 @@ import { compileSnapshot, type RouterTable } from "../../edge/match";
 import { evaluateFlag } from "../../edge/ofrep/evaluate";
 import { NO_FACTS, ProxyRequestFacts } from "../../edge/request-facts";
 import type { RequestFacts } from "../../edge/rules";
+import { SnapshotCache } from "../../edge/snapshot-cache";
+import type { SnapshotReply } from "../../contracts/config-source";
 
 function snapshot(input: Partial<RolloutConfigInput>, segments: SnapshotSegment[] = [], version = 1, globalKilled = false): ConfigSnapshot {
   const config = RolloutConfigSchema.parse({ id: "r", origins: { legacy: "https://legacy.example", new: "https://new.example" }, ...input });
@@ -196,6 +198,36 @@ describe("segments", () => {
 });
 
 describe("compiled once per config version", () => {
+  it("shares one version's compiled rules across every request of the isolate, and compiles the next version's anew", async () => {
+    let version = 1;
+    let snapshotsSent = 0;
+    const rules: Rule[] = [{ name: "canary", when: [{ header: "canary", equals: "true" }], variant: "new" }];
+    const source = {
+      read: async (known: number): Promise<SnapshotReply> => {
+        if (known === version) return { status: "unchanged", version };
+        snapshotsSent++;
+        return { status: "snapshot", snapshot: snapshot({ rules }, [], version) };
+      },
+    };
+    let now = 1_000_000;
+    const cache = new SnapshotCache(source, { freshnessMs: 250, maxStalenessMs: 250 }, () => now);
+    const tableAt = async () => {
+      const read = await cache.read(now);
+      if (read.kind !== "table") throw new Error(read.kind);
+      return read.table.rollouts.get("r")!.rules;
+    };
+    const first = await tableAt();
+    for (let i = 0; i < 5; i++) {
+      now += 300; // past the hard bound: every read asks the control plane, which says "unchanged"
+      expect(await tableAt()).toBe(first);
+    }
+    version = 2;
+    now += 300;
+    const second = await tableAt();
+    expect(second).not.toBe(first);
+    expect(snapshotsSent).toBe(2);
+  });
+
   it("builds the rules into the table: deciding reads the request only through the facts, and only for a rollout with rules", () => {
     const reads: string[] = [];
     const absent = (what: string) => {
