@@ -17,6 +17,7 @@ import { notificationRoutes } from "./routes/notifications";
 import { operationRoutes } from "./routes/operations";
 import { rolloutRoutes } from "./routes/rollouts";
 import { signalRoutes } from "./routes/signals";
+import { segmentRoutes } from "./routes/segments";
 import { tokenRoutes } from "./routes/tokens";
 
 export interface AdminOptions {
@@ -58,6 +59,7 @@ export function createAdminApp(options: AdminOptions = {}) {
   api.route("/", notificationRoutes());
   api.route("/", operationRoutes({ onWrite: options.onWrite, isolateStats: options.isolateStats, fetcher: options.fetcher, clock }));
   api.route("/", tokenRoutes(options.onWrite));
+  api.route("/", segmentRoutes(options.onWrite));
   api.notFound((c) => problemResponse(404, "not-found", "Not found", `No admin endpoint ${c.req.method} ${c.req.path}.`));
   api.onError((error) => {
     console.error(JSON.stringify({ event: "admin-error", error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));

@@ -125,6 +125,16 @@ export function commandProblem(error: CommandError): Response {
       return problemResponse(409, "token-name-taken", "Token name taken", `A token named "${error.name}" exists already: names are unique (revoke it first to reuse the name).`, {
         name: error.name,
       });
+    case "segment-not-found":
+      return problemResponse(404, "segment-not-found", "Segment not found", `No segment has the name "${error.segment}".`, { segment: error.segment });
+    case "segment-in-use":
+      return problemResponse(
+        409,
+        "segment-in-use",
+        "Segment in use",
+        `The segment "${error.segment}" is used by the rules of ${error.rollouts.map((id) => `"${id}"`).join(", ")}: remove it from their rules first.`,
+        { segment: error.segment, rollouts: error.rollouts },
+      );
   }
 }
 

@@ -21,6 +21,7 @@ import {
   RolloutPatchSchema,
 } from "../contracts/admin-wire";
 import { SIGNAL_ENDPOINTS } from "./openapi-signals";
+import { SEGMENT_ENDPOINTS } from "./openapi-segments";
 import { TOKEN_ENDPOINTS } from "./openapi-tokens";
 import type { Access } from "./scopes";
 
@@ -284,6 +285,7 @@ export const ENDPOINTS: Endpoint[] = [
   },
   ...SIGNAL_ENDPOINTS,
   ...TOKEN_ENDPOINTS,
+  ...SEGMENT_ENDPOINTS,
   { method: "get", path: "/openapi.json", scope: "public", summary: "This document", responses: { 200: "OpenAPI 3.1" } },
 ];
 
@@ -324,7 +326,11 @@ export function openApiDocument(apiPrefix: string): Record<string, unknown> {
   for (const e of ENDPOINTS) {
     const parameters: unknown[] = [];
     if (e.path.includes("{id}")) parameters.push({ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,63}$" } });
-    if (e.path.includes("{name}")) parameters.push({ name: "name", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9_-]{0,63}$" } });
+    if (e.path.includes("{name}")) {
+      // A signal's name may hold '_' (it names a metric); a segment's is a slug.
+      const pattern = e.path.startsWith("/segments/") ? "^[a-z0-9][a-z0-9-]{0,63}$" : "^[a-z0-9][a-z0-9_-]{0,63}$";
+      parameters.push({ name: "name", in: "path", required: true, schema: { type: "string", pattern } });
+    }
     if (e.ifMatch)
       parameters.push({
         name: "If-Match",

@@ -1,6 +1,7 @@
 // 2. Decision cost in Node: edge-router's match + identify + decide against unleash-client and
-// GrowthBook evaluating the same 25% rollout offline, and bare hashes as floors. The workload is
-// bench/decision.ts, bundled with esbuild and run in a child Node process.
+// GrowthBook evaluating the same 25% rollout offline, and bare hashes as floors; and edge-router
+// again with targeting rules over 50 rollouts. The workload is bench/decision.ts, bundled with
+// esbuild and run in a child Node process.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fmt, ratio, target } from "./lib/report.mjs";
@@ -12,6 +13,11 @@ export const needs = [];
 const MAX_VS_MURMUR3 = 1.5;
 /** Our decision must be at least this many times faster than the fastest SDK. */
 const MIN_VS_FASTEST_SDK = 3;
+/**
+ * With 50 rollouts and three unmatched rules each (a header, a segment of two conditions, a country
+ * list: three to four closures tried), a decision may cost at most this multiple of the plain one.
+ */
+const MAX_RULES_VS_PLAIN = 2;
 
 /** Bundles decision.ts (TypeScript, imports from edge/ and contracts/) into .bench/decision.mjs. */
 async function bundle(ctx) {
@@ -37,6 +43,7 @@ export async function run(ctx) {
   const raw = JSON.parse(r.stdout.trim().split("\n").pop());
   const byId = (id) => raw.results.find((x) => x.id === id);
   const ours = byId("edge-router");
+  const withRules = byId("edge-router-rules");
   const murmur = byId("murmur3");
   const fastestSdk = raw.results.filter((x) => x.kind === "sdk").sort((a, b) => a.nsPerDecision - b.nsPerDecision)[0];
   for (const x of raw.results) ctx.log(`${x.name}: ${fmt(x.nsPerDecision, 1)} ns`);
@@ -49,8 +56,9 @@ export async function run(ctx) {
   }));
   const vsMurmur = ours.nsPerDecision / murmur.nsPerDecision;
   const vsSdk = fastestSdk.nsPerDecision / ours.nsPerDecision;
+  const rulesVsPlain = withRules.nsPerDecision / ours.nsPerDecision;
   return {
-    method: `${fmt(raw.decisions)} distinct user ids, in Node ${raw.versions.node}, one rollout at 25%; each evaluator is timed over all ids after a JIT warm-up on the first 50,000. The SDKs run offline (bootstrapped in memory), evaluated per user as they would be per request: unleash-client ${raw.versions["unleash-client"]}, @growthbook/growthbook ${raw.versions["@growthbook/growthbook"]}.`,
+    method: `${fmt(raw.decisions)} distinct user ids, in Node ${raw.versions.node}, one rollout at 25% (the rules row: 50 rollouts at 25%, each with a header rule, a segment rule and a country rule that the request does not match, so all are tried before the bucket); each evaluator is timed over all ids after a JIT warm-up on the first 50,000. The SDKs run offline (bootstrapped in memory), evaluated per user as they would be per request: unleash-client ${raw.versions["unleash-client"]}, @growthbook/growthbook ${raw.versions["@growthbook/growthbook"]}.`,
     rows,
     targets: [
       target(
@@ -62,6 +70,11 @@ export async function run(ctx) {
         `decision ≥ ${MIN_VS_FASTEST_SDK}× faster than the fastest SDK`,
         `${fmt(vsSdk, 2)}× (${fastestSdk.name}, ${fmt(fastestSdk.nsPerDecision, 1)} ns)`,
         vsSdk >= MIN_VS_FASTEST_SDK,
+      ),
+      target(
+        `with rules and 50 rollouts ≤ ${MAX_RULES_VS_PLAIN}× the plain decision`,
+        `${fmt(rulesVsPlain, 2)}× (${fmt(withRules.nsPerDecision, 1)} vs ${fmt(ours.nsPerDecision, 1)} ns)`,
+        rulesVsPlain <= MAX_RULES_VS_PLAIN,
       ),
     ],
     raw,

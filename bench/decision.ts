@@ -1,7 +1,8 @@
 /**
  * Decision cost in Node: our pure decision (match + identify + decide, over a table compiled once)
  * against the same 25% rollout evaluated offline by unleash-client and @growthbook/growthbook, and
- * a bare hash as the floor. Prints one JSON object on stdout.
+ * a bare hash as the floor; and ours again over 50 rollouts with targeting rules (none matching, so
+ * every rule is tried before the bucket: the most rules cost). Prints one JSON object on stdout.
  */
 import { GrowthBookClient } from "@growthbook/growthbook";
 import { InMemStorageProvider, Unleash } from "unleash-client";
@@ -10,6 +11,41 @@ import { claimedIdentity } from "../edge/identify";
 import { bucketFrom, saltState } from "../contracts/hash";
 import { RolloutConfigSchema } from "../contracts/rollout";
 import { compileSnapshot, matchRollout } from "../edge/match";
+import { ProxyRequestFacts } from "../edge/request-facts";
+import type { SnapshotSegment } from "../contracts/rules";
+
+/** Rollouts in the rules workload, each on its own path prefix. */
+const RULE_ROLLOUTS = 50;
+
+/**
+ * 50 rollouts at 25%, each (`withRules`) with three rules: a header, a segment (a verified claim
+ * and a header), and a country list. The user sends none of it and comes from US: no rule matches.
+ */
+function manyRollouts(withRules: boolean) {
+  const origins = { legacy: "https://l.example", new: "https://n.example" };
+  const rules = [
+    { name: "canary", when: [{ header: "canary", equals: "true" }], variant: "new" },
+    { name: "staff", when: [{ segment: "staff" }], variant: "new" },
+    { name: "dach-half", when: [{ country: ["DE", "AT", "CH"] }], percent: 50 },
+  ];
+  const rollouts = Array.from({ length: RULE_ROLLOUTS }, (_, i) => ({
+    config: RolloutConfigSchema.parse({ id: `app-${i}`, match: { pathPrefixes: [`/app-${i}`] }, origins, percent: 25, ...(withRules ? { rules } : {}) }),
+    version: 1,
+    updatedAt: "",
+    updatedBy: "",
+    killReason: null,
+  }));
+  const segments: SnapshotSegment[] = [
+    {
+      name: "staff",
+      when: [
+        { claim: "role", equals: "staff" },
+        { header: "x-staff", present: true },
+      ],
+    },
+  ];
+  return compileSnapshot({ version: 1, globalKill: { killed: false, reason: null, at: null, by: null }, segments, rollouts });
+}
 
 const N = Number(process.env.DECISIONS ?? 1_000_000);
 // Distinct ids as flat strings, like header values read from a request (built by concatenation they
@@ -49,6 +85,20 @@ async function main() {
     const identity = claimedIdentity(match!.rollout, headers)!;
     return decide(table, match!.rollout, identity).variant === "new";
   };
+
+  // edge-router with rules: 50 rollouts, three rules each; the request's facts are read as the
+  // proxy reads them (one ProxyRequestFacts per request, over the same header reader).
+  const request = { headers, cf: { country: "US", colo: "FRA" } } as unknown as Request;
+  const url = new URL("https://shop.example.com/app-25/cart");
+  const inMany = (many: ReturnType<typeof compileSnapshot>) => (user: string) => {
+    headers.value = user;
+    const match = matchRollout(many, "shop.example.com", "/app-25/cart");
+    const identity = claimedIdentity(match!.rollout, headers)!;
+    const facts = match!.rollout.rules.length ? new ProxyRequestFacts(request, url) : undefined;
+    return decide(many, match!.rollout, identity, undefined, facts).variant === "new";
+  };
+  const oursMany = inMany(manyRollouts(false));
+  const oursWithRules = inMany(manyRollouts(true));
 
   // unleash-client, offline: bootstrapped toggle with a 25% gradual rollout on userId.
   const unleash = new Unleash({
@@ -92,6 +142,8 @@ async function main() {
     time("fnv1a", "floor", "floor: FNV-1a 32 loop", fnvFloor),
     time("murmur3", "floor", "floor: murmur3 bucket (edge-router's hash)", murmurFloor),
     time("edge-router", "ours", "edge-router match + identify + decide", ours),
+    time("edge-router-many", "ours", `edge-router, ${RULE_ROLLOUTS} rollouts, no rules`, oursMany),
+    time("edge-router-rules", "ours", `edge-router, ${RULE_ROLLOUTS} rollouts, 3 rules each (none matching)`, oursWithRules),
     time("growthbook", "sdk", "@growthbook/growthbook isOn", gbFn),
     time("unleash", "sdk", "unleash-client isEnabled", unleashFn),
   ];

@@ -55,7 +55,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
     if (OPTIONS[name].value) {
       const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
       if (value === undefined) throw new CliError(EXIT.usage, `--${name} needs a value (${OPTIONS[name].value})`);
-      values[name] = value;
+      // A repeatable option keeps every value, one per line (`--header a=1 --header b=2`).
+      values[name] = OPTIONS[name].repeatable && values[name] !== undefined ? `${values[name]}\n${value}` : value;
     } else {
       if (eq !== -1) throw new CliError(EXIT.usage, `--${name} takes no value`);
       values[name] = "true";

@@ -3,10 +3,26 @@
  * so the answer is the edge's answer for the same config. Pure: a snapshot in, an explanation out.
  */
 import { decide, type Reason, type Variant } from "../edge/decide";
+import { isRuleReason } from "../contracts/decision";
 import { BUCKET_COUNT, bucketFrom, HASH_SPEC_VERSION } from "../contracts/hash";
 import { type ConfigSnapshot, sourceLabel } from "../contracts/rollout";
+import { describeRule } from "../contracts/rule-text";
 import { compileSnapshot } from "../edge/match";
+import { NO_FACTS } from "../edge/request-facts";
+import type { RequestFacts } from "../edge/rules";
 import type { Colors } from "./format";
+
+/** What targeting rules see in `edge-router bucket`: the headers and country given on the command line. */
+export interface BucketRequest {
+  /** Header names in lower case. */
+  headers: ReadonlyMap<string, string>;
+  country: string | null;
+}
+
+function requestFacts(request: BucketRequest | undefined): RequestFacts {
+  if (!request) return NO_FACTS;
+  return { ...NO_FACTS, header: (name) => request.headers.get(name) ?? null, country: () => request.country };
+}
 
 export interface BucketExplanation {
   rollout: string;
@@ -29,6 +45,12 @@ export interface BucketExplanation {
   /** The router's config version; 0 when the config came from a file. */
   configVersion: number;
   killReason: string | null;
+  /** The targeting rule that decided, as text (`canary: header canary = "true" → new`); null otherwise. */
+  rule: string | null;
+  /** A percentage rule's threshold in buckets (the user's bucket is compared with it); null otherwise. */
+  ruleThreshold: number | null;
+  /** How many targeting rules the rollout has. */
+  rules: number;
 }
 
 /**
@@ -36,14 +58,16 @@ export interface BucketExplanation {
  * matched that rollout and carried this user id. `undefined` when
  * the snapshot has no such rollout.
  */
-export function explainBucket(snapshot: ConfigSnapshot, id: string, userId: string): BucketExplanation | undefined {
+export function explainBucket(snapshot: ConfigSnapshot, id: string, userId: string, request?: BucketRequest): BucketExplanation | undefined {
   const table = compileSnapshot(snapshot);
   const rollout = table.rollouts.get(id);
   if (!rollout) return undefined;
   const user = userId;
   const source = rollout.stickiness[0];
-  // As the edge would see this id from the rollout's first source: verified only from a JWT.
-  const decision = decide(table, rollout, { userId: user, source: source ? sourceLabel(source) : "anonymous", verified: source !== undefined && "jwt" in source });
+  // As the edge would see this id from the rollout's first source: verified only from a JWT (with no claims known here).
+  const identity = { userId: user, source: source ? sourceLabel(source) : "anonymous", verified: source !== undefined && "jwt" in source } as const;
+  const decision = decide(table, rollout, identity, undefined, requestFacts(request));
+  const rule = isRuleReason(decision.reason) ? rollout.config.rules?.find((r) => `rule:${r.name}` === decision.reason) : undefined;
   const bucket = decision.bucket ?? bucketFrom(rollout.saltState, user);
   return {
     rollout: id,
@@ -60,7 +84,17 @@ export function explainBucket(snapshot: ConfigSnapshot, id: string, userId: stri
     hashSpecVersion: HASH_SPEC_VERSION,
     configVersion: snapshot.version,
     killReason: decision.detail === "global" ? snapshot.globalKill.reason : rollout.killReason,
+    rule: rule ? describeRule(rule) : null,
+    ruleThreshold: rule?.percent !== undefined ? decision.threshold : null,
+    rules: rollout.rules.length,
   };
+}
+
+/** Why, for a decision a targeting rule made: the rule, its own threshold for a percentage rule, and what the bucket alone gives. */
+function ruleWhy(e: BucketExplanation, compare: string): string | undefined {
+  if (e.rule === null) return undefined;
+  const within = e.ruleThreshold !== null ? `: bucket ${e.bucket} ${e.bucket < e.ruleThreshold ? "<" : "≥"} ${e.ruleThreshold}` : "";
+  return `targeting rule ${e.rule}${within} (without it: ${e.bucketVariant}, ${compare})`;
 }
 
 /** The explanation as an operator reads it. */
@@ -76,7 +110,7 @@ export function formatBucket(e: BucketExplanation, c: Colors, note?: string): st
       why = `on allowlist.${e.variant}, whatever the percentage (${compare} would give ${e.bucketVariant})`;
       break;
     default:
-      why = `${compare} (${e.percent}% × 100)`;
+      why = ruleWhy(e, compare) ?? `${compare} (${e.percent}% × 100)${e.rules ? `; none of its ${e.rules} targeting rules matched (they saw only --header and --country)` : ""}`;
   }
   const enters = `${e.entersNewAtPercent}% on (bucket ${e.bucket} / 100 + 0.01), and at any higher percentage`;
   return [

@@ -2,7 +2,7 @@
  * The router's admin API, as the tool uses it: every failure becomes a one-line message (plus one
  * line per field error) and the exit code of its kind (./exit.ts). The only module that does HTTP.
  */
-import type { AdminProblem, HealthReport, RolloutList, RolloutView, WriteResult as WriteReply } from "../contracts/admin-wire";
+import type { AdminProblem, HealthReport, RolloutList, RolloutView, SegmentList, SegmentView, SegmentWriteResult, WriteResult as WriteReply } from "../contracts/admin-wire";
 import { CliError, EXIT } from "./exit";
 
 export type { RolloutList, RolloutView, WriteReply };
@@ -29,6 +29,11 @@ export const isRolloutList: Shape<RolloutList> = (v): v is RolloutList =>
   isRecord(v) && typeof v.version === "number" && isRecord(v.globalKill) && Array.isArray(v.rollouts) && v.rollouts.every(isRolloutView);
 export const isWriteReply: Shape<WriteReply> = (v): v is WriteReply =>
   isRecord(v) && typeof v.version === "number" && typeof v.changed === "boolean" && isRecord(v.globalKill) && (v.rollout === undefined || isRolloutView(v.rollout));
+const isSegmentView = (v: unknown): v is SegmentView => isRecord(v) && typeof v.name === "string" && typeof v.version === "number" && Array.isArray(v.when);
+export const isSegmentList: Shape<SegmentList> = (v): v is SegmentList =>
+  isRecord(v) && typeof v.version === "number" && Array.isArray(v.segments) && v.segments.every(isSegmentView);
+export const isSegmentWriteResult: Shape<SegmentWriteResult> = (v): v is SegmentWriteResult =>
+  isRecord(v) && typeof v.version === "number" && typeof v.changed === "boolean" && isSegmentView(v.segment);
 export const isHealth: Shape<Health> = (v): v is Health =>
   isRecord(v) && typeof v.windowSeconds === "number" && isRecord(v.legacy) && isRecord(v.new) && isRecord(v.verdict) && typeof v.verdict.status === "string";
 
@@ -232,6 +237,7 @@ export class AdminClient {
       case 404:
         if (type === "rollout-not-found") return new CliError(EXIT.notFound, `${detail} (edge-router status lists the rollouts)`, type);
         if (type === "token-not-found") return new CliError(EXIT.notFound, `${detail} (edge-router token list lists the tokens)`, type);
+        if (type === "segment-not-found") return new CliError(EXIT.notFound, detail, type);
         return new CliError(EXIT.unsupported, `this router does not support ${options.feature ?? `${method} ${path}`} (upgrade it): ${detail}`, type);
       case 412:
         return new CliError(

@@ -4,6 +4,7 @@
  */
 import type { RolloutList, RolloutView } from "../contracts/admin-wire";
 import { type RolloutConfig, sourceLabel } from "../contracts/rollout";
+import { type ConditionText, describeCondition, describeRule, type RuleText } from "../contracts/rule-text";
 
 /** Lists longer than this are summarized ("and 1,204 more"). */
 const LIST_PREVIEW = 5;
@@ -34,12 +35,36 @@ function mergeKeys(before: string[], after: string[]): string[] {
   return keys;
 }
 
+const isRuleList = (v: unknown): v is RuleText[] => Array.isArray(v) && v.every((r) => isObject(r) && typeof r.name === "string" && Array.isArray(r.when));
+const isConditionList = (v: unknown): v is ConditionText[] => Array.isArray(v) && v.every(isObject);
+
+/** Targeting rules by name: `rules: +canary (…)`, `rules: -old (…)`, `rules.beta: <before> → <after>`, a new order. */
+function diffRules(before: RuleText[], after: RuleText[], path: string): string[] {
+  const was = new Map(before.map((r) => [r.name, r]));
+  const now = new Map(after.map((r) => [r.name, r]));
+  const lines: string[] = [];
+  for (const rule of after) {
+    const old = was.get(rule.name);
+    if (!old) lines.push(`${path}: +${describeRule(rule)}`);
+    else if (JSON.stringify(old) !== JSON.stringify(rule)) lines.push(`${path}.${rule.name}: ${describeRule(old)} → ${describeRule(rule)}`);
+  }
+  for (const rule of before) if (!now.has(rule.name)) lines.push(`${path}: -${describeRule(rule)}`);
+  const order = (rules: RuleText[]) => rules.filter((r) => was.has(r.name) && now.has(r.name)).map((r) => r.name);
+  if (order(before).join() !== order(after).join()) lines.push(`${path}: order ${order(before).join(", ")} → ${order(after).join(", ")} (the first that matches decides)`);
+  return lines;
+}
+
 /**
  * One line per changed field, in the schema's order. Objects are walked; lists of strings (allowlists, hosts, path prefixes) show added
- * and removed entries; anything else shows `before → after`. Equal configs give no lines.
+ * and removed entries; targeting rules are compared by name and conditions read as text; anything else shows `before → after`.
+ * Equal configs give no lines.
  */
 export function diffConfig(before: unknown, after: unknown, path = ""): string[] {
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  const last = path.split(".").at(-1);
+  if (last === "rules" && (before === undefined || isRuleList(before)) && (after === undefined || isRuleList(after))) return diffRules(before ?? [], after ?? [], path);
+  if (last === "when" && isConditionList(before) && isConditionList(after))
+    return [`${path}: ${before.map(describeCondition).join(" and ")} → ${after.map(describeCondition).join(" and ")}`];
   if (isObject(before) && isObject(after)) {
     return mergeKeys(Object.keys(before), Object.keys(after)).flatMap((k) => diffConfig(before[k], after[k], path ? `${path}.${k}` : k));
   }
@@ -72,6 +97,7 @@ export function describeConfig(config: RolloutConfig): string[] {
     lines.push(`allowlist   ${config.allowlist.new.length.toLocaleString("en-US")} pinned to new, ${config.allowlist.legacy.length.toLocaleString("en-US")} to legacy`);
   }
   if (config.guard) lines.push(`guard       ${JSON.stringify(config.guard)}`);
+  for (const [i, rule] of (config.rules ?? []).entries()) lines.push(`${i === 0 ? "rules      " : "           "} ${i + 1}. ${describeRule(rule)}`);
   if (config.stages) lines.push(`stages      ${config.stages.map((s) => `${s.percent}% for ${s.holdSeconds} s`).join(" → ")}`);
   if (!config.retryOnLegacy) lines.push("retry       off: failed requests to new are not retried on legacy");
   if (config.description) lines.push(`about       ${config.description}`);
@@ -112,4 +138,9 @@ export function diffEnvironments(here: RolloutList, there: RolloutList, only?: s
   const onOff = (killed: boolean) => (killed ? "on" : "off");
   const globalKill = here.globalKill.killed === there.globalKill.killed ? undefined : `global kill switch: ${onOff(there.globalKill.killed)} → ${onOff(here.globalKill.killed)}`;
   return { equal: globalKill === undefined && rollouts.every((r) => r.kind === "same"), globalKill, rollouts };
+}
+
+/** A segment in a few lines (for creates). */
+export function describeSegment(segment: { description?: string; when: readonly ConditionText[] }): string[] {
+  return [`when        ${segment.when.map(describeCondition).join(" and ")}`, ...(segment.description ? [`about       ${segment.description}`] : [])];
 }

@@ -23,11 +23,15 @@ export type OptionName =
   | "scopes"
   | "expires"
   | "env"
-  | "against";
+  | "against"
+  | "header"
+  | "country";
 
 export interface OptionSpec {
   /** Takes a value (`--reason "..."` or `--reason=...`), or is a flag. */
   value?: string;
+  /** May be given more than once; the values are kept one per line. */
+  repeatable?: boolean;
   help: string;
 }
 
@@ -55,6 +59,8 @@ export const OPTIONS: Record<OptionName, OptionSpec> = {
     help: "the router of environment NAME in .edge-router.json (or $EDGE_ROUTER_CONFIG): its URL, prefix, and token from the variable it names",
   },
   against: { value: "NAME", help: "the environment to compare with (in the same file), e.g. production" },
+  header: { value: "NAME=VALUE", repeatable: true, help: "a request header targeting rules see (repeat for more), e.g. --header canary=true" },
+  country: { value: "CC", help: "the country targeting rules see (request.cf.country), e.g. DE" },
 };
 
 /** Options every command that talks to the router accepts. */
@@ -169,13 +175,19 @@ export const COMMANDS: CommandSpec[] = [
     max: 1,
     summary: "config as code: validate, diff against the live config, apply with If-Match",
     details:
-      'The file holds one rollout config, an array of them, or { "rollouts": [...] }. Every config is validated\n' +
-      "locally with the router's own schema first: on any error nothing is sent. Then each rollout is read,\n" +
-      "its differences printed, and written with PUT and If-Match of the version read (creates: must not exist\n" +
-      "yet). Rollouts left out of the file are not touched. A rollout's kill switch is kept as it is unless the\n" +
-      'file sets "killed" explicitly (use kill/resume, so that the audit log says why).',
+      'The file holds one rollout config, an array of them, or { "segments": [...], "rollouts": [...] }. Every\n' +
+      "config is validated locally with the router's own schema first: on any error nothing is sent. Every\n" +
+      "segment a rule names must be in the file or on the router. Then each segment and rollout is read, its\n" +
+      "differences printed, and written (segments first) with PUT and If-Match of the version read (creates:\n" +
+      "must not exist yet). Rollouts and segments left out of the file are not touched. A rollout's kill switch\n" +
+      'is kept as it is unless the file sets "killed" explicitly (use kill/resume, so that the audit log says why).',
     options: [...REMOTE, "dry-run"],
-    examples: ["edge-router apply rollouts.json --dry-run", "edge-router apply rollouts.json --actor ci", "edge-router apply rollouts.json --env staging"],
+    examples: [
+      "edge-router apply rollouts.json --dry-run",
+      "edge-router apply rollouts.json --actor ci",
+      "edge-router apply rollouts.json --env staging",
+      "edge-router apply examples/plans/plan-3-vision-to-code.json --dry-run",
+    ],
   },
   {
     name: "diff",
@@ -224,9 +236,14 @@ export const COMMANDS: CommandSpec[] = [
     details:
       "Reads the config once (or from --file, without any network), then runs the edge's hash and decision:\n" +
       "variant, reason, bucket, threshold, and from which percentage on the user is in new. The user id is\n" +
-      "what the router reads from the rollout's stickiness source (by default the x-user-id header).",
-    options: [...REMOTE, "file"],
-    examples: ["edge-router bucket checkout-v2 user-42", "edge-router bucket checkout-v2 user-42 --file rollouts.json --json"],
+      "what the router reads from the rollout's stickiness source (by default the x-user-id header).\n" +
+      "Targeting rules see the request's --header and --country, nothing else (no cookies, query or claims).",
+    options: [...REMOTE, "file", "header", "country"],
+    examples: [
+      "edge-router bucket checkout-v2 user-42",
+      "edge-router bucket checkout-v2 user-42 --file rollouts.json --json",
+      "edge-router bucket checkout-v2 user-42 --header canary=true --country DE",
+    ],
   },
   {
     name: "token",

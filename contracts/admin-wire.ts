@@ -14,6 +14,7 @@ import type { NotificationEvent } from "./notifications";
 import type { HealthSummary, VariantSummary } from "./health";
 import type { ShadowConfig } from "./shadow";
 import type { ShadowTotals, ShadowView } from "./shadow-stats";
+import type { StoredSegment } from "./rules";
 import type { VarProblem } from "./vars";
 import * as z from "./zod";
 
@@ -222,4 +223,23 @@ export interface AdminProblem extends Problem {
   /** 412: the version If-Match named, and the current one. */
   expected?: number;
   current?: number;
+}
+
+/** A segment as the admin API shows it (`GET /segments/:name`, in lists and write results). */
+export interface SegmentView extends StoredSegment {
+  /** The rollouts whose rules use this segment, by id (it cannot be deleted while any does). */
+  usedBy: string[];
+}
+
+/** `GET /segments`. */
+export interface SegmentList {
+  version: number;
+  segments: SegmentView[];
+}
+
+/** The answer to `PUT /segments/:name`. */
+export interface SegmentWriteResult {
+  version: number;
+  changed: boolean;
+  segment: SegmentView;
 }

@@ -19,7 +19,10 @@ export type AuditAction =
   | "token-revoke"
   | "approve"
   /** The webhook settings (`PUT /notifications`); before and after never hold secrets. */
-  | "notifications";
+  | "notifications"
+  /** A segment created or changed (`PUT /segments/:name`); before and after name it. */
+  | "segment-put"
+  | "segment-delete";
 
 export interface AuditEntry {
   at: string;

@@ -5,8 +5,19 @@
 
 export type Variant = "legacy" | "new";
 
-/** Why a request went where it went; echoed in logs, analytics and the debug header. */
-export type Reason = "killed" | "override" | "allowlist" | "bucket" | "no-rollout" | "no-config";
+/**
+ * Why a request went where it went; echoed in logs, analytics and the debug header. `rule:<name>`:
+ * the rollout's targeting rule of that name matched (contracts/rules.ts).
+ */
+export type Reason = "killed" | "override" | "allowlist" | RuleReason | "bucket" | "no-rollout" | "no-config";
+
+/** The reason of a decision made by the targeting rule `<name>`. */
+export type RuleReason = `rule:${string}`;
+
+/** Whether a reason names a targeting rule. */
+export function isRuleReason(reason: Reason): reason is RuleReason {
+  return reason.startsWith("rule:");
+}
 
 /**
  * Where the user id came from. `ofrep:<caller>`: the `targetingKey` of an OFREP evaluation
@@ -28,7 +39,8 @@ export interface Identity {
   claims?: Readonly<Record<string, unknown>>;
   /**
    * What the caller states about the user besides the id (an OFREP evaluation context without its
-   * `targetingKey`): the input of targeting rules to come. Trusted no further than `verified`.
+   * `targetingKey`): what targeting rules read in place of headers, cookies, query parameters and
+   * `request.cf` (edge/ofrep/evaluate.ts). Trusted no further than `verified`.
    */
   attributes?: Readonly<Record<string, unknown>>;
 }

@@ -8,6 +8,7 @@ import { CookieName, HeaderName } from "./http-names";
 import { JwtSource } from "./identity";
 import { HASH_SPEC_VERSION } from "./hash";
 import { originUrlProblem } from "./urls";
+import { RulesSchema, type SnapshotSegment } from "./rules";
 import { Percent } from "./percent";
 import type { SnapshotToken } from "./tokens";
 import { ScheduleSchema } from "./schedule";
@@ -97,6 +98,11 @@ export const RolloutConfigShape = z.strictObject({
     HASH_SPEC_VERSION,
   ),
   allowlist: z._default(AllowlistSchema, { new: [], legacy: [] }),
+  /**
+   * Targeting rules, in order: the first whose conditions all hold decides (after the kill switch,
+   * an override and the allowlists; before the percentage). See contracts/rules.ts.
+   */
+  rules: z.optional(RulesSchema),
   /** Kill switch: everyone goes to legacy, above every other rule. @default false */
   killed: z._default(z.boolean(), false),
   /** Retry a failed connection to the new origin once on legacy, for requests safe to repeat. @default true */
@@ -253,5 +259,7 @@ export interface ConfigSnapshot {
   overrides?: OverrideSettings;
   /** Named admin tokens (hashes only). Absent in snapshots of control planes that predate them: none. */
   tokens?: SnapshotToken[];
+  /** Segments that rules use by name. Absent in snapshots of control planes that predate them: none. */
+  segments?: SnapshotSegment[];
   rollouts: StoredRollout[];
 }

@@ -4,18 +4,20 @@
  * Policy lives in ./commands.ts; this class loads, calls it, and saves. Tables: see STORAGE.md.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { DeliveryView, HealthReport, RolloutRecord, ShadowReport } from "../contracts/admin-wire";
+import type { DeliveryView, HealthReport, RolloutRecord, SegmentList, SegmentView, ShadowReport } from "../contracts/admin-wire";
 import type { AuditEntry, AuditRecord } from "../contracts/audit";
 import type { SnapshotReply } from "../contracts/config-source";
 import type { HealthFlush } from "../contracts/health";
 import type { NotificationsView } from "../contracts/notifications";
 import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
 import type { ReplicaRef } from "../contracts/replicas";
+import type { StoredSegment } from "../contracts/rules";
 import { tokenView, type TokenView } from "../contracts/tokens";
 import { readEnvConfig, type VarProblem } from "../contracts/vars";
 import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type CommandError, type ControlState } from "./policy/commands";
 import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows } from "./policy/health-windows";
 import { commandEvents } from "./policy/notify-events";
+import { rolloutsUsing } from "./policy/segments";
 import { evaluateRollouts, GUARD_INTERVAL_MS, guardSince, guardVerdict, isWatched, rolloutStatus, stageView, type Evaluation } from "./policy/schedule";
 import { addShadowFlush, forgetShadow, pruneShadow, shadowReportOver, type ShadowWindows } from "./policy/shadow-windows";
 import { ExternalWatch, type SignalReply, type SignalsReply } from "./external-watch";
@@ -31,8 +33,9 @@ export type { AuditQuery } from "./store/config-store";
 /** Slots in a health report's chart series: the last five minutes, whatever the summary's window. */
 export const SERIES_SLOTS = 30;
 
+/** `segment`: for segment commands, the segment as stored after the write (null once deleted). */
 export type WriteReply =
-  | { ok: true; changed: boolean; created: boolean; version: number; rollout: RolloutRecord | null; globalKill: GlobalKill; notices: string[] }
+  | { ok: true; changed: boolean; created: boolean; version: number; rollout: RolloutRecord | null; globalKill: GlobalKill; notices: string[]; segment?: SegmentView | null }
   | { ok: false; error: CommandError };
 
 export type NotificationsReply = { ok: true; changed: boolean; settings: NotificationsView } | { ok: false; error: CommandError };
@@ -266,7 +269,7 @@ export class RolloutState extends DurableObject<Env> {
     const outcome = applyCommand(this.state, command, { now: this.now(), actor, ...(note ? { note } : {}) });
     if (!outcome.ok) return outcome;
     if (outcome.changed) this.save(outcome.state, outcome.audit);
-    const created = outcome.changed && outcome.audit.action === "create";
+    const created = outcome.changed && (outcome.audit.action === "create" || (outcome.audit.action === "segment-put" && outcome.audit.before === null));
     return {
       ok: true,
       changed: outcome.changed,
@@ -275,7 +278,25 @@ export class RolloutState extends DurableObject<Env> {
       rollout: outcome.rollout && this.record(outcome.rollout),
       globalKill: this.state.globalKill,
       notices: outcome.notices ?? [],
+      ...(outcome.segment !== undefined ? { segment: outcome.segment && this.segmentView(outcome.segment) } : {}),
     };
+  }
+
+  private segmentView(segment: StoredSegment): SegmentView {
+    return { ...segment, usedBy: rolloutsUsing(this.state, segment.name) };
+  }
+
+  /** Every segment, by name, with the rollouts that use it, and the config version. */
+  async listSegments(): Promise<SegmentList> {
+    this.ensureSeeded();
+    const segments = [...this.state.segments.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { version: this.state.version, segments: segments.map((s) => this.segmentView(s)) };
+  }
+
+  /** One segment and the rollouts that use it; null for an unknown name. */
+  async getSegment(name: string): Promise<SegmentView | null> {
+    const segment = this.state.segments.get(name);
+    return segment ? this.segmentView(segment) : null;
   }
 
   async listRollouts(): Promise<{ version: number; globalKill: GlobalKill; rollouts: RolloutRecord[]; problems?: VarProblem[] }> {

@@ -8,6 +8,8 @@ import { normalizePrefix } from "../contracts/paths";
 import type { ShadowCompare } from "../contracts/shadow";
 import { mirrorCapBytes } from "./shadow/limits";
 import { compileShadowSample, type ShadowSample } from "./shadow/sample";
+import type { SnapshotSegment } from "../contracts/rules";
+import { compileRules, type CompiledRule } from "./rules";
 import { compileTokens, type TokenTable } from "./tokens";
 
 /** A mirror waits this long for new's answer (headers and body) when the rollout sets no timeoutMs. */
@@ -43,6 +45,8 @@ export interface CompiledRollout {
   hasJwtSource: boolean;
   allowNew: ReadonlySet<string>;
   allowLegacy: ReadonlySet<string>;
+  /** Targeting rules, compiled with the snapshot's segments inlined (./rules.ts); empty for most rollouts. */
+  rules: readonly CompiledRule[];
   origins: { legacy: URL; new: URL };
   retryOnLegacy: boolean;
   /** Time to the origin's response headers before the router gives up (none = the platform's). */
@@ -67,13 +71,35 @@ export interface RouterTable {
   /** Named admin tokens by id, checked without asking the control plane (./tokens.ts). */
   tokens: TokenTable;
   rollouts: ReadonlyMap<string, CompiledRollout>;
-  /** Longest-prefix-first lists, per exact host, per wildcard suffix (`.example.com`), and for any host. */
-  byHost: ReadonlyMap<string, PrefixEntry[]>;
-  byWildcard: ReadonlyArray<{ suffix: string; entries: PrefixEntry[] }>;
-  anyHost: PrefixEntry[];
+  /** Prefixes per exact host, per wildcard suffix (`.example.com`), and for any host. */
+  byHost: ReadonlyMap<string, PrefixIndex>;
+  byWildcard: ReadonlyArray<{ suffix: string; entries: PrefixIndex }>;
+  anyHost: PrefixIndex;
+  /** Some index is by first segment: a request's first path segment must be read. */
+  bySegment: boolean;
 }
 
-export function compileRollout(stored: StoredRollout): CompiledRollout {
+/** From this many prefixes on, a host's prefixes are indexed by first segment (below, a scan is cheaper than reading the segment). */
+export const SEGMENT_INDEX_FROM = 16;
+
+/**
+ * The path prefixes of one host (or wildcard, or any host), longest first. With many of them, also
+ * by first path segment: a prefix can only match a path that starts with the same segment, so a
+ * request tries the few prefixes under its own first segment (50 rollouts on one host cost one
+ * lookup, not 50 comparisons).
+ */
+export interface PrefixIndex {
+  all: PrefixEntry[];
+  /** Prefixes other than `/`, by first segment (`/api/v2` under `api`), longest first; only from SEGMENT_INDEX_FROM prefixes on. */
+  bySegment: ReadonlyMap<string, PrefixEntry[]> | undefined;
+  /** The `/` prefix, which matches every path. */
+  root: PrefixEntry | undefined;
+}
+
+const NO_SEGMENTS: ReadonlyMap<string, SnapshotSegment> = new Map();
+
+/** One rollout, compiled; `segments` are those its rules may name. */
+export function compileRollout(stored: StoredRollout, segments: ReadonlyMap<string, SnapshotSegment> = NO_SEGMENTS): CompiledRollout {
   const { config } = stored;
   return {
     id: config.id,
@@ -87,6 +113,7 @@ export function compileRollout(stored: StoredRollout): CompiledRollout {
     hasJwtSource: config.stickiness.some((s) => "jwt" in s),
     allowNew: new Set(config.allowlist.new),
     allowLegacy: new Set(config.allowlist.legacy),
+    rules: compileRules(config.rules, segments),
     origins: { legacy: new URL(config.origins.legacy), new: new URL(config.origins.new) },
     retryOnLegacy: config.retryOnLegacy,
     timeoutMs: config.timeoutMs,
@@ -111,13 +138,34 @@ function compileShadow(config: RolloutConfig): CompiledShadow | undefined {
 
 const byPrefixLengthDesc = (a: PrefixEntry, b: PrefixEntry) => b.prefix.length - a.prefix.length || (a.rollout.id < b.rollout.id ? -1 : 1);
 
+/** The first segment of a normalised path or prefix: `api` for `/api/v2`, `""` for `/`. */
+function firstSegment(path: string): string {
+  const end = path.indexOf("/", 1);
+  return end === -1 ? path.slice(1) : path.slice(1, end);
+}
+
+function indexPrefixes(entries: PrefixEntry[]): PrefixIndex {
+  const all = entries.sort(byPrefixLengthDesc);
+  // Two rollouts never claim the same host and prefix, so there is at most one `/` here.
+  const root = all.find((e) => e.prefix === "/");
+  if (all.length < SEGMENT_INDEX_FROM) return { all, bySegment: undefined, root };
+  const bySegment = new Map<string, PrefixEntry[]>();
+  for (const entry of all) {
+    if (entry.prefix === "/") continue;
+    const key = firstSegment(entry.prefix);
+    bySegment.set(key, [...(bySegment.get(key) ?? []), entry]);
+  }
+  return { all, bySegment, root };
+}
+
 export function compileSnapshot(snapshot: ConfigSnapshot): RouterTable {
   const rollouts = new Map<string, CompiledRollout>();
   const byHost = new Map<string, PrefixEntry[]>();
   const wildcards = new Map<string, PrefixEntry[]>();
   const anyHost: PrefixEntry[] = [];
+  const segments = new Map((snapshot.segments ?? []).map((s) => [s.name, s]));
   for (const stored of snapshot.rollouts) {
-    const rollout = compileRollout(stored);
+    const rollout = compileRollout(stored, segments);
     rollouts.set(rollout.id, rollout);
     for (const prefix of rollout.config.match.pathPrefixes) {
       const entry = { prefix: normalizePrefix(prefix), rollout };
@@ -130,14 +178,14 @@ export function compileSnapshot(snapshot: ConfigSnapshot): RouterTable {
       }
     }
   }
-  for (const list of byHost.values()) list.sort(byPrefixLengthDesc);
-  for (const list of wildcards.values()) list.sort(byPrefixLengthDesc);
-  anyHost.sort(byPrefixLengthDesc);
-  const byWildcard = [...wildcards.entries()].map(([suffix, entries]) => ({ suffix, entries })).sort((a, b) => b.suffix.length - a.suffix.length);
+  const hostIndex = new Map([...byHost].map(([host, list]) => [host, indexPrefixes(list)]));
+  const byWildcard = [...wildcards.entries()].map(([suffix, entries]) => ({ suffix, entries: indexPrefixes(entries) })).sort((a, b) => b.suffix.length - a.suffix.length);
+  const anyIndex = indexPrefixes(anyHost);
+  const bySegment = [...hostIndex.values(), ...byWildcard.map((w) => w.entries), anyIndex].some((index) => index.bySegment !== undefined);
   const revoked = snapshot.overrides?.revokedBefore;
   const overridesRevokedBefore = revoked ? Math.ceil(Date.parse(revoked) / 1000) : 0;
   const tokens = compileTokens(snapshot.tokens);
-  return { version: snapshot.version, globalKill: snapshot.globalKill, overridesRevokedBefore, tokens, rollouts, byHost, byWildcard, anyHost };
+  return { version: snapshot.version, globalKill: snapshot.globalKill, overridesRevokedBefore, tokens, rollouts, byHost: hostIndex, byWildcard, anyHost: anyIndex, bySegment };
 }
 
 /** Whether `path` lies under `prefix` on a segment boundary. */
@@ -146,10 +194,17 @@ export function pathHasPrefix(path: string, prefix: string): boolean {
   return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47) /* '/' */;
 }
 
-function firstMatch(entries: readonly PrefixEntry[] | undefined, path: string): PrefixEntry | undefined {
+function firstIn(entries: readonly PrefixEntry[] | undefined, path: string): PrefixEntry | undefined {
   if (!entries) return undefined;
   for (const entry of entries) if (pathHasPrefix(path, entry.prefix)) return entry;
   return undefined;
+}
+
+/** The longest prefix of `index` that `path` (whose first segment is `segment`, when some index needs it) lies under. */
+function firstMatch(index: PrefixIndex | undefined, path: string, segment: string): PrefixEntry | undefined {
+  if (!index) return undefined;
+  if (!index.bySegment) return firstIn(index.all, path);
+  return firstIn(index.bySegment.get(segment), path) ?? index.root;
 }
 
 /**
@@ -158,13 +213,14 @@ function firstMatch(entries: readonly PrefixEntry[] | undefined, path: string): 
  */
 export function matchRollout(table: RouterTable, hostname: string, path: string): PrefixEntry | undefined {
   const host = hostname.toLowerCase();
-  let best = firstMatch(table.byHost.get(host), path);
+  const segment = table.bySegment ? firstSegment(path) : "";
+  let best = firstMatch(table.byHost.get(host), path, segment);
   for (const { suffix, entries } of table.byWildcard) {
     if (!host.endsWith(suffix) || host.length === suffix.length) continue;
-    const candidate = firstMatch(entries, path);
+    const candidate = firstMatch(entries, path, segment);
     if (candidate && (!best || candidate.prefix.length > best.prefix.length)) best = candidate;
   }
-  const any = firstMatch(table.anyHost, path);
+  const any = firstMatch(table.anyHost, path, segment);
   if (any && (!best || any.prefix.length > best.prefix.length)) best = any;
   return best;
 }

@@ -10,6 +10,7 @@ import { decide, NO_CONFIG_DECISION, NO_ROLLOUT_DECISION } from "./decide";
 import { identify, type IdentifyDeps } from "./identify";
 import { matchRollout, type CompiledRollout, type RouterTable } from "./match";
 import { OVERRIDE_COOKIE, OVERRIDE_HEADER, verifyOverride } from "./override";
+import { ProxyRequestFacts } from "./request-facts";
 
 /** Where a request goes and why. */
 export interface Route {
@@ -39,7 +40,9 @@ export async function routeRequest(request: Request, url: URL, table: RouterTabl
   if (!match) return { decision: NO_ROLLOUT_DECISION, rollout: undefined, pathPrefix: "", configVersion: table.version, stale, newAnonymousCookie: undefined };
   const rollout = match.rollout;
   const { identity, newAnonymousCookie } = await identify(rollout, request.headers, deps);
-  const decision = decide(table, rollout, identity, await readOverride(request, rollout.id, table.overridesRevokedBefore, deps));
+  const override = await readOverride(request, rollout.id, table.overridesRevokedBefore, deps);
+  // What targeting rules read from the request is read only for a rollout that has rules, and lazily.
+  const decision = decide(table, rollout, identity, override, rollout.rules.length ? new ProxyRequestFacts(request, url) : undefined);
   return { decision, rollout, pathPrefix: match.prefix, configVersion: table.version, stale, newAnonymousCookie };
 }
 

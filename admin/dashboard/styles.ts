@@ -24,6 +24,8 @@ export const DASHBOARD_CSS = `
   .kill-reason { color: var(--bad); margin: .4rem 0 0; }
   .percent-row { margin-top: .6rem; }
   .match { margin-top: .3rem; }
+  .rules { margin-top: .4rem; font-size: .9rem; }
+  .rules ol { margin: .2rem 0 0; padding-left: 1.4rem; }
   .window { margin: .35rem 0 0; }
   .set-percent { gap: .4rem; }
   .badge { display: inline-block; padding: .1rem .55rem; border-radius: 999px; font-size: .78rem; font-weight: 700; text-transform: uppercase; letter-spacing: .04em; }

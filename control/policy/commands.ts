@@ -10,10 +10,12 @@ import { KillBodySchema, ResumeBodySchema, RevokeOverridesBodySchema } from "../
 import type { AuditEntry } from "../../contracts/audit";
 import { toFieldIssues, type FieldIssue } from "../../contracts/field-issues";
 import { RolloutId, type ConfigSnapshot, type GlobalKill, type OverrideSettings, type RolloutConfig, type StoredRollout } from "../../contracts/rollout";
+import type { StoredSegment } from "../../contracts/rules";
 import { snapshotToken, type StoredToken } from "../../contracts/tokens";
 import { approve, type ApproveCommand } from "./approve";
 import { auditDiff } from "./audit-summary";
 import { existing, invalid, invalidState, mergePatch, parseBody, replaceMeta, storeConfig, validateConfig, checkVersion } from "./rollout-writes";
+import { deleteSegment, putSegment, type SegmentCommand, unknownSegmentIssues } from "./segments";
 import { createToken, revokeToken, type TokenCommand } from "./tokens";
 
 export { findOverlap, mergePatch, validateConfig } from "./rollout-writes";
@@ -26,6 +28,8 @@ export interface ControlState {
   rollouts: ReadonlyMap<string, StoredRollout>;
   /** Named admin tokens by id (control/policy/tokens.ts); none in objects that predate them. */
   tokens: ReadonlyMap<string, StoredToken>;
+  /** Segments by name (./segments.ts); none in objects that predate them. */
+  segments: ReadonlyMap<string, StoredSegment>;
 }
 
 export const EMPTY_STATE: ControlState = {
@@ -34,6 +38,7 @@ export const EMPTY_STATE: ControlState = {
   overrides: { revokedBefore: null },
   rollouts: new Map(),
   tokens: new Map(),
+  segments: new Map(),
 };
 
 export type CommandError =
@@ -46,7 +51,10 @@ export type CommandError =
   | { kind: "token-not-found"; tokenId: string }
   /** `POST …/signals/:name` for a name none of the rollout's signal checks reads (`known`: the names they read). */
   | { kind: "signal-not-found"; rolloutId: string; name: string; known: string[] }
-  | { kind: "token-name-taken"; name: string };
+  | { kind: "token-name-taken"; name: string }
+  | { kind: "segment-not-found"; segment: string }
+  /** A segment that rollouts' rules name cannot be deleted. */
+  | { kind: "segment-in-use"; segment: string; rollouts: string[] };
 
 export type Command =
   | { type: "put"; id: string; body: unknown; ifMatch?: number }
@@ -64,7 +72,8 @@ export type Command =
   | ApproveCommand
   /** The stage scheduler moving a rollout on (not an operator command). */
   | { type: "advance"; id: string; percent: number; reason: string }
-  | TokenCommand;
+  | TokenCommand
+  | SegmentCommand;
 
 export interface CommandContext {
   now: Date;
@@ -74,9 +83,10 @@ export interface CommandContext {
   note?: string;
 }
 
+/** `segment`: what a segment command left (null once deleted); absent for every other command. */
 export type CommandOutcome =
-  | { ok: true; changed: true; state: ControlState; audit: AuditEntry; rollout: StoredRollout | null; notices?: string[] }
-  | { ok: true; changed: false; state: ControlState; rollout: StoredRollout | null; notices?: string[] }
+  | { ok: true; changed: true; state: ControlState; audit: AuditEntry; rollout: StoredRollout | null; notices?: string[]; segment?: StoredSegment | null }
+  | { ok: true; changed: false; state: ControlState; rollout: StoredRollout | null; notices?: string[]; segment?: StoredSegment | null }
   | { ok: false; error: CommandError };
 
 type Handler<C extends Command> = (state: ControlState, command: C, ctx: CommandContext) => CommandOutcome;
@@ -94,10 +104,18 @@ function keepKillState(config: RolloutConfig, previous: StoredRollout | undefine
   return { config: { ...config, killed: previous.config.killed }, notices: [notice] };
 }
 
+/** A 422 when the config's rules name segments that do not exist. */
+function missingSegments(config: RolloutConfig, state: ControlState): CommandOutcome | undefined {
+  const issues = unknownSegmentIssues(config, state);
+  return issues.length ? invalid("the rollout's rules name segments that do not exist", issues) : undefined;
+}
+
 const put: Handler<Extract<Command, { type: "put" }>> = (state, command, ctx) => {
   const previous = state.rollouts.get(command.id);
   const valid = validateConfig(command.id, command.body);
   if (!valid.ok) return valid.outcome;
+  const missing = missingSegments(valid.config, state);
+  if (missing) return missing;
   const stale = checkVersion(previous?.version ?? 0, command.ifMatch);
   if (stale) return stale;
   const { config, notices } = keepKillState(valid.config, previous);
@@ -114,6 +132,8 @@ const patch: Handler<Extract<Command, { type: "patch" }>> = (state, command, ctx
     return invalid("a rollout's id cannot be changed", [{ pointer: "/id", message: "cannot be changed; create a new rollout instead" }]);
   const valid = validateConfig(command.id, mergePatch(previous.config, body));
   if (!valid.ok) return valid.outcome;
+  const missing = missingSegments(valid.config, state);
+  if (missing) return missing;
   const stale = checkVersion(previous.version, command.ifMatch);
   if (stale) return stale;
   const { config, notices } = keepKillState(valid.config, previous);
@@ -263,6 +283,8 @@ const HANDLERS: Handlers = {
   "revoke-overrides": revokeOverrides,
   "token-create": createToken,
   "token-revoke": revokeToken,
+  "segment-put": putSegment,
+  "segment-delete": deleteSegment,
 };
 
 /** Apply one admin command. */
@@ -308,6 +330,7 @@ export function toSnapshot(state: ControlState): ConfigSnapshot {
     globalKill: state.globalKill,
     overrides: state.overrides,
     tokens: [...state.tokens.values()].map(snapshotToken),
+    segments: [...state.segments.values()].map((s) => ({ name: s.name, when: s.when })),
     rollouts: [...state.rollouts.values()],
   };
 }

@@ -1,12 +1,13 @@
 /**
  * The config tables: `meta` (version, global kill switch, override revocation), `rollouts` (one
- * JSON record per rollout), `tokens` (./token-store.ts) and `audit`. A write lands with its audit
+ * JSON record per rollout), `tokens` (./token-store.ts), `segments` (./segment-store.ts) and `audit`. A write lands with its audit
  * entry in one transaction.
  * Reading accepts records written by older code (missing fields take their defaults).
  */
 import type { AuditEntry, AuditRecord } from "../../contracts/audit";
 import type { GlobalKill, OverrideSettings, StoredRollout } from "../../contracts/rollout";
 import { EMPTY_STATE, type ControlState } from "../policy/commands";
+import { loadSegments, saveSegments } from "./segment-store";
 import { loadTokens, saveTokens } from "./token-store";
 
 /** How many audit entries are kept (oldest dropped first). */
@@ -55,6 +56,7 @@ export function loadControlState(sql: SqlStorage): ControlState {
     overrides: metaJson<OverrideSettings>(meta, "overrides", EMPTY_STATE.overrides),
     rollouts,
     tokens: loadTokens(sql),
+    segments: loadSegments(sql),
   };
 }
 
@@ -72,6 +74,7 @@ export function saveControlState(storage: DurableObjectStorage, current: Control
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('globalKill', ?)`, JSON.stringify(next.globalKill));
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('overrides', ?)`, JSON.stringify(next.overrides));
     saveTokens(sql, current.tokens, next.tokens);
+    saveSegments(sql, current.segments, next.segments);
     insertAudit(sql, audit);
   });
 }

@@ -73,6 +73,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS signal_values_name ON signal_values (rollout_id, name, at)`,
     ],
   },
+  {
+    version: 7,
+    why: "segments: named sets of conditions that targeting rules use (control/store/segment-store.ts)",
+    up: [`CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, record TEXT NOT NULL)`],
+  },
 ];
 
 /** The schema version this code writes. */

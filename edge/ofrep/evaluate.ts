@@ -5,12 +5,18 @@
  * clock.
  *
  * What differs from a proxied request: the user id is the context's `targetingKey` rather than a
- * header, cookie or JWT (it must be the same string the rollout's stickiness yields), and no QA
- * override applies (an override token belongs to one browser, not to a user).
+ * header, cookie or JWT (it must be the same string the rollout's stickiness yields), no QA
+ * override applies (an override token belongs to one browser, not to a user), and targeting rules
+ * read the context's other attributes where the proxy reads the request (../request-facts.ts
+ * `contextFacts`): a header, cookie or query condition the attribute of its name, `country` and
+ * `colo` those attributes, and a claim condition the attributes only when the caller vouches for
+ * the user (as the proxy reads claims only from a verified token).
  */
-import type { Decision, Identity, Reason } from "../../contracts/decision";
+import { type Decision, type Identity, isRuleReason, type Reason } from "../../contracts/decision";
 import { decide } from "../decide";
 import type { CompiledRollout, RouterTable } from "../match";
+import { contextFacts } from "../request-facts";
+import type { RequestFacts } from "../rules";
 import type { EvaluationContext } from "./request";
 import type { BulkEvaluationSuccess, EvaluationFailure, EvaluationSuccess, FlagResult, FlatMetadata, OfrepReason } from "./wire";
 
@@ -27,6 +33,7 @@ export interface Caller {
 
 /** The OpenFeature reason of a router decision: the one place this mapping lives. */
 export function ofrepReason(reason: Reason): OfrepReason {
+  if (isRuleReason(reason)) return "TARGETING_MATCH";
   switch (reason) {
     case "killed":
       return "DISABLED";
@@ -41,9 +48,14 @@ export function ofrepReason(reason: Reason): OfrepReason {
   }
 }
 
-/** The identity an evaluation decides for. */
+/**
+ * The identity an evaluation decides for. A caller that vouches for the user vouches for its
+ * attributes too: they are the claims rules on claims read. Otherwise there are no claims.
+ */
 export function ofrepIdentity(context: EvaluationContext, caller: Caller): Identity {
-  return { userId: context.targetingKey, source: `ofrep:${caller.name}`, verified: caller.vouchesForIdentity, attributes: context.attributes };
+  const identity: Identity = { userId: context.targetingKey, source: `ofrep:${caller.name}`, verified: caller.vouchesForIdentity, attributes: context.attributes };
+  if (caller.vouchesForIdentity) identity.claims = context.attributes;
+  return identity;
 }
 
 /**
@@ -59,8 +71,8 @@ function metadataOf(decision: Decision, configVersion: number): FlatMetadata {
   return metadata;
 }
 
-function success(table: RouterTable, rollout: CompiledRollout, identity: Identity): EvaluationSuccess {
-  const decision = decide(table, rollout, identity);
+function success(table: RouterTable, rollout: CompiledRollout, identity: Identity, facts: RequestFacts): EvaluationSuccess {
+  const decision = decide(table, rollout, identity, undefined, facts);
   return { key: rollout.id, value: decision.variant === "new", reason: ofrepReason(decision.reason), variant: decision.variant, metadata: metadataOf(decision, table.version) };
 }
 
@@ -68,14 +80,15 @@ function success(table: RouterTable, rollout: CompiledRollout, identity: Identit
 export function evaluateFlag(table: RouterTable, key: string, context: EvaluationContext, caller: Caller): FlagResult {
   const rollout = table.rollouts.get(key);
   if (!rollout) return notFound(key);
-  return success(table, rollout, ofrepIdentity(context, caller));
+  return success(table, rollout, ofrepIdentity(context, caller), contextFacts(context.attributes));
 }
 
 /** Every rollout, sorted by id so that equal results serialise (and hash) equally. */
 export function evaluateAll(table: RouterTable, context: EvaluationContext, caller: Caller): BulkEvaluationSuccess {
   const identity = ofrepIdentity(context, caller);
+  const facts = contextFacts(context.attributes);
   const ids = [...table.rollouts.keys()].sort();
-  return { flags: ids.map((id) => success(table, table.rollouts.get(id)!, identity)), metadata: { configVersion: table.version } };
+  return { flags: ids.map((id) => success(table, table.rollouts.get(id)!, identity, facts)), metadata: { configVersion: table.version } };
 }
 
 export function notFound(key: string): EvaluationFailure {

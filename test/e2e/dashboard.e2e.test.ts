@@ -25,6 +25,8 @@ beforeAll(async () => {
       { percent: 100, holdSeconds: 0 },
     ],
     guard: { windowSeconds: 60, minRequests: 20, maxErrorRate: 0.05 },
+    // The test traffic sends no canary header: the rule shows on the card and routes none of it.
+    rules: [{ name: "canary-header", when: [{ header: "canary", equals: "true" }], variant: "new" }],
   });
   await Promise.all(
     Array.from({ length: 8 }, async (_, w) => {
@@ -60,6 +62,7 @@ it("signs in with the token, kills the rollout with a reason, and the proxy foll
   expect(page.url()).not.toContain(router.adminToken);
   expect(await page.evaluate(`sessionStorage.getItem("edge-router-admin-token")`)).toBe(router.adminToken);
   await expect.poll(() => card.locator("tbody tr").count()).toBe(2);
+  expect(await card.locator('[data-testid="rules"] li').allTextContents()).toEqual(['canary-header header canary = "true" → new']);
   expect(await page.textContent('[data-testid="whoami"]')).toBe("signed in as admin (read, operate, admin, evaluate)");
 
   if (process.env.UPDATE_SCREENSHOT === "1") {

@@ -54,9 +54,11 @@ describe("evaluation on the compiled table", () => {
     expect(evaluateFlag(t, "checkout", context, untrusted)).toMatchObject({ value: false, reason: "SPLIT" });
   });
 
-  it("hands the context's attributes to the decision as a plain record, under the caller's name", () => {
-    const identity = ofrepIdentity({ targetingKey: "u", attributes: { plan: "pro", country: "CA" } }, trusted);
-    expect(identity).toEqual({ userId: "u", source: "ofrep:backend", verified: true, attributes: { plan: "pro", country: "CA" } });
+  it("hands the context's attributes to the decision as a plain record, under the caller's name; as claims only from a caller that vouches", () => {
+    const attributes = { plan: "pro", country: "CA" };
+    const identity = ofrepIdentity({ targetingKey: "u", attributes }, trusted);
+    expect(identity).toEqual({ userId: "u", source: "ofrep:backend", verified: true, attributes, claims: attributes });
+    expect(ofrepIdentity({ targetingKey: "u", attributes }, untrusted)).toEqual({ userId: "u", source: "ofrep:spa", verified: false, attributes });
   });
 
   it("lists every rollout in id order in bulk, with the config version as the set's metadata", () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RolloutState } from "../../control/rollout-state";
 import { STATE_OBJECT_NAME } from "../../contracts/env";
 import { BODY_KINDS } from "./fuzz/body-kinds";
-import { ENDPOINTS, FUZZ_GUARD, FUZZ_STAGES, type BadRequest, type Target } from "./fuzz/endpoints";
+import { ENDPOINTS, FUZZ_GUARD, FUZZ_RULES, FUZZ_SEGMENT, FUZZ_STAGES, type BadRequest, type Target } from "./fuzz/endpoints";
 import { FIELD_KINDS } from "./fuzz/field-kinds";
 import { REQUEST_KINDS } from "./fuzz/request-kinds";
 import { admin, adminJson, resetDefault, ROUTER } from "./helpers";
@@ -31,12 +31,13 @@ async function setClock(at: number | null) {
   });
 }
 
-/** Everything a write could change: the rollout list with the config version, the newest audit entry, the target's pushed signals. */
-async function observable(): Promise<{ rollouts: string; newestAudit: string; signals: string }> {
+/** Everything a write could change: the rollout list with the config version, the segments, the newest audit entry, the target's pushed signals. */
+async function observable(): Promise<{ rollouts: string; segments: string; newestAudit: string; signals: string }> {
   const list = await admin("GET", "/rollouts");
+  const segments = await admin("GET", "/segments");
   const audit = await admin("GET", "/audit?limit=1");
   const signals = await admin("GET", "/rollouts/fuzz/signals");
-  return { rollouts: await list.text(), newestAudit: await audit.text(), signals: await signals.text() };
+  return { rollouts: await list.text(), segments: await segments.text(), newestAudit: await audit.text(), signals: await signals.text() };
 }
 
 function send(req: BadRequest): Promise<Response> {
@@ -56,11 +57,21 @@ beforeAll(async () => {
   await setClock(FROZEN_AT);
   await resetDefault({ percent: 10 });
   await admin("DELETE", "/rollouts/fuzz");
+  const segment = await adminJson("PUT", "/segments/fuzz-beta", FUZZ_SEGMENT);
+  if (segment.status !== 201) throw new Error(`could not create the fuzz segment: ${segment.status} ${JSON.stringify(segment.body)}`);
   const origins = { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN };
-  const created = await adminJson("PUT", "/rollouts/fuzz", { origins, match: { pathPrefixes: ["/fuzz"] }, percent: 10, stages: FUZZ_STAGES, guard: FUZZ_GUARD });
+  const created = await adminJson("PUT", "/rollouts/fuzz", { origins, match: { pathPrefixes: ["/fuzz"] }, percent: 10, stages: FUZZ_STAGES, guard: FUZZ_GUARD, rules: FUZZ_RULES });
   if (created.status !== 201) throw new Error(`could not create the fuzz target: ${created.status} ${JSON.stringify(created.body)}`);
   const list = await adminJson("GET", "/rollouts");
-  target = { id: "fuzz", rolloutVersion: created.body.rollout.version, configVersion: list.body.version, origins, pathPrefix: "/fuzz" };
+  target = {
+    id: "fuzz",
+    rolloutVersion: created.body.rollout.version,
+    configVersion: list.body.version,
+    origins,
+    pathPrefix: "/fuzz",
+    segment: "fuzz-beta",
+    segmentVersion: segment.body.segment.version,
+  };
 });
 
 afterAll(async () => {

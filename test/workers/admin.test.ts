@@ -230,6 +230,7 @@ describe("durable state", () => {
       "meta",
       "notice_marks",
       "rollouts",
+      "segments",
       "shadow_examples",
       "shadow_slots",
       "signal_values",

@@ -49,6 +49,10 @@ const EXPECTED: Record<string, Needs> = {
   "GET /__admin/api/tokens": "admin",
   "POST /__admin/api/tokens": "admin",
   "DELETE /__admin/api/tokens/:id": "admin",
+  "GET /__admin/api/segments": "read",
+  "GET /__admin/api/segments/:name": "read",
+  "PUT /__admin/api/segments/:name": "admin",
+  "DELETE /__admin/api/segments/:name": "admin",
 };
 
 const SCOPES: TokenScope[] = ["read", "operate", "admin", "evaluate"];
@@ -74,7 +78,7 @@ async function createToken(name: string, scopes: TokenScope[], expiresAt?: strin
  * stale If-Match on the global switches, bodies refused once past the scope check.
  */
 function harmless(method: string, path: string): { path: string; body?: unknown; headers: Record<string, string> } {
-  const concrete = path.replace("/tokens/:id", "/tokens/0000000000000000").replace(":id", "nope");
+  const concrete = path.replace("/tokens/:id", "/tokens/0000000000000000").replace(":id", "nope").replace(":name", "nope");
   const revoke = concrete.endsWith("/override-tokens/revoke");
   const bodies: Record<string, unknown> = { PATCH: { percent: 1 }, PUT: {}, POST: revoke ? { before: "2999-01-01T00:00:00Z" } : {} };
   return { path: concrete, body: bodies[method], headers: { "if-match": '"1"' } };

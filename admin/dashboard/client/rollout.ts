@@ -1,4 +1,5 @@
 /** One rollout card: status, percentage and stage, where it routes, its health, and its buttons. */
+import { describeCondition, ruleOutcome } from "../../../contracts/rule-text";
 import { ROLLOUT_ACTIONS, type Action, type RolloutContext } from "./actions";
 import { h } from "./dom";
 import { ago, until } from "./format";
@@ -55,6 +56,21 @@ function routing(r: RolloutView): HTMLElement {
   return h("div", { class: "muted match" }, `${where} · legacy `, h("code", {}, origins.legacy), " · new ", h("code", {}, origins.new));
 }
 
+/** The targeting rules, read-only, in the order they are tried (the first that matches decides). */
+function rules(r: RolloutView): HTMLElement | null {
+  const list = r.config.rules;
+  if (!list?.length) return null;
+  const items = list.map((rule) =>
+    h("li", { "data-rule": rule.name }, h("code", {}, rule.name), ` ${rule.when.map(describeCondition).join(" and ")} `, h("strong", {}, ruleOutcome(rule))),
+  );
+  return h(
+    "div",
+    { class: "rules", "data-testid": "rules" },
+    h("span", { class: "muted" }, "targeting rules, first match decides (before the percentage):"),
+    h("ol", {}, ...items),
+  );
+}
+
 function buttons(r: RolloutView, events: CardEvents): HTMLElement {
   const input = h("input", { type: "number", min: 0, max: 100, step: 0.01, "data-field": "percent", value: r.config.percent });
   input.addEventListener("focus", () => events.onEditing(true));
@@ -80,6 +96,7 @@ export function rolloutCard(r: RolloutView, health: HealthReport | null, shadow:
     percentBar(c.percent),
     stageLine(r, now),
     routing(r),
+    rules(r),
     h("div", { class: "grid" }, h("div", {}, healthTable(health)), h("div", {}, chart(health?.series))),
     shadowPanel(shadow, now),
     externalSection(health?.external, now),

@@ -16,6 +16,9 @@ export interface Target {
   origins: { legacy: string; new: string };
   /** A path prefix no other rollout uses. */
   pathPrefix: string;
+  /** A segment the target's rules use (so it cannot be deleted), and its version. */
+  segment: string;
+  segmentVersion: number;
 }
 
 export interface Endpoint {
@@ -28,7 +31,7 @@ export interface Endpoint {
   /** Whether an absent, empty or `null` body is refused (it is a request for the defaults elsewhere). */
   refusesEmptyBody: boolean;
   /** Which version If-Match is compared with, if any. */
-  ifMatch: "rollout" | "config" | "none";
+  ifMatch: "rollout" | "config" | "segment" | "none";
   perRollout: boolean;
   /** A body this endpoint would accept: kinds whose bad part is elsewhere send it. */
   valid: (t: Target) => Record<string, unknown>;
@@ -43,6 +46,12 @@ export const FUZZ_STAGES = [10, 25, 50, 100].map((percent) => ({ percent, holdSe
 /** The signal the target's guard reads (a `"provider": "signal"` check), so that a valid push would be stored. */
 export const FUZZ_SIGNAL = "fuzz_signal";
 export const FUZZ_GUARD = { external: [{ name: FUZZ_SIGNAL, provider: "signal", max: 1 }] };
+
+/** The target's rules: they use the fuzz segment, which therefore cannot be deleted. */
+export const FUZZ_RULES = [{ name: "fuzz-beta", when: [{ segment: "fuzz-beta" }, { header: "x-fuzz", equals: "1" }], variant: "new" }];
+
+/** The fuzz segment as stored; a valid PUT of it changes it (another description). */
+export const FUZZ_SEGMENT = { description: "fuzz", when: [{ claim: "beta_tester", equals: true }] };
 
 /** A webhook the settings endpoint would accept. */
 export const FUZZ_WEBHOOK = { id: "fuzz", url: "https://hooks.example.com/fuzz", events: ["kill"], secret: "fuzz-secret-0123456789" };
@@ -81,7 +90,7 @@ export const ENDPOINTS: Endpoint[] = [
     refusesEmptyBody: true,
     ifMatch: "rollout",
     perRollout: true,
-    valid: (t) => ({ origins: t.origins, match: { pathPrefixes: [t.pathPrefix] }, percent: 20, stages: FUZZ_STAGES }),
+    valid: (t) => ({ origins: t.origins, match: { pathPrefixes: [t.pathPrefix] }, percent: 20, stages: FUZZ_STAGES, rules: FUZZ_RULES }),
   },
   {
     name: "PATCH /rollouts/:id",
@@ -126,6 +135,27 @@ export const ENDPOINTS: Endpoint[] = [
     ifMatch: "none",
     perRollout: false,
     valid: () => ({ webhooks: [FUZZ_WEBHOOK] }),
+  },
+  {
+    name: "PUT /segments/:name",
+    method: "PUT",
+    path: () => "/segments/fuzz-beta",
+    readsBody: true,
+    refusesEmptyBody: true,
+    ifMatch: "segment",
+    perRollout: false,
+    valid: () => ({ ...FUZZ_SEGMENT, description: "fuzz, changed" }),
+  },
+  {
+    // The target's rules use the segment: even a valid delete is refused (409).
+    name: "DELETE /segments/:name",
+    method: "DELETE",
+    path: () => "/segments/fuzz-beta",
+    readsBody: false,
+    refusesEmptyBody: false,
+    ifMatch: "segment",
+    perRollout: false,
+    valid: () => ({}),
   },
 ];
 

@@ -4,13 +4,22 @@
  * On the endpoints that do not know the field it is an unknown member, which is refused too.
  */
 import fc from "fast-check";
-import { type BadInputKind, FUZZ_WEBHOOK, readsBody, request, type Target, withMember } from "./endpoints";
+import { type BadInputKind, type Endpoint, FUZZ_RULES, FUZZ_WEBHOOK, readsBody, request, type Target, withMember } from "./endpoints";
 
 const FUZZ_STAGES_10 = [{ percent: 10, holdSeconds: 30 * 24 * 3600 }];
 
-/** A kind that adds `members(value)` to the endpoint's valid body. */
-function members<T>(name: string, values: fc.Arbitrary<T>, add: (value: T, t: Target) => Record<string, unknown>): BadInputKind {
-  return { name, appliesTo: readsBody, request: (e, t) => values.map((v) => request(e, t, { body: JSON.stringify({ ...e.valid(t), ...add(v, t) }) })) };
+/** A kind that adds `members(value)` to the endpoint's valid body (`byEndpoint`, when given, instead). */
+function members<T>(
+  name: string,
+  values: fc.Arbitrary<T>,
+  add: (value: T, t: Target) => Record<string, unknown>,
+  byEndpoint?: (value: T, e: Endpoint) => Record<string, unknown>,
+): BadInputKind {
+  return {
+    name,
+    appliesTo: readsBody,
+    request: (e, t) => values.map((v) => request(e, t, { body: JSON.stringify({ ...e.valid(t), ...(byEndpoint ? byEndpoint(v, e) : add(v, t)) }) })),
+  };
 }
 
 /** A kind that adds `"field":<text>` to the valid body as raw JSON text (for numbers JSON.stringify cannot write). */
@@ -145,6 +154,49 @@ const external: BadInputKind[] = [
   members("a stage that requires probes without probes", fc.constant(null), () => ({ stages: [{ percent: 10, holdSeconds: 60, requireProbes: true }] })),
 ];
 
+/**
+ * A kind whose bad `condition` sits where the endpoint reads conditions: in a segment's `when`, or
+ * in a rule of a rollout (elsewhere `rules` is an unknown member, refused too).
+ */
+function conditionKind(name: string, conditions: fc.Arbitrary<Record<string, unknown>>): BadInputKind {
+  return members(
+    name,
+    conditions,
+    () => ({}),
+    (condition, e) => (e.name.includes("/segments/") ? { when: [condition] } : { rules: [{ name: "bad", when: [condition], variant: "new" }] }),
+  );
+}
+
+/** Targeting rules and segment conditions. */
+const rules: BadInputKind[] = [
+  wrongType("rules", notArray),
+  wrongType("when", notArray),
+  members("a rule naming a segment that does not exist", fc.stringMatching(/^zz-[a-z0-9]{1,12}$/), (segment) => ({
+    rules: [{ name: "ghost", when: [{ segment }], variant: "new" }],
+  })),
+  conditionKind(
+    "a condition with two subjects, none, or an operator its subject does not take",
+    fc.constantFrom<Record<string, unknown>>(
+      { header: "a", cookie: "b", equals: "1" },
+      { equals: "1" },
+      { header: "a" },
+      { claim: "role", in: ["x"] },
+      { country: ["DE"], present: true },
+      { header: "a", equals: 1 },
+      { header: "a", present: false },
+    ),
+  ),
+  members("a rule with both a variant and a percent, or neither", fc.boolean(), (both) => ({
+    rules: [{ name: "bad", when: [{ header: "a", present: true }], ...(both ? { variant: "new", percent: 5 } : {}) }],
+  })),
+  members("two rules with one name", fc.constant(null), () => ({ rules: [...FUZZ_RULES, ...FUZZ_RULES] })),
+  conditionKind(
+    "a country or colo code in lower case or too long",
+    fc.constantFrom<Record<string, unknown>>({ country: ["de"] }, { country: ["DEU"] }, { colo: ["fra"] }, { colo: ["FRANKFURT"] }),
+  ),
+  members("a segment that uses another segment", fc.constant(null), () => ({ when: [{ segment: "fuzz-beta" }] })),
+];
+
 const numbers: BadInputKind[] = [
   rawMember("a number beyond the double range (1e400)", "percent", fc.constantFrom("1e400", "-1e400", "1e309")),
   rawMember("an integer beyond 2^53", "timeoutMs", fc.stringMatching(/^[1-9][0-9]{16,40}$/)),
@@ -196,4 +248,4 @@ const people: BadInputKind[] = [
   members("a misspelt member", fc.constantFrom("percentage", "Percent", "origin", "timeout", "ttl", "reasons"), (k) => ({ [k]: 1 })),
 ];
 
-export const FIELD_KINDS: BadInputKind[] = [...wrongTypes, ...ranges, ...plans, ...external, ...numbers, ...origins, ...matches, ...people];
+export const FIELD_KINDS: BadInputKind[] = [...wrongTypes, ...ranges, ...plans, ...external, ...rules, ...numbers, ...origins, ...matches, ...people];

@@ -10,7 +10,7 @@ const refusesUnknownId = (e: Endpoint) => e.perRollout && e.method !== "PUT";
 const SAFE_INT = Number.MAX_SAFE_INTEGER;
 
 /** The current version If-Match is compared with on `e`. */
-const current = (e: Endpoint, t: Target) => (e.ifMatch === "config" ? t.configVersion : t.rolloutVersion);
+const current = (e: Endpoint, t: Target) => (e.ifMatch === "config" ? t.configVersion : e.ifMatch === "segment" ? t.segmentVersion : t.rolloutVersion);
 
 /** A valid request with the If-Match header values of `values` (given the current version). */
 function ifMatch(name: string, values: (now: number) => fc.Arbitrary<string>): BadInputKind {
@@ -92,4 +92,20 @@ const credentials: BadInputKind[] = [
   ),
 ];
 
-export const REQUEST_KINDS: BadInputKind[] = [...ifMatches, ...ids, signalNames, ...credentials];
+const isSegmentEndpoint = (e: Endpoint) => e.name.includes("/segments/");
+
+/** A valid request to a segment endpoint whose name in the URL is one of `names`. */
+function badSegmentName(name: string, names: fc.Arbitrary<string>): BadInputKind {
+  return { name, appliesTo: isSegmentEndpoint, request: (e, t) => names.map((n) => request(e, t, { path: `/segments/${n}`, body: e.readsBody ? validText(e, t) : undefined })) };
+}
+
+const segmentNames: BadInputKind[] = [
+  badSegmentName("a segment name that is not a slug", fc.constantFrom("Beta", "beta_testers", "a.b", "-beta", "a%20b", "%2F", "caf%C3%A9", "a".repeat(65))),
+  {
+    name: "a delete of a segment that a rollout's rules use",
+    appliesTo: (e) => isSegmentEndpoint(e) && e.method === "DELETE",
+    request: (e, t) => fc.constant(request(e, t, { headers: { "if-match": `"${t.segmentVersion}"` } })),
+  },
+];
+
+export const REQUEST_KINDS: BadInputKind[] = [...ifMatches, ...ids, signalNames, ...credentials, ...segmentNames];
