@@ -1,5 +1,5 @@
 /**
- * The tables of guards beyond the proxy (migration 5): `external_states` (each external check's and
+ * The tables of guards beyond the proxy (migration 6): `external_states` (each external check's and
  * probe's state, as the alarm left it), `external_marks` (since when a rollout's results count) and
  * `signal_values` (the values pushed per signal, at most MAX_SIGNAL_VALUES each). See STORAGE.md.
  */

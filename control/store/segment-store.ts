@@ -1,5 +1,5 @@
 /**
- * The `segments` table (migration 5): one JSON record per segment, written in the same transaction
+ * The `segments` table (migration 7): one JSON record per segment, written in the same transaction
  * as the rest of a write (./config-store.ts). Reading accepts records without the fields later
  * code may add (they take their defaults in the record's type).
  */
