@@ -5,7 +5,7 @@
  */
 import { clock, padEnd, padStart, type Colors } from "./format";
 
-/** The log line the router writes per proxied request (edge/record.ts `logLine`). */
+/** The log line the router writes per proxied request (edge/record.ts `logText`). */
 export interface ProxyLine {
   event: "proxy";
   rollout: string | null;

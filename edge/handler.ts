@@ -10,7 +10,7 @@ import { bearerToken, isAdminBearer, isAdminToken } from "../contracts/secrets";
 import { parseToken } from "../contracts/tokens";
 import { forwardWithFallback, isLoop, mutableResponse, type ForwardOutcome } from "./forward";
 import { proxyProblem } from "./problems";
-import { describeDecision, logLine } from "./record";
+import { describeDecision, logText } from "./record";
 import { FAIL_SAFE_ROUTE, routeRequest, type Route, type RouteDeps } from "./route";
 import { startMirror, type ShadowRuntime } from "./shadow/mirror";
 import type { SnapshotCache } from "./snapshot-cache";
@@ -24,7 +24,10 @@ export interface ProxyDeps extends RouteDeps {
   envConfig: EnvConfig;
   sink: MetricsSink;
   adminToken: string | undefined;
+  /** Events (a misconfiguration, the control plane unavailable), as objects. */
   log: (line: Record<string, unknown>) => void;
+  /** The one JSON line per proxied request (edge/record.ts `logText`), as text. */
+  logText: (text: string) => void;
   fetcher?: typeof fetch;
   waitUntil?: (promise: Promise<unknown>) => void;
   /** Per-variant health counting (batched in the isolate, flushed in the background). */
@@ -43,7 +46,8 @@ interface Debug {
 /** Methods that are safe to send again to another backend (RFC 9110 §9.2.1): nothing is changed. */
 const SAFE_TO_REPEAT = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export async function handleProxy(request: Request, deps: ProxyDeps, url = new URL(request.url)): Promise<Response> {
+/** `path`: the request's normalised path (contracts/paths.ts), when the caller has it already. */
+export async function handleProxy(request: Request, deps: ProxyDeps, url = new URL(request.url), path?: string): Promise<Response> {
   const started = deps.clock();
   if (isLoop(request.headers)) return proxyProblem({ kind: "loop" });
 
@@ -58,7 +62,7 @@ export async function handleProxy(request: Request, deps: ProxyDeps, url = new U
     route = FAIL_SAFE_ROUTE;
     deps.log({ event: "control-plane-unavailable", error: read.error, servingVersion: null, action: "routing to LEGACY_ORIGIN" });
   } else {
-    route = await routeRequest(request, url, read.table, read.stale, deps);
+    route = await routeRequest(request, url, read.table, read.stale, deps, path);
   }
 
   const legacy = route.rollout?.origins.legacy ?? deps.envConfig.legacyOrigin;
@@ -129,7 +133,7 @@ function record(request: Request, url: URL, route: Route, outcome: ForwardOutcom
     ...(error ? { error } : {}),
   };
   deps.sink.write(entry);
-  deps.log(logLine(entry));
+  deps.logText(logText(entry));
   deps.health?.(entry);
 }
 
@@ -144,10 +148,20 @@ function misconfigured(deps: ProxyDeps, problems: string[]): Response {
  * not (a client that pastes its admin token into the wrong tab must not hand it to an app). Nor
  * must one that carries a named token (`er_<id>_<secret>`, told by its shape alone, valid or not).
  */
-async function adminCredentials(request: Request, adminToken: string | undefined): Promise<Debug> {
-  const bearer = bearerToken(request.headers.get("authorization"));
+function adminCredentials(request: Request, adminToken: string | undefined): Debug | Promise<Debug> {
+  const authorization = request.headers.get("authorization");
+  const wantsDebug = request.headers.get("x-rollout-debug") === "1";
+  // Most requests carry neither: answered without a promise.
+  if (authorization === null && !wantsDebug) return NO_DEBUG;
+  return checkCredentials(request, authorization, wantsDebug, adminToken);
+}
+
+const NO_DEBUG: Debug = { allowed: false, adminAuthorization: false };
+
+async function checkCredentials(request: Request, authorization: string | null, wantsDebug: boolean, adminToken: string | undefined): Promise<Debug> {
+  const bearer = bearerToken(authorization);
   const adminAuthorization = (bearer !== undefined && parseToken(bearer) !== undefined) || (await isAdminBearer(bearer, adminToken));
-  if (request.headers.get("x-rollout-debug") !== "1") return { allowed: false, adminAuthorization };
+  if (!wantsDebug) return { allowed: false, adminAuthorization };
   const allowed = adminAuthorization || (await isAdminToken(request.headers.get("x-rollout-token") ?? undefined, adminToken));
   return { allowed, adminAuthorization };
 }

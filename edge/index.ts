@@ -22,10 +22,19 @@ function locationOf(request: Request): { lat: number; lon: number } | undefined 
   return cf?.latitude !== undefined && Number.isFinite(lat) && Number.isFinite(lon) ? { lat, lon } : undefined;
 }
 
+/** Event lines (one JSON object each) and ids: the same for every request, so made once. */
+const log = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
+const logText = (text: string) => console.log(text);
+const randomId = () => crypto.randomUUID();
+
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const state = isolateState(env);
-    if (!state.location) state.location = locationOf(request);
+    if (!state.located) {
+      // Once per isolate: reading request.cf builds an object from its fields on every access.
+      state.located = true;
+      state.location = locationOf(request);
+    }
     const url = new URL(request.url);
     if (isAdminRequest(state.envConfig, url)) return state.admin.fetch(request, env, ctx);
     const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
@@ -39,12 +48,11 @@ export default {
         cors: state.ofrepCors,
         clock: Date.now,
         waitUntil,
-        log: (line) => console.log(JSON.stringify(line)),
+        log,
       });
     }
     state.proxied++;
     const sink = new AnalyticsEngineSink(env.ANALYTICS);
-    const log = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
     return handleProxy(
       request,
       {
@@ -56,8 +64,9 @@ export default {
         jwt: state.jwt,
         anonymous: state.anonymous,
         log,
+        logText,
         clock: Date.now,
-        randomId: () => crypto.randomUUID(),
+        randomId,
         waitUntil,
         health: (record) => countHealth(state.health, record, request.headers.get("cf-connecting-ip"), waitUntil),
         shadow: {
@@ -70,6 +79,7 @@ export default {
         },
       },
       url,
+      path,
     );
   },
 } satisfies ExportedHandler<Env>;

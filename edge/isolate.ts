@@ -22,6 +22,8 @@ export interface IsolateState {
   cache: SnapshotCache;
   /** Where this isolate runs (request.cf latitude/longitude of its first request): picks the nearest replica. */
   location: { lat: number; lon: number } | undefined;
+  /** Whether `location` was looked for (once per isolate: an isolate never changes colo). */
+  located: boolean;
   startedAt: string;
   proxied: number;
   health: HealthBatcher;
@@ -111,6 +113,7 @@ export function isolateState(env: Env): IsolateState {
   const state: IsolateState = {
     cache,
     location: undefined,
+    located: false,
     ofrepCors: cors.policy,
     envConfig,
     startedAt: new Date().toISOString(),

@@ -34,9 +34,9 @@ export interface RouteDeps extends IdentifyDeps {
 export const FAIL_SAFE_ROUTE: Route = { decision: NO_CONFIG_DECISION, rollout: undefined, pathPrefix: "", configVersion: null, stale: true, newAnonymousCookie: undefined };
 
 /** 1. match → 2. identify → 3. decide, on a compiled snapshot. */
-export async function routeRequest(request: Request, url: URL, table: RouterTable, stale: boolean, deps: RouteDeps): Promise<Route> {
-  // Matched on the normalised path, so no spelling escapes a rollout; forwarded as sent.
-  const match = matchRollout(table, url.hostname, normalizePath(url.pathname));
+export async function routeRequest(request: Request, url: URL, table: RouterTable, stale: boolean, deps: RouteDeps, path = normalizePath(url.pathname)): Promise<Route> {
+  // Matched on the normalised path (`path`), so no spelling escapes a rollout; forwarded as sent.
+  const match = matchRollout(table, url.hostname, path);
   if (!match) return { decision: NO_ROLLOUT_DECISION, rollout: undefined, pathPrefix: "", configVersion: table.version, stale, newAnonymousCookie: undefined };
   const rollout = match.rollout;
   const { identity, newAnonymousCookie } = await identify(rollout, request.headers, deps);

@@ -108,15 +108,15 @@ export class SnapshotCache {
    * The config governing a request that started at `now` (ms). `waitUntil` keeps a refresh alive
    * after the request that started it has gone.
    */
-  async read(now: number, waitUntil?: (promise: Promise<unknown>) => void): Promise<CacheRead> {
+  read(now: number, waitUntil?: (promise: Promise<unknown>) => void): CacheRead | Promise<CacheRead> {
     const age = now - this.asOf;
     const backingOff = this.clock() < this.retryNotBefore;
     if (!this.held() || (age > this.maxStalenessMs && !backingOff)) {
       this.stats.waits++;
-      await this.waitForRefresh(now, waitUntil);
-    } else if (age > this.options.freshnessMs && !backingOff) {
-      this.refresh(waitUntil); // stale-while-revalidate: this request does not wait
+      return this.waitForRefresh(now, waitUntil).then(() => this.answer(now));
     }
+    if (age > this.options.freshnessMs && !backingOff) this.refresh(waitUntil); // stale-while-revalidate: this request does not wait
+    // Not a promise when nothing waits: the hot path allocates none.
     return this.answer(now);
   }
 

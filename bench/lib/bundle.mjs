@@ -10,12 +10,14 @@ const GZIP_LEVEL = 9;
 /**
  * @param {string} root repository root
  * @param {string} work scratch directory (.bench)
+ * @param {{ minify?: boolean }} [options] minify: false keeps function names readable (profiles)
  * @returns {{ path: string, rawBytes: number, gzipBytes: number }}
  */
-export function buildRouterBundle(root, work) {
-  const out = join(work, "dist");
+export function buildRouterBundle(root, work, { minify = true } = {}) {
+  const out = join(work, minify ? "dist" : "dist-unminified");
   rmSync(out, { recursive: true, force: true });
-  execFileSync(join(root, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", out], {
+  const args = ["deploy", "--dry-run", "--env=", "--outdir", out, ...(minify ? [] : ["--no-minify"])];
+  execFileSync(join(root, "node_modules", ".bin", "wrangler"), args, {
     cwd: root,
     stdio: "ignore",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },

@@ -90,10 +90,11 @@ ${bindingLines.join("\n")}
  * Starts workerd on a fresh directory `.bench/<name>` and waits for a first proxied response.
  * @param {import("./context.mjs").BenchContext} ctx
  * @param {string} name
- * @param {{ bundle: string, bindings: Record<string, string>, durable?: boolean }} options
+ * @param {{ bundle: string, bindings: Record<string, string>, durable?: boolean, args?: string[] }} options
+ *   args: more arguments of `workerd serve` (e.g. `--inspector-addr` for a CPU profile)
  * @returns {Promise<Workerd>} startMs: from spawning workerd to that first response
  */
-export async function startWorkerd(ctx, name, { bundle, bindings, durable = true }) {
+export async function startWorkerd(ctx, name, { bundle, bindings, durable = true, args = [] }) {
   const port = await freePort();
   const dir = join(ctx.work, name);
   rmSync(dir, { recursive: true, force: true });
@@ -103,7 +104,7 @@ export async function startWorkerd(ctx, name, { bundle, bindings, durable = true
   copyFileSync(bundle, join(dir, "worker.js"));
   writeFileSync(config, workerdConfig({ port, bundle: "worker.js", bindings, doDir: join(dir, "do"), durable }));
   const t0 = Date.now();
-  const proc = await startGroup(ctx.workerd(), ["serve", config, "--experimental"], { ...BENCH_CHILD, cwd: dir });
+  const proc = await startGroup(ctx.workerd(), ["serve", config, "--experimental", ...args], { ...BENCH_CHILD, cwd: dir });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor(`${url}/__origin/bytes?n=10`, { headers: { "x-user-id": "probe" } });

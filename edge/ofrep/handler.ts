@@ -21,7 +21,7 @@ export { OFREP_PREFIX };
 
 export interface OfrepDeps {
   /** The isolate's snapshot cache (only `read`: the handler never refreshes on its own). */
-  cache: { read(now: number, waitUntil?: (promise: Promise<unknown>) => void): Promise<CacheRead> };
+  cache: { read(now: number, waitUntil?: (promise: Promise<unknown>) => void): CacheRead | Promise<CacheRead> };
   authorize: Authorize;
   cors: CorsPolicy;
   clock: () => number;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { murmur3 } from "../../contracts/hash";
-import { add, emptySketch, estimate, hashIdentity, merge, REGISTERS, reviveSketch, SKETCH_SEED, type Sketch, union } from "../../contracts/sketch";
+import { add, emptySketch, estimate, hashIdentity, merge, REGISTERS, reviveSketch, SKETCH_SEED, type Sketch, SketchBuilder, union } from "../../contracts/sketch";
 
 /** Seeded PRNG so that a failure replays. */
 function rng(seed: number) {
@@ -106,5 +106,31 @@ describe("distinct-count sketch", () => {
     expect(reviveSketch(JSON.parse(JSON.stringify(s)))).toEqual(s);
     // Garbage inside a sparse sketch is ignored rather than thrown on.
     expect(Math.round(estimate({ sparse: { "-1": 3, "99999": 2, x: 1, "7": 1.5, "12": 2 } }))).toBe(1);
+  });
+});
+
+describe("a sketch filled in place (the isolate's hot path)", () => {
+  it("holds exactly the registers that adding the same items one by one gives, sparse or dense", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { maxLength: 2000 }), (hashes) => {
+        const builder = new SketchBuilder();
+        for (const h of hashes) builder.add(h | 0);
+        const expected = hashes.reduce((s, h) => add(s, h | 0), emptySketch());
+        const got = builder.take();
+        expect(estimate(got)).toBe(estimate(expected));
+        expect(merge(got, expected)).toEqual(merge(expected, got));
+        expect("dense" in got).toBe("dense" in expected);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("starts empty again after each take", () => {
+    const builder = new SketchBuilder();
+    for (const id of ids(500, 11)) builder.add(hashIdentity(id));
+    expect(estimate(builder.take())).toBeGreaterThan(450);
+    expect(builder.take()).toEqual(emptySketch());
+    builder.add(hashIdentity("one"));
+    expect(Math.round(estimate(builder.take()))).toBe(1);
   });
 });

@@ -33,6 +33,8 @@ export function proxyDeps(source: ConfigSource, overrides: Partial<ProxyDeps> = 
     jwt: undefined,
     anonymous: AnonymousIds.unsigned(),
     log: (line) => logs.push(line),
+    // The request line is JSON text: parsed here, so a line that is not valid JSON fails the test.
+    logText: (text) => logs.push(JSON.parse(text)),
     clock: () => now,
     randomId: () => "00000000-0000-4000-8000-000000000001",
     ...overrides,
