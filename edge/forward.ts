@@ -91,36 +91,37 @@ export function withoutRouterCookies(cookie: string): string | undefined {
 }
 
 /**
- * The headers the origin receives: the client's, copied in one native call, less hop-by-hop
- * headers, the router's own headers and anything a client could use to lie about itself; then
- * ours, set as the first hop: X-Forwarded-For (CF-Connecting-IP only), X-Forwarded-Host/-Proto
- * (what the router saw), CDN-Loop, x-rollout-id, x-rollout-variant. Copying and deleting the few
- * names present costs about a third of appending every header one by one (`npm run profile`).
+ * The headers the origin receives: one pass over the client's, dropping hop-by-hop headers, the
+ * router's own headers and anything a client could use to lie about itself; then ours, set as the
+ * first hop: X-Forwarded-For (CF-Connecting-IP only), X-Forwarded-Host/-Proto (what the router
+ * saw), CDN-Loop, x-rollout-id, x-rollout-variant.
  */
 export function upstreamHeaders(request: Request, url: URL, ctx: ForwardContext): Headers {
   const incoming = request.headers;
-  const headers = new Headers(incoming);
   const websocket = isWebSocketUpgrade(incoming);
   const connection = incoming.get("connection");
-  for (const name of incoming.keys()) {
-    if (websocket && (name === "upgrade" || name === "connection")) continue;
-    if (DROPPED.has(name)) headers.delete(name);
-  }
-  if (connection) {
-    // Hop-by-hop by the client's own say (RFC 9110 §7.6.1), unless it is the WebSocket handshake.
-    for (const listed of connection.split(",")) {
-      const name = listed.trim().toLowerCase();
-      if (name && !(websocket && name === "upgrade")) headers.delete(name);
+  const listed = connection
+    ? new Set(
+        connection
+          .split(",")
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      )
+    : undefined;
+  const headers = new Headers();
+  let loop: string | null = null;
+  for (const [name, value] of incoming) {
+    if (websocket && (name === "upgrade" || name === "connection")) {
+      headers.append(name, value);
+      continue;
     }
+    if (DROPPED.has(name) || listed?.has(name) || (ctx.stripAuthorization && name === "authorization")) continue;
+    if (name === "cdn-loop") loop = value;
+    else if (name === "cookie") {
+      const kept = withoutRouterCookies(value);
+      if (kept !== undefined) headers.append(name, kept);
+    } else headers.append(name, value);
   }
-  if (ctx.stripAuthorization) headers.delete("authorization");
-  const cookie = incoming.get("cookie");
-  if (cookie !== null) {
-    const kept = withoutRouterCookies(cookie);
-    if (kept === undefined) headers.delete("cookie");
-    else if (kept !== cookie) headers.set("cookie", kept);
-  }
-  const loop = incoming.get("cdn-loop");
   if (ctx.clientIp) headers.set("x-forwarded-for", ctx.clientIp);
   headers.set("x-forwarded-host", url.host);
   headers.set("x-forwarded-proto", url.protocol === "https:" ? "https" : "http");
