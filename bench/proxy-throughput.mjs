@@ -18,11 +18,21 @@ const MAX_CPU_RATIO = 1.1;
 const ROLLOUTS = 50;
 const ALLOWLIST = 1000;
 
-/** Creates ROLLOUTS rollouts on /r0 ... /r49, each with ALLOWLIST allowlisted ids. */
+/**
+ * Targeting rules of every rollout of contender (d), tried before the percentage on each request:
+ * a header rule and a country rule, which the bench's requests do not match (so every request
+ * pays for trying both, then goes to the bucket).
+ */
+const RULES = [
+  { name: "beta-header", when: [{ header: "x-beta", equals: "1" }], variant: "new" },
+  { name: "germany-half", when: [{ country: ["DE"] }], percent: 50 },
+];
+
+/** Creates ROLLOUTS rollouts on /r0 ... /r49, each with ALLOWLIST allowlisted ids and RULES. */
 async function seedRollouts(url, origins) {
   for (let i = 0; i < ROLLOUTS; i++) {
     const ids = Array.from({ length: ALLOWLIST }, (_, j) => `allow-${i}-${j}`);
-    const body = { match: { pathPrefixes: [`/r${i}`] }, origins, percent: 25, allowlist: { new: ids.slice(0, ALLOWLIST / 2), legacy: ids.slice(ALLOWLIST / 2) } };
+    const body = { match: { pathPrefixes: [`/r${i}`] }, origins, percent: 25, allowlist: { new: ids.slice(0, ALLOWLIST / 2), legacy: ids.slice(ALLOWLIST / 2) }, rules: RULES };
     const res = await admin(url, "PUT", `/rollouts/r${i}`, body);
     if (res.status !== 201) throw new Error(`could not create rollout r${i}: ${JSON.stringify(res.body)}`);
   }
@@ -45,7 +55,7 @@ async function contenders(ctx) {
   await withWorkerd(ctx, "router", { bundle, bindings: routerBindings(origins) }, (w) => load("c", "(c) edge-router, 1 rollout at 25% (workerd)", { url: w.url, pgid: w.pid }));
   await withWorkerd(ctx, "router-50", { bundle, bindings: routerBindings(origins) }, async (w) => {
     await seedRollouts(w.url, origins);
-    await load("d", `(d) edge-router, ${ROLLOUTS} rollouts, ${fmt(ALLOWLIST)}-user allowlists (workerd)`, { url: w.url, pgid: w.pid, env: { SPREAD: "1" } });
+    await load("d", `(d) edge-router, ${ROLLOUTS} rollouts, ${fmt(ALLOWLIST)}-user allowlists, 2 rules each (workerd)`, { url: w.url, pgid: w.pid, env: { SPREAD: "1" } });
   });
   const nginx = await startNginx(ctx, origins);
   try {
@@ -93,7 +103,7 @@ export async function run(ctx) {
   }));
   const method = `\`wrk -t2 -c${ctx.connections} -d${ctx.durationSeconds}s\` after a ${ctx.warmupSeconds} s warm-up, a different \`x-user-id\` on every request (\`bench/load.lua\`); wrk, the proxies and the two Node origins (keep-alive, 1 KB bodies) share this machine's cores over loopback. Workers run on bare \`workerd serve\` (the \`wrangler deploy --dry-run\` bundle, SQLite-backed Durable Object on disk, in the same process). CPU per request: user + system CPU time of the proxy's process group (\`/proc/<pid>/stat\` utime + stime; workerd is one process, nginx a master and one worker) over the measured run, divided by the requests wrk completed.`;
   const notes = [
-    "(b) is `bench/thin-worker.js`: hash the user id, pick an origin, `fetch`; nothing else. (c) and (d) are the full router; (d) spreads requests over 50 path prefixes, each a rollout with 1,000 allowlisted ids. (d) is compared with the same (b) run.",
+    "(b) is `bench/thin-worker.js`: hash the user id, pick an origin, `fetch`; nothing else. (c) and (d) are the full router; (d) spreads requests over 50 path prefixes, each a rollout with 1,000 allowlisted ids and two targeting rules (a header and a country) that the requests do not match. (d) is compared with the same (b) run.",
     `Router / thinnest worker in this run: requests/s ${ratio(m.c.rps, thin.rps)} (1 rollout), ${ratio(m.d.rps, thin.rps)} (50 rollouts); CPU per request ${ratio(m.c.cpuUsPerRequest, thin.cpuUsPerRequest)} (1 rollout), ${ratio(m.d.cpuUsPerRequest, thin.cpuUsPerRequest)} (50 rollouts).`,
   ];
   const [rps1, cpu1] = targets(thin, m.c, "1 rollout");

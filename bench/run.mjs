@@ -22,7 +22,7 @@ import { renderGenerated, replaceGenerated } from "./lib/report.mjs";
 import { ensureTools } from "./lib/tools.mjs";
 
 /** Every benchmark, in report order: the file bench/<name>.mjs. */
-const BENCHMARKS = ["proxy-throughput", "decision", "kill-propagation", "control-plane-load", "size-and-start", "read-tier", "shadow"];
+const BENCHMARKS = ["proxy-throughput", "decision", "kill-propagation", "control-plane-load", "size-and-start", "read-tier", "shadow", "hot-path-costs"];
 
 const log = (...a) => console.error("[bench]", ...a);
 

@@ -1,0 +1,97 @@
+// 8. Where the router's CPU per request goes, by elimination: the router's own bundle (unminified,
+// as `npm run profile` uses) beside copies of it with one piece of per-request work cut out, and
+// the thinnest worker, all on bare workerd under the same wrk load. The copies are made by
+// replacing one exact statement of the bundle (below); one that no longer matches is reported as
+// such, never measured as something else. They exist only here: nothing ships without a feature.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildRouterBundle } from "./lib/bundle.mjs";
+import { fmt, ratio } from "./lib/report.mjs";
+import { routerBindings, withWorkerd } from "./lib/workerd.mjs";
+import { measureLoad } from "./lib/wrk.mjs";
+
+export const title = "Where the router's CPU per request goes (elimination)";
+export const needs = ["wrk"];
+
+/** What each variant removes: the statement of the unminified bundle it replaces, and with what. */
+export const CUTS = [
+  { key: "log", what: "the request's JSON log line (console.log)", find: "  deps.logText(logText(entry));\n", replace: "" },
+  { key: "health", what: "health counting (per-variant counters, distinct-user sketches)", find: "  deps.health?.(entry);\n", replace: "" },
+  {
+    key: "headers",
+    what: "the header policy (the client's headers forwarded as they came, as the thinnest worker does)",
+    find: "function upstreamHeaders(request, url, ctx) {\n",
+    replace: "function upstreamHeaders(request, url, ctx) {\n  if (request) return request.headers;\n",
+  },
+];
+
+/**
+ * The bundle with `cuts` applied, written next to it; null when a statement is not found (the
+ * bundle changed: this benchmark must be updated).
+ * @param {string} source @param {typeof CUTS} cuts
+ */
+export function cutBundle(source, cuts) {
+  let out = source;
+  for (const cut of cuts) {
+    if (out.split(cut.find).length !== 2) return null;
+    out = out.replace(cut.find, cut.replace);
+  }
+  return out;
+}
+
+/** @param {import("./lib/context.mjs").BenchContext} ctx @returns {Promise<import("./lib/report.mjs").BenchResult>} */
+export async function run(ctx) {
+  const origins = await ctx.origins();
+  const base = buildRouterBundle(ctx.root, ctx.work, { minify: false }).path;
+  const source = readFileSync(base, "utf8");
+  const variants = [
+    { name: "router (everything)", cuts: [] },
+    ...CUTS.map((c) => ({ name: `router without ${c.what}`, cuts: [c] })),
+    { name: "router without all three", cuts: CUTS },
+  ];
+  const measured = [];
+  const thin = await withWorkerd(
+    ctx,
+    "costs-thin",
+    { bundle: join(ctx.root, "bench", "thin-worker.js"), bindings: { LEGACY_ORIGIN: origins.legacy, NEW_ORIGIN: origins.new }, durable: false },
+    (w) => measureLoad(ctx, { url: w.url, pgid: w.pid }),
+  );
+  for (const [i, v] of variants.entries()) {
+    const text = cutBundle(source, v.cuts);
+    if (text === null) {
+      measured.push({ ...v, missing: true });
+      continue;
+    }
+    const path = join(ctx.work, `costs-${i}.js`);
+    writeFileSync(path, text);
+    const r = await withWorkerd(ctx, `costs-${i}`, { bundle: path, bindings: routerBindings(origins) }, (w) => measureLoad(ctx, { url: w.url, pgid: w.pid }));
+    ctx.log(`${v.name}: ${fmt(r.rps)} req/s, ${fmt(r.cpuUsPerRequest, 1)} µs CPU/req`);
+    measured.push({ ...v, ...r });
+  }
+  const full = measured[0];
+  const rows = [
+    ...measured.map((m) => ({
+      variant: m.name,
+      "requests/s": m.missing ? "statement not found" : fmt(m.rps),
+      "CPU µs per request": m.missing ? "—" : fmt(m.cpuUsPerRequest, 1),
+      "CPU saved vs the full router":
+        m.missing || m === full
+          ? "—"
+          : `${fmt(full.cpuUsPerRequest - m.cpuUsPerRequest, 1)} µs (${fmt((100 * (full.cpuUsPerRequest - m.cpuUsPerRequest)) / full.cpuUsPerRequest, 1)}%)`,
+      "CPU per request vs thinnest": m.missing ? "—" : ratio(m.cpuUsPerRequest, thin.cpuUsPerRequest),
+    })),
+    {
+      variant: "thinnest worker",
+      "requests/s": fmt(thin.rps),
+      "CPU µs per request": fmt(thin.cpuUsPerRequest, 1),
+      "CPU saved vs the full router": "—",
+      "CPU per request vs thinnest": "1.00×",
+    },
+  ];
+  return {
+    method: `Each variant is the router's unminified \`wrangler deploy --dry-run\` bundle with one statement replaced (bench/hot-path-costs.mjs \`CUTS\`), on bare workerd, 1 rollout at 25%, under the same wrk load as section 1 (${ctx.warmupSeconds} s warm-up, ${ctx.durationSeconds} s measured). One run each: differences below the run-to-run spread of section 1 are not significant.`,
+    rows,
+    targets: [],
+    raw: { thin, variants: measured },
+  };
+}
