@@ -1,6 +1,6 @@
 /** The OpenAPI description of the segment endpoints (./routes/segments.ts); see ./openapi.ts. */
 import { SegmentBodySchema } from "../contracts/rules";
-import type { Endpoint } from "./openapi";
+import type { Endpoint } from "./openapi-endpoint";
 
 export const SEGMENT_ENDPOINTS: Endpoint[] = [
   {

@@ -1,6 +1,6 @@
 /** The OpenAPI description of the signal endpoints (./routes/signals.ts); see ./openapi.ts. */
 import { SignalPushSchema } from "../contracts/external";
-import type { Endpoint } from "./openapi";
+import type { Endpoint } from "./openapi-endpoint";
 
 export const SIGNAL_ENDPOINTS: Endpoint[] = [
   {

@@ -1,6 +1,6 @@
 /** The OpenAPI description of the token endpoints and `whoami` (./routes/tokens.ts); see ./openapi.ts. */
 import { TokenCreateBodySchema } from "../contracts/tokens";
-import type { Endpoint } from "./openapi";
+import type { Endpoint } from "./openapi-endpoint";
 
 export const TOKEN_ENDPOINTS: Endpoint[] = [
   {
