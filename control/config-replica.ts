@@ -9,6 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { SnapshotReply } from "../contracts/config-source";
 import { STATE_OBJECT_NAME } from "../contracts/env";
 import type { HealthFlush } from "../contracts/health";
+import type { ReplicaRef } from "../contracts/replicas";
 import { addHealth, answer, CONFIRM_EVERY_MS, EMPTY_REPLICA, fromPrimary, isActive, needsConfirm, type ReplicaState, takeForward } from "./policy/replica";
 
 export class ConfigReplica extends DurableObject<Env> {
@@ -76,4 +77,14 @@ export class ConfigReplica extends DurableObject<Env> {
   async describe(): Promise<{ version: number; confirmedAt: number; lastReadAt: number; pendingHealth: boolean }> {
     return { version: this.state.version, confirmedAt: this.state.confirmedAt, lastReadAt: this.state.lastReadAt, pendingHealth: this.state.pendingHealth !== undefined };
   }
+}
+
+/**
+ * The primary's side: `reply` sent to every replica at once, each created near its region. Returns
+ * the names of those that failed (a push that is lost is caught up by the replica's next
+ * confirmation, within CONFIRM_EVERY_MS, so nothing retries here).
+ */
+export async function pushToReplicas(env: Env, replicas: readonly ReplicaRef[], reply: SnapshotReply): Promise<string[]> {
+  const results = await Promise.allSettled(replicas.map((r) => env.CONFIG_REPLICA.get(env.CONFIG_REPLICA.idFromName(r.name), { locationHint: r.region }).receive(reply)));
+  return results.flatMap((result, i) => (result.status === "rejected" ? [replicas[i]!.name] : []));
 }

@@ -7,8 +7,8 @@
  */
 import type { DeliveryView } from "../contracts/admin-wire";
 import { notificationsView, type Notifications, type NotificationsView, type Webhook } from "../contracts/notifications";
-import type { ControlState } from "./policy/commands";
-import { putNotifications, type SettingsOutcome } from "./policy/notification-settings";
+import type { CommandError, ControlState } from "./policy/commands";
+import { putNotifications } from "./policy/notification-settings";
 import { afterAttempt, capPending, deliveryHeaders, due, nextDueAt, notificationPayload, plan, trimHistory, type Delivery, type NotificationInput } from "./policy/notifications";
 import { alarmNotices, type NoticeMarks } from "./policy/notify-events";
 import type { Evaluation } from "./policy/schedule";
@@ -20,6 +20,9 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 export const MAX_DELIVERIES_PER_ALARM = 20;
 
 type Attempt = { ok: boolean; status?: number; error?: string };
+
+/** What `PUT /notifications` answers: the settings as stored (without secrets), or why not. */
+export type NotificationsReply = { ok: true; changed: boolean; settings: NotificationsView } | { ok: false; error: CommandError };
 
 export class Notifier {
   private settings: Notifications;
@@ -42,13 +45,14 @@ export class Notifier {
   }
 
   /** `PUT /notifications`; the audit entry lands with the settings. */
-  put(body: unknown, actor: string, version: number, note?: string): SettingsOutcome {
+  put(body: unknown, actor: string, version: number, note?: string): NotificationsReply {
     const outcome = putNotifications(this.settings, body, { now: new Date(this.now()), actor, ...(note ? { note } : {}) }, version);
-    if (outcome.ok && outcome.changed) {
+    if (!outcome.ok) return outcome;
+    if (outcome.changed) {
       saveWebhooks(this.storage, outcome.settings, outcome.audit);
       this.settings = outcome.settings;
     }
-    return outcome;
+    return { ok: true, changed: outcome.changed, settings: this.view() };
   }
 
   /** Queues one delivery per subscribed webhook and event, due now. */

@@ -1,7 +1,9 @@
 /**
  * The authoritative state: one Durable Object (named "global") is the single writer of every
  * rollout's config, the config version, the global kill switch and the audit log, in SQLite.
- * Policy lives in ./commands.ts; this class loads, calls it, and saves. Tables: see STORAGE.md.
+ * Policy lives in ./policy/ (commands.ts for writes); this class loads, calls it, and saves, and
+ * hands health, notifications, external checks and the guard log to its collaborators
+ * (./health-book.ts, ./notifier.ts, ./external-watch.ts, ./guard-log.ts). Tables: see STORAGE.md.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { DeliveryView, HealthReport, RolloutRecord, SegmentList, SegmentView, ShadowReport } from "../contracts/admin-wire";
@@ -11,42 +13,34 @@ import type { HealthFlush } from "../contracts/health";
 import type { NotificationsView } from "../contracts/notifications";
 import type { ConfigSnapshot, GlobalKill, StoredRollout } from "../contracts/rollout";
 import type { ReplicaRef } from "../contracts/replicas";
-import type { StoredSegment } from "../contracts/rules";
-import { tokenView, type TokenView } from "../contracts/tokens";
+import type { TokenView } from "../contracts/tokens";
 import { readEnvConfig, type VarProblem } from "../contracts/vars";
-import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type CommandError, type ControlState } from "./policy/commands";
-import { addFlush, prune, RETENTION_MS, series, summarize, type HealthWindows } from "./policy/health-windows";
-import { commandEvents } from "./policy/notify-events";
-import { rolloutsUsing } from "./policy/segments";
-import { evaluateRollouts, GUARD_INTERVAL_MS, guardSince, guardVerdict, isWatched, rolloutStatus, stageView, type Evaluation } from "./policy/schedule";
-import { addShadowFlush, forgetShadow, pruneShadow, shadowReportOver, type ShadowWindows } from "./policy/shadow-windows";
+import { pushToReplicas } from "./config-replica";
 import { ExternalWatch, type SignalReply, type SignalsReply } from "./external-watch";
-import { externalReport } from "./policy/external/report";
-import { Notifier } from "./notifier";
+import { GuardLog } from "./guard-log";
+import { HealthBook } from "./health-book";
+import { Notifier, type NotificationsReply } from "./notifier";
+import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type CommandError, type ControlState } from "./policy/commands";
+import { commandEvents } from "./policy/notify-events";
+import { nextAlarmAt, rolloutStatus, type Evaluation } from "./policy/schedule";
+import { segmentList, segmentView } from "./policy/segments";
+import { tokenList } from "./policy/tokens";
 import { type AuditQuery, loadControlState, readAudit, saveControlState } from "./store/config-store";
-import { dropSlotsBefore, loadWindows, saveSlots } from "./store/health-store";
 import { migrate } from "./store/schema";
-import { deleteShadow, dropShadowBefore, loadShadow, saveShadow } from "./store/shadow-store";
 
 export type { AuditQuery } from "./store/config-store";
-
-/** Slots in a health report's chart series: the last five minutes, whatever the summary's window. */
-export const SERIES_SLOTS = 30;
 
 /** `segment`: for segment commands, the segment as stored after the write (null once deleted). */
 export type WriteReply =
   | { ok: true; changed: boolean; created: boolean; version: number; rollout: RolloutRecord | null; globalKill: GlobalKill; notices: string[]; segment?: SegmentView | null }
   | { ok: false; error: CommandError };
 
-export type NotificationsReply = { ok: true; changed: boolean; settings: NotificationsView } | { ok: false; error: CommandError };
-
 export class RolloutState extends DurableObject<Env> {
   private state: ControlState = EMPTY_STATE;
   private snapshot: ConfigSnapshot | undefined;
-  private windows: HealthWindows = {};
-  private shadow: ShadowWindows = {};
-  /** The last verdict status logged per rollout (a line goes to the log when it changes). */
-  private lastLogged = new Map<string, string>();
+  /** Health counters and shadow comparisons, flushed by isolates and replicas. */
+  private readonly health: HealthBook;
+  private readonly guardLog = new GuardLog();
   /** Injectable clock, so tests can control time. */
   now: () => Date = () => new Date();
   private readonly notifier: Notifier;
@@ -61,8 +55,7 @@ export class RolloutState extends DurableObject<Env> {
     this.replicas = readEnvConfig(env).replicas;
     migrate(ctx.storage);
     this.state = loadControlState(ctx.storage.sql);
-    this.windows = loadWindows(ctx.storage.sql, this.now().getTime());
-    this.shadow = loadShadow(ctx.storage.sql, this.now().getTime());
+    this.health = new HealthBook(ctx.storage.sql, () => this.now().getTime());
     this.notifier = new Notifier(ctx.storage, () => this.now().getTime());
     this.external = new ExternalWatch(ctx.storage, () => this.now().getTime(), env);
   }
@@ -80,29 +73,16 @@ export class RolloutState extends DurableObject<Env> {
     this.notifier.enqueue(events);
     if (audit.action === "delete" && audit.rolloutId) {
       this.notifier.forget(audit.rolloutId);
-      this.shadow = forgetShadow(this.shadow, audit.rolloutId);
-      deleteShadow(this.ctx.storage.sql, audit.rolloutId);
+      this.health.forget(audit.rolloutId);
       this.external.forget(audit.rolloutId);
     }
     this.ctx.waitUntil(this.ensureAlarm());
   }
 
-  /**
-   * Every write reaches every regional replica at once (a push that is lost is caught up by the
-   * replica's next confirmation, within CONFIRM_EVERY_MS). Failures are logged, never retried here.
-   */
+  /** Every write reaches every regional replica at once (./config-replica.ts); failures are logged, never retried here. */
   private async pushToReplicas(): Promise<void> {
-    const reply = await this.getSnapshot(-1);
-    const results = await Promise.allSettled(
-      this.replicas.map((r) => this.env.CONFIG_REPLICA.get(this.env.CONFIG_REPLICA.idFromName(r.name), { locationHint: r.region }).receive(reply)),
-    );
-    const failed = results.flatMap((result, i) => (result.status === "rejected" ? [this.replicas[i]!.name] : []));
+    const failed = await pushToReplicas(this.env, this.replicas, await this.getSnapshot(-1));
     if (failed.length) console.error(JSON.stringify({ event: "replica-push-failed", replicas: failed, version: this.state.version }));
-  }
-
-  /** The guard/stage check while a rollout not killed has a guard or stages. */
-  private watching(): boolean {
-    return [...this.state.rollouts.values()].some((r) => isWatched(r) && !r.config.killed);
   }
 
   /**
@@ -113,8 +93,8 @@ export class RolloutState extends DurableObject<Env> {
     const current = await this.ctx.storage.getAlarm();
     const due = this.notifier.nextDueAt();
     if (current === null) {
-      const at = this.watching() ? this.now().getTime() + GUARD_INTERVAL_MS : due;
-      if (at !== null) await this.ctx.storage.setAlarm(due !== null ? Math.min(at, due) : at);
+      const at = nextAlarmAt(this.state, this.now().getTime(), due);
+      if (at !== null) await this.ctx.storage.setAlarm(at);
     } else if (due !== null && due < current) await this.ctx.storage.setAlarm(due);
   }
 
@@ -123,14 +103,7 @@ export class RolloutState extends DurableObject<Env> {
    * one call per replica, or isolate without replicas, per second).
    */
   async recordHealth(flush: HealthFlush): Promise<void> {
-    const now = this.now().getTime();
-    const { windows, touched } = addFlush(this.windows, flush, now);
-    this.windows = windows;
-    saveSlots(this.ctx.storage.sql, touched);
-    if (!flush.shadow) return;
-    const shadow = addShadowFlush(this.shadow, flush.shadow, now);
-    this.shadow = shadow.windows;
-    saveShadow(this.ctx.storage.sql, shadow.touched, now);
+    this.health.record(flush);
   }
 
   /**
@@ -142,12 +115,9 @@ export class RolloutState extends DurableObject<Env> {
     await this.external.run(this.state);
     const now = this.now();
     const t = now.getTime();
-    this.windows = prune(this.windows, t);
-    this.shadow = pruneShadow(this.shadow, t);
-    dropSlotsBefore(this.ctx.storage.sql, t - RETENTION_MS);
-    dropShadowBefore(this.ctx.storage.sql, t - RETENTION_MS);
+    this.health.prune(t);
     const quiet: Evaluation[] = [];
-    for (const evaluation of evaluateRollouts(this.state, this.windows, t, (id) => this.external.inputs(id), this.shadow)) {
+    for (const evaluation of this.health.evaluate(this.state, t, (id) => this.external.inputs(id))) {
       const { command, actor } = evaluation;
       let applied: string | undefined;
       if (command && actor) {
@@ -158,38 +128,16 @@ export class RolloutState extends DurableObject<Env> {
         }
       }
       if (!applied) quiet.push(evaluation);
-      this.log(evaluation, applied);
+      this.guardLog.write(evaluation, applied);
     }
     this.notifier.notice(this.state, quiet);
     await this.notifier.deliverDue();
-    const due = this.notifier.nextDueAt();
-    const next = this.watching() ? this.now().getTime() + GUARD_INTERVAL_MS : null;
-    const at = due !== null && (next === null || due < next) ? due : next;
+    const at = nextAlarmAt(this.state, this.now().getTime(), this.notifier.nextDueAt());
     if (at !== null) await this.ctx.storage.setAlarm(at);
   }
 
-  /** One `"event":"guard"` log line per rollout when its verdict, plan or action changes. */
-  private log(evaluation: Evaluation, applied: string | undefined): void {
-    const { rolloutId, verdict, plan, actor } = evaluation;
-    const key = `${verdict.status}|${plan?.action ?? ""}|${applied ?? ""}`;
-    if (!applied && this.lastLogged.get(rolloutId) === key) return;
-    this.lastLogged.set(rolloutId, key);
-    console.log(
-      JSON.stringify({
-        event: "guard",
-        rollout: rolloutId,
-        verdict: verdict.status,
-        summary: verdict.summary,
-        samples: verdict.samples,
-        ...(plan ? { stage: plan.action, stageReason: plan.reason } : {}),
-        ...(applied ? { action: applied, actor } : {}),
-      }),
-    );
-  }
-
   private record(r: StoredRollout): RolloutRecord {
-    const now = this.now().getTime();
-    const stage = stageView(r, this.state.globalKill, this.windows, now, this.external.inputs(r.config.id), this.shadow);
+    const stage = this.health.stage(r, this.state.globalKill, this.external.inputs(r.config.id));
     return { ...r, status: rolloutStatus(r, this.state.globalKill), stage };
   }
 
@@ -199,44 +147,26 @@ export class RolloutState extends DurableObject<Env> {
    * `since`); null for an unknown id.
    */
   async getHealth(id: string, windowSeconds = 60): Promise<HealthReport | null> {
-    this.ensureSeeded();
-    const r = this.state.rollouts.get(id);
+    const r = this.rollout(id);
     if (!r) return null;
-    const now = this.now().getTime();
-    const ext = this.external.inputs(id);
-    return {
-      rollout: id,
-      now: new Date(now).toISOString(),
-      status: rolloutStatus(r, this.state.globalKill),
-      ...summarize(this.windows, id, windowSeconds, now),
-      since: new Date(guardSince(r)).toISOString(),
-      verdict: guardVerdict(r, this.windows, now, ext, this.shadow),
-      stage: stageView(r, this.state.globalKill, this.windows, now, ext, this.shadow),
-      series: series(this.windows, id, SERIES_SLOTS, now),
-      external: externalReport(r, ext, guardSince(r)),
-    };
+    return this.health.healthReport(r, this.state.globalKill, windowSeconds, this.external.inputs(id));
   }
 
   /** A rollout's shadow comparisons over the last `windowSeconds`, per prefix, with the newest examples; null for an unknown id. */
   async getShadow(id: string, windowSeconds = 300): Promise<ShadowReport | null> {
-    this.ensureSeeded();
-    const r = this.state.rollouts.get(id);
-    if (!r) return null;
-    const now = this.now().getTime();
-    return { rollout: id, now: new Date(now).toISOString(), shadow: r.config.shadow ?? null, ...shadowReportOver(this.shadow, id, windowSeconds, now) };
+    const r = this.rollout(id);
+    return r ? this.health.shadowReport(r, windowSeconds) : null;
   }
 
   /** `POST …/signals/:name` as `actor` (a token's name): stored, and judged at the next alarm. */
   async pushSignal(id: string, name: string, body: unknown, actor: string): Promise<SignalReply> {
-    this.ensureSeeded();
-    const r = this.state.rollouts.get(id);
+    const r = this.rollout(id);
     return r ? this.external.pushSignal(r, name, body, actor) : { ok: false, error: { kind: "not-found", rolloutId: id } };
   }
 
   /** One signal's values (`name`), or every signal's, newest first. */
   async getSignals(id: string, name?: string): Promise<SignalsReply> {
-    this.ensureSeeded();
-    const r = this.state.rollouts.get(id);
+    const r = this.rollout(id);
     return r ? this.external.signalsOf(r, name) : { ok: false, error: { kind: "not-found", rolloutId: id } };
   }
 
@@ -251,6 +181,12 @@ export class RolloutState extends DurableObject<Env> {
     const { state, audit } = seedState(this.state, env.seed, this.now());
     this.save(state, audit);
     return undefined;
+  }
+
+  /** The rollout `id` (seeded first, as every read is), if there is one. */
+  private rollout(id: string): StoredRollout | undefined {
+    this.ensureSeeded();
+    return this.state.rollouts.get(id);
   }
 
   /** The config for isolates; `unchanged` when they already hold `knownVersion`. */
@@ -278,25 +214,20 @@ export class RolloutState extends DurableObject<Env> {
       rollout: outcome.rollout && this.record(outcome.rollout),
       globalKill: this.state.globalKill,
       notices: outcome.notices ?? [],
-      ...(outcome.segment !== undefined ? { segment: outcome.segment && this.segmentView(outcome.segment) } : {}),
+      ...(outcome.segment !== undefined ? { segment: outcome.segment && segmentView(this.state, outcome.segment) } : {}),
     };
-  }
-
-  private segmentView(segment: StoredSegment): SegmentView {
-    return { ...segment, usedBy: rolloutsUsing(this.state, segment.name) };
   }
 
   /** Every segment, by name, with the rollouts that use it, and the config version. */
   async listSegments(): Promise<SegmentList> {
     this.ensureSeeded();
-    const segments = [...this.state.segments.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    return { version: this.state.version, segments: segments.map((s) => this.segmentView(s)) };
+    return segmentList(this.state);
   }
 
   /** One segment and the rollouts that use it; null for an unknown name. */
   async getSegment(name: string): Promise<SegmentView | null> {
     const segment = this.state.segments.get(name);
-    return segment ? this.segmentView(segment) : null;
+    return segment ? segmentView(this.state, segment) : null;
   }
 
   async listRollouts(): Promise<{ version: number; globalKill: GlobalKill; rollouts: RolloutRecord[]; problems?: VarProblem[] }> {
@@ -306,14 +237,13 @@ export class RolloutState extends DurableObject<Env> {
   }
 
   async getRollout(id: string): Promise<RolloutRecord | null> {
-    this.ensureSeeded();
-    const r = this.state.rollouts.get(id);
+    const r = this.rollout(id);
     return r ? this.record(r) : null;
   }
 
   /** Named admin tokens, oldest first: never their secret (never stored) nor their hash. */
   async listTokens(): Promise<TokenView[]> {
-    return [...this.state.tokens.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.name < b.name ? -1 : 1)).map(tokenView);
+    return tokenList(this.state);
   }
 
   /** Audit entries, newest first. */
@@ -328,9 +258,7 @@ export class RolloutState extends DurableObject<Env> {
 
   /** Replaces the webhook settings as `actor` (a webhook without `secret` keeps its stored one); `note` as for apply. */
   async putNotifications(body: unknown, actor: string, note?: string): Promise<NotificationsReply> {
-    const outcome = this.notifier.put(body, actor, this.state.version, note);
-    if (!outcome.ok) return outcome;
-    return { ok: true, changed: outcome.changed, settings: this.notifier.view() };
+    return this.notifier.put(body, actor, this.state.version, note);
   }
 
   /** Recent webhook deliveries, newest first. */

@@ -31,6 +31,20 @@ export function isWatched(r: StoredRollout): boolean {
   return !!(r.config.guard || r.config.stages || r.config.probes?.length);
 }
 
+/** Whether the alarm must keep checking: a rollout not killed has a guard, stages or probes. */
+export function anyWatched(state: ControlState): boolean {
+  return [...state.rollouts.values()].some((r) => isWatched(r) && !r.config.killed);
+}
+
+/**
+ * When the alarm runs next: the next check while anyWatched, or the next due webhook delivery
+ * (`due`), whichever comes first; null when neither.
+ */
+export function nextAlarmAt(state: ControlState, now: number, due: number | null): number | null {
+  const check = anyWatched(state) ? now + GUARD_INTERVAL_MS : null;
+  return due !== null && (check === null || due < check) ? due : check;
+}
+
 function percentSince(r: StoredRollout): number {
   return Date.parse(r.percentSince ?? r.updatedAt);
 }

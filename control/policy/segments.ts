@@ -5,6 +5,7 @@
  * segment that does not exist, so a stored config never refers to nothing. Pure: state, `now` and
  * the actor in, outcome out.
  */
+import type { SegmentList, SegmentView } from "../../contracts/admin-wire";
 import type { FieldIssue } from "../../contracts/field-issues";
 import { toFieldIssues } from "../../contracts/field-issues";
 import type { RolloutConfig } from "../../contracts/rollout";
@@ -36,6 +37,17 @@ export function rolloutsUsing(state: ControlState, name: string): string[] {
     .filter((r) => segmentReferences(r.config.rules).some((ref) => ref.segment === name))
     .map((r) => r.config.id)
     .sort();
+}
+
+/** A segment as the admin API shows it: with the rollouts whose rules use it. */
+export function segmentView(state: ControlState, segment: StoredSegment): SegmentView {
+  return { ...segment, usedBy: rolloutsUsing(state, segment.name) };
+}
+
+/** Every segment, by name, with the rollouts that use it, and the config version. */
+export function segmentList(state: ControlState): SegmentList {
+  const segments = [...state.segments.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { version: state.version, segments: segments.map((s) => segmentView(state, s)) };
 }
 
 /** Field issues for every rule condition of `config` that names a segment `state` does not hold (pointers into the config). */

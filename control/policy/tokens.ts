@@ -3,7 +3,7 @@
  * reaches the control plane) and revoke one. Each bumps the config version, so that isolates pick
  * up the change with their next snapshot. Pure: state, `now` and the actor in, outcome out.
  */
-import { MAX_TOKENS, SHA256_HEX, TOKEN_ID, TokenCreateBodySchema, tokenView, type StoredToken } from "../../contracts/tokens";
+import { MAX_TOKENS, SHA256_HEX, TOKEN_ID, TokenCreateBodySchema, tokenView, type StoredToken, type TokenView } from "../../contracts/tokens";
 import type { CommandContext, CommandOutcome, ControlState } from "./commands";
 import { invalid, invalidState, parseBody } from "./rollout-writes";
 
@@ -56,4 +56,9 @@ export function revokeToken(state: ControlState, command: Extract<TokenCommand, 
     rollout: null,
     audit: { at: ctx.now.toISOString(), actor: ctx.actor, action: "token-revoke", rolloutId: null, version, before: tokenView(token), after: null, reason: null },
   };
+}
+
+/** Named tokens, oldest first (then by name): never their secret (never stored) nor their hash. */
+export function tokenList(state: ControlState): TokenView[] {
+  return [...state.tokens.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.name < b.name ? -1 : 1)).map(tokenView);
 }

@@ -3,7 +3,7 @@
  * attack traffic through the request path, resumes and continues with a controlled clock, and
  * health rows stored before distinct counts existed.
  */
-import { loadWindows } from "../../control/store/health-store";
+import { HealthBook } from "../../control/health-book";
 import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -201,8 +201,8 @@ describe("health rows stored before distinct counts existed", () => {
     await runInDurableObject(stub(), (instance: RolloutState, state) => {
       state.storage.sql.exec(`INSERT OR REPLACE INTO health_slots (rollout_id, slot, stats) VALUES (?, ?, ?)`, "old-rows", t, JSON.stringify(oldStats));
       // Reload from storage, as the object does when it starts.
-      const inside = instance as unknown as { windows: unknown };
-      inside.windows = loadWindows(state.storage.sql, instance.now().getTime());
+      const inside = instance as unknown as { health: HealthBook };
+      inside.health = new HealthBook(state.storage.sql, () => instance.now().getTime());
     });
     const h = (await adminJson("GET", "/rollouts/old-rows/health?window=60")).body;
     expect(h.new).toMatchObject({ requests: 40, errors: 20, users: 0, errorUsers: 0 });
