@@ -4,7 +4,8 @@
  * ReplicaConfigSource), every replica follows the real replica policy, the primary applies the real
  * command policy and health windows, and health is accumulated and merged with the real functions.
  * Only the network (round trips from the RTT model) and the Durable Objects' single-threaded
- * service time are simulated.
+ * service time are simulated (./network.ts). This module holds the primary and the isolates; the
+ * replicas' wiring is in ./replicas.ts.
  */
 import type { ConfigSource, SnapshotReply } from "../contracts/config-source";
 import type { HealthFlush } from "../contracts/health";
@@ -13,27 +14,13 @@ import { HINT_LOCATIONS, type LocationHint, nearestFirst, type ReplicaRef, repli
 import { RolloutConfigSchema } from "../contracts/rollout";
 import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type ControlState } from "../control/policy/commands";
 import { addFlush, type HealthWindows, summarize } from "../control/policy/health-windows";
-import { addHealth, answer, CONFIRM_EVERY_MS, EMPTY_REPLICA, fromPrimary, isActive, needsConfirm, type ReplicaState, takeForward } from "../control/policy/replica";
 import { ReplicaConfigSource } from "../edge/config-source";
 import { newAccumulator, recordOutcome, takeFlush, type HealthAccumulator } from "../edge/health-batcher";
 import { SnapshotCache } from "../edge/snapshot-cache";
 import { Engine } from "./engine";
-import { rttMs, type LatLon } from "./rtt";
-
-/** One Durable Object: a single-threaded server with a FIFO queue. */
-export class Server {
-  busyUntil = 0;
-  calls = 0;
-  /** Calls per virtual second (index = second). */
-  readonly perSecond: number[] = [];
-  down = false;
-  extraMs = 0;
-  constructor(
-    readonly name: string,
-    readonly at: LatLon,
-    readonly serviceMs: number,
-  ) {}
-}
+import { callServer, Server } from "./network";
+import { ReplicaTier, type SimReplica } from "./replicas";
+import type { LatLon } from "./rtt";
 
 export interface DesignOptions {
   /** "today": every isolate reads the primary and waits past the freshness window; "tiered": SWR + regional replicas. */
@@ -92,12 +79,13 @@ export const WARMUP_MS = 1000;
 export class World {
   readonly engine = new Engine();
   readonly primary: Server;
-  readonly replicas = new Map<string, { ref: ReplicaRef; server: Server; state: ReplicaState; confirming: Promise<void> | undefined; alarm: boolean }>();
+  readonly replicas: ReadonlyMap<string, SimReplica>;
   readonly isolates: Isolate[] = [];
   readonly m: Measurements = { sent: 0, requests: 0, waited: 0, waits: emptyHistogram(), healthLag: emptyHistogram(), killVersion: Number.POSITIVE_INFINITY, killAt: 0 };
   private control: ControlState;
   private windows: HealthWindows = {};
   private readonly refs: ReplicaRef[];
+  private readonly tier: ReplicaTier;
 
   constructor(
     readonly options: DesignOptions,
@@ -108,35 +96,18 @@ export class World {
     const config = RolloutConfigSchema.parse({ id: "checkout", origins: ORIGINS, percent: 100 });
     this.control = seedState(EMPTY_STATE, config, new Date(0)).state;
     this.refs = options.design === "tiered" ? replicaSet(options.replicaRegions, options.replicasPerRegion) : [];
-    for (const ref of this.refs) {
-      const server = new Server(ref.name, HINT_LOCATIONS[ref.region], options.doServiceMs);
-      if (faults.replicasDown?.includes(ref.region)) this.engine.at(faults.downAt ?? 2000, () => (server.down = true));
-      this.replicas.set(ref.name, { ref, server, state: EMPTY_REPLICA, confirming: undefined, alarm: false });
-    }
+    const primary = {
+      server: this.primary,
+      read: (known: number) => this.primaryRead(known),
+      health: (flush: HealthFlush, oldest: number | undefined) => this.primaryHealth(flush, oldest),
+    };
+    this.tier = new ReplicaTier(this.engine, primary, this.refs, options.doServiceMs, { regions: faults.replicasDown, at: faults.downAt ?? 2000 });
+    this.replicas = this.tier.replicas;
   }
 
-  /** A call across the network to a Durable Object: half a round trip there, the queue, service, half back. */
+  /** A call across the network to a Durable Object (./network.ts). */
   call<T>(from: LatLon, server: Server, handler: () => T | Promise<T>): Promise<T> {
-    const e = this.engine;
-    const half = rttMs(from, server.at) / 2;
-    return new Promise<T>((resolve, reject) => {
-      e.after(half, () => {
-        if (server.down) return; // never answers: the caller's own timeout decides
-        const second = Math.floor(e.now / 1000);
-        server.perSecond[second] = (server.perSecond[second] ?? 0) + 1;
-        server.calls++;
-        const start = Math.max(e.now, server.busyUntil);
-        server.busyUntil = start + server.serviceMs;
-        e.at(server.busyUntil + server.extraMs, () => {
-          Promise.resolve()
-            .then(handler)
-            .then(
-              (value) => e.after(half, () => resolve(value)),
-              (error) => e.after(half, () => reject(error)),
-            );
-        });
-      });
-    });
+    return callServer(this.engine, from, server, handler);
   }
 
   // ---- the primary ---------------------------------------------------------------------------
@@ -165,64 +136,13 @@ export class World {
       this.m.killVersion = this.control.version;
       this.m.killAt = this.engine.now;
       if (this.faults.lostPush) return;
-      const reply = this.primaryRead(-1);
-      for (const r of this.replicas.values()) void this.call(this.primary.at, r.server, () => this.receive(r, reply)).catch(() => undefined);
+      this.tier.push(this.primaryRead(-1));
     });
   }
 
   /** What the primary's health windows say over the last `seconds` (the guards read this). */
   primarySummary(seconds: number) {
     return summarize(this.windows, "checkout", seconds, this.engine.now);
-  }
-
-  // ---- replicas (the real policy; the wiring mirrors control/config-replica.ts) -----------------
-
-  private receive(r: { state: ReplicaState }, reply: SnapshotReply): void {
-    r.state = fromPrimary(r.state, reply, reply.asOf ?? this.engine.now);
-  }
-
-  private confirm(r: { server: Server; state: ReplicaState; confirming: Promise<void> | undefined }): Promise<void> {
-    r.confirming ??= this.call(r.server.at, this.primary, () => this.primaryRead(r.state.version))
-      .then((reply) => this.receive(r, reply))
-      .finally(() => {
-        r.confirming = undefined;
-      });
-    return r.confirming;
-  }
-
-  private keepAlarm(r: { server: Server; state: ReplicaState; alarm: boolean; confirming: Promise<void> | undefined }): void {
-    if (r.alarm) return;
-    r.alarm = true;
-    const tick = () => {
-      const now = this.engine.now;
-      const { state, forward } = takeForward(r.state, now);
-      r.state = state;
-      if (forward) void this.call(r.server.at, this.primary, () => this.primaryHealth(forward, undefined));
-      if (needsConfirm(r.state, now)) void this.confirm(r).catch(() => undefined);
-      if (isActive(r.state, now)) this.engine.after(CONFIRM_EVERY_MS, tick);
-      else r.alarm = false;
-    };
-    this.engine.after(CONFIRM_EVERY_MS, tick);
-  }
-
-  private async replicaRead(name: string, known: number): Promise<SnapshotReply> {
-    const r = this.replicas.get(name)!;
-    r.state = { ...r.state, lastReadAt: this.engine.now };
-    if (!r.state.held) await this.confirm(r);
-    else if (needsConfirm(r.state, this.engine.now)) void this.confirm(r).catch(() => undefined);
-    this.keepAlarm(r);
-    const reply = answer(r.state, known);
-    if (!reply) throw new Error("replica has no config");
-    return reply;
-  }
-
-  private replicaHealth(name: string, flush: HealthFlush, oldest: number | undefined): void {
-    const r = this.replicas.get(name)!;
-    const { state, forward } = addHealth(r.state, flush, this.engine.now);
-    r.state = state;
-    this.keepAlarm(r);
-    // The lag is measured when a flush reaches the primary; a forwarded batch carries its oldest request.
-    if (forward) void this.call(r.server.at, this.primary, () => this.primaryHealth(forward, oldest));
   }
 
   // ---- isolates --------------------------------------------------------------------------------
@@ -235,7 +155,7 @@ export class World {
     const source: ConfigSource = tiered
       ? new ReplicaConfigSource(
           this.refs,
-          (ref, known) => this.call(at, this.replicas.get(ref.name)!.server, () => this.replicaRead(ref.name, known)),
+          (ref, known) => this.call(at, this.replicas.get(ref.name)!.server, () => this.tier.read(ref.name, known)),
           primary,
           () => at,
           seed,
@@ -257,7 +177,7 @@ export class World {
       isolate.firstPending = undefined;
       if (flush) {
         const target = nearest ? this.replicas.get(nearest.name)!.server : this.primary;
-        const deliver = nearest ? () => this.replicaHealth(nearest.name, flush, oldest) : () => this.primaryHealth(flush, oldest);
+        const deliver = nearest ? () => this.tier.health(nearest.name, flush, oldest) : () => this.primaryHealth(flush, oldest);
         void this.call(at, target, deliver);
       }
       e.after(1000, flushEvery);
