@@ -7,7 +7,7 @@
 import type { SegmentView, SegmentWriteResult } from "../../contracts/admin-wire";
 import type { RolloutConfig } from "../../contracts/rollout";
 import { segmentReferences } from "../../contracts/rules";
-import { isRolloutView, isSegmentList, isSegmentWriteResult, type RolloutView } from "../client";
+import { isRolloutView, isSegmentList, isSegmentWriteResult, type RolloutView } from "../shapes";
 import { readConfigFile, type FileRollout, type FileSegment } from "../config-file";
 import type { Context } from "../context";
 import { describeConfig, describeSegment, diffConfig } from "../diff";

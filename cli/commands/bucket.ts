@@ -1,7 +1,7 @@
 /** `edge-router bucket <id> <user-id>`: which variant a user gets and why, with the edge's own code. */
 import type { ConfigSnapshot } from "../../contracts/rollout";
 import { type BucketRequest, explainBucket, formatBucket } from "../bucket";
-import { isRolloutList, isSegmentList } from "../client";
+import { isRolloutList, isSegmentList } from "../shapes";
 import { readConfigFile } from "../config-file";
 import type { Context } from "../context";
 import { CliError, EXIT } from "../exit";

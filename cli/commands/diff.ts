@@ -3,7 +3,8 @@
  * environments' rollouts, field by field, as `apply` would show it when promoting one's configs
  * to the other. Exit 0 when they are the same, 11 (EXIT.differ) when they differ.
  */
-import { AdminClient, isRolloutList } from "../client";
+import { AdminClient } from "../client";
+import { isRolloutList } from "../shapes";
 import type { Context } from "../context";
 import { describeConfig, diffEnvironments, type EnvironmentsDiff } from "../diff";
 import { readEnvironmentsFile, selectEnvironment } from "../environments";

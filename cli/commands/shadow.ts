@@ -5,7 +5,7 @@
  */
 import type { ShadowReport } from "../../contracts/admin-wire";
 import { intOption } from "../args";
-import type { Shape } from "../client";
+import type { Shape } from "../shapes";
 import type { Context } from "../context";
 import { millis, ratio, table, utc, type Colors } from "../format";
 

@@ -1,7 +1,7 @@
 /** `edge-router status [id]`: every rollout as a table, or one in detail. */
 import type { ExternalReport } from "../../contracts/external-wire";
 import type { GlobalKill } from "../../contracts/rollout";
-import { isHealth, isRolloutList, isRolloutView, type RolloutList, type RolloutView } from "../client";
+import { isHealth, isRolloutList, isRolloutView, type RolloutList, type RolloutView } from "../shapes";
 import type { Context } from "../context";
 import { describeConfig } from "../diff";
 import { externalLines } from "../external";

@@ -4,7 +4,7 @@
  * stderr: the secret is shown this once.
  */
 import { TokenCreateBodySchema, type TokenView } from "../../contracts/tokens";
-import type { Shape } from "../client";
+import type { Shape } from "../shapes";
 import type { Context } from "../context";
 import { CliError, EXIT } from "../exit";
 import { table, utc } from "../format";

@@ -4,7 +4,7 @@
  * polled again; a wrong token, an unknown rollout or an old router end the watch.
  */
 import { intOption, secondsOption } from "../args";
-import { isHealth, type Health } from "../client";
+import { isHealth, type Health } from "../shapes";
 import type { Context } from "../context";
 import { CliError, EXIT } from "../exit";
 import { clock, millis, ratio, table, type Colors } from "../format";

@@ -3,7 +3,7 @@
  * Each prints what changed and the new version; `--json` prints the router's answer.
  */
 import { Percent } from "../../contracts/rollout";
-import { isRolloutView, type WriteReply } from "../client";
+import { isRolloutView, type WriteReply } from "../shapes";
 import type { Context } from "../context";
 import { CliError, EXIT } from "../exit";
 import { globalKillBanner } from "./status";

@@ -1,7 +1,7 @@
 /** The tool's side of approvals and warnings: the command line, and how status and watch say it. */
 import { describe, expect, it } from "vitest";
 import { parseArgs } from "../../cli/args";
-import type { Health, RolloutList, RolloutView } from "../../cli/client";
+import type { Health, RolloutList, RolloutView } from "../../cli/shapes";
 import { formatStatusDetail, formatStatusTable } from "../../cli/commands/status";
 import { formatHealth } from "../../cli/commands/watch";
 import { NO_COLORS } from "../../cli/format";

@@ -1,6 +1,6 @@
 /** How `edge-router status <id>` shows external checks and probes. */
 import { describe, expect, it } from "vitest";
-import type { RolloutView } from "../../cli/client";
+import type { RolloutView } from "../../cli/shapes";
 import { formatStatusDetail } from "../../cli/commands/status";
 import { NO_COLORS } from "../../cli/format";
 import type { ExternalReport } from "../../contracts/external-wire";

@@ -2,7 +2,7 @@ import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
 import { formatStatusTable } from "../../cli/commands/status";
 import { formatHealth } from "../../cli/commands/watch";
-import type { Health, RolloutList, RolloutView } from "../../cli/client";
+import type { Health, RolloutList, RolloutView } from "../../cli/shapes";
 import { describeConfig, diffConfig } from "../../cli/diff";
 import { ANSI_COLORS, millis, NO_COLORS, pickColors, ratio, table, until, visibleLength } from "../../cli/format";
 import { RolloutConfigSchema } from "../../contracts/rollout";
