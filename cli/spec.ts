@@ -1,6 +1,7 @@
 /**
  * What the tool accepts: every command with its arguments, options and help text, in one table
- * that both the argument parser (./args.ts) and the help (./help.ts) read.
+ * that both the argument parser (./args.ts) and the help (./help.ts) read. A data table: it grows
+ * by an entry per command or option, which is why it is longer than the other modules.
  */
 
 export type OptionName =

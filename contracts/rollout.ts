@@ -8,6 +8,7 @@ import { CookieName, HeaderName } from "./http-names";
 import { JwtSource } from "./identity";
 import { HASH_SPEC_VERSION } from "./hash";
 import { originUrlProblem } from "./urls";
+import { crossFieldProblems } from "./rollout-cross-field";
 import { RulesSchema, type SnapshotSegment } from "./rules";
 import { Percent } from "./percent";
 import type { SnapshotToken } from "./tokens";
@@ -128,70 +129,10 @@ export const RolloutConfigShape = z.strictObject({
   probes: z.optional(ProbesSchema),
 });
 
-/** Rules that span fields, each reported at the field an operator must change. */
+/** Rules that span fields, each reported at the field an operator must change (./rollout-cross-field.ts). */
 const crossFieldRules = z.superRefine((config: z.infer<typeof RolloutConfigShape>, ctx) => {
-  if (config.guard?.action === "pause" && !config.stages) {
-    ctx.issues.push({
-      code: "custom",
-      path: ["guard", "action"],
-      message: 'is "pause", but this rollout has no stages: a pause only stops stages from advancing, so a breach would do nothing. Add stages, or use "kill"',
-      input: config.guard.action,
-    });
-  }
-  config.stages?.forEach((stage, i) => {
-    if (!stage.requireProbes || config.probes?.length) return;
-    ctx.issues.push({
-      code: "custom",
-      path: ["stages", i, "requireProbes"],
-      message: "is true, but this rollout has no probes: the stage could never be entered. Add probes, or leave requireProbes out",
-      input: stage.requireProbes,
-    });
-  });
-  if (config.probes?.length && !config.guard && !config.stages) {
-    ctx.issues.push({
-      code: "custom",
-      path: ["probes"],
-      message:
-        "are set, but this rollout has neither a guard nor stages: a failing probe pauses stages or acts as the guard's action says, so it would do nothing. Add stages or a guard",
-      input: config.probes,
-    });
-  }
-  if (config.schedule && !config.stages) {
-    ctx.issues.push({
-      code: "custom",
-      path: ["schedule"],
-      message: "is set, but this rollout has no stages: a schedule only times stage moves, so it would do nothing. Add stages, or leave schedule out",
-      input: config.schedule,
-    });
-  }
-  for (const problem of shadowMatchProblems(config)) ctx.issues.push({ code: "custom", ...problem, input: true });
+  for (const problem of crossFieldProblems(config)) ctx.issues.push({ code: "custom", ...problem });
 });
-
-/**
- * A stage that requires a shadow match needs comparisons to judge (`shadow` with a percentage) and
- * a rate to judge them by (`guard.maxMismatchRate`); without either it would wait for ever.
- */
-function shadowMatchProblems(config: z.infer<typeof RolloutConfigShape>): Array<{ path: Array<string | number>; message: string }> {
-  const index = config.stages?.findIndex((s) => s.requireShadowMatch) ?? -1;
-  if (index < 0) return [];
-  const path = ["stages", index, "requireShadowMatch"];
-  const problems = [];
-  if (!config.shadow || config.shadow.percent === 0) {
-    problems.push({
-      path,
-      message:
-        "is true, but this rollout mirrors no traffic (shadow is absent or at 0%): the stage would wait for ever. Set shadow.percent above 0, or leave requireShadowMatch out",
-    });
-  }
-  if (config.guard?.maxMismatchRate === undefined) {
-    problems.push({
-      path,
-      message:
-        "is true, but the guard sets no maxMismatchRate: the stage needs that limit to judge the mismatch rate. Add guard.maxMismatchRate (e.g. 0.01), or leave requireShadowMatch out",
-    });
-  }
-  return problems;
-}
 
 /** The rollout config, validated field by field and across fields. */
 export const RolloutConfigSchema = RolloutConfigShape.check(crossFieldRules);
