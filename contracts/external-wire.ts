@@ -5,7 +5,7 @@
  * dashboard's own copy in admin/dashboard/client/wire.ts).
  */
 
-/** A check's state: see control/policy/external/verdict.ts CheckVerdict. */
+/** A check's state: see control/policy/external/verdict.ts CheckVerdict (which is this type). */
 export type CheckVerdictName = "pass" | "fail" | "inconclusive" | "pending";
 
 /** An external check that is breached: its value against its limit, in a sentence naming the check. */

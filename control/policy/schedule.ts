@@ -108,6 +108,11 @@ export function approvedPercent(r: StoredRollout): number | null {
   return a && a.fromPercent === r.config.percent ? a.percent : null;
 }
 
+/**
+ * A staged rollout's next move (./stages.ts planStage): advance now, or what it waits for; judged
+ * from its health and shadow windows at `now`, its external checks and probes (`ext`), its
+ * approval and its schedule. Undefined without stages.
+ */
 export function stagePlan(
   r: StoredRollout,
   globalKill: GlobalKill,
@@ -136,19 +141,14 @@ export function stagePlan(
   );
 }
 
-export function stageView(
-  r: StoredRollout,
-  globalKill: GlobalKill,
-  windows: HealthWindows,
-  now: number,
-  ext: ExternalInputs = NO_EXTERNAL,
-  shadow: ShadowWindows = {},
-): StageView | null {
+/** Where a staged rollout stands, as the admin API shows it, from the same inputs as stagePlan; null without stages. */
+export function stageView(...inputs: Parameters<typeof stagePlan>): StageView | null {
+  const [r] = inputs;
   const stages = r.config.stages;
   if (!stages) return null;
   const index = currentStageIndex(stages, r.config.percent);
   const next = stages.find((s) => s.percent > r.config.percent);
-  const plan = stagePlan(r, globalKill, windows, now, ext, shadow)!;
+  const plan = stagePlan(...inputs)!;
   const hold = index >= 0 ? stages[index]!.holdSeconds : 0;
   return {
     index,

@@ -5,6 +5,7 @@
  * `+Inf` is kept as `Infinity`, which structured clone stores and JSON turns into null).
  */
 import { MAX_SIGNAL_VALUES, type ExternalCheck, type SignalCheck, type SignalPush } from "../../../contracts/external";
+import type { CheckVerdictName, ExternalBreachView, ExternalVerdictView } from "../../../contracts/external-wire";
 import type { CheckResult } from "./providers";
 
 /**
@@ -13,7 +14,7 @@ import type { CheckResult } from "./providers";
  * - `pending`: nothing judged since the last reset, or failures not yet reaching `failureLimit`;
  * - `inconclusive`: the last poll had no usable value (and `onError` is "inconclusive"), or a signal went stale.
  */
-export type CheckVerdict = "pass" | "fail" | "inconclusive" | "pending";
+export type CheckVerdict = CheckVerdictName;
 
 export interface CheckState {
   lastValue: number | boolean | null;
@@ -130,19 +131,11 @@ export function resetSince(states: CheckStates): Record<string, CheckState> {
   return out;
 }
 
-export interface ExternalBreach {
-  name: string;
-  value: number | boolean | null;
-  limit: number | boolean | null;
-  sentence: string;
-}
+/** A breached check: its value against its limit, in a sentence naming the check (as the wire shows it). */
+export type ExternalBreach = ExternalBreachView;
 
-export interface ExternalVerdict {
-  status: "breach" | "healthy" | "inconclusive";
-  breaches: ExternalBreach[];
-  /** Checks neither passing nor breached, with why. */
-  waiting: { name: string; verdict: CheckVerdict; reason: string }[];
-}
+/** What all external checks of a guard say together (as the wire shows it). */
+export type ExternalVerdict = ExternalVerdictView;
 
 /** 5400 → "5,400"; 0.01234 → "0.0123"; Infinity → "+Inf". */
 export function format(value: number | boolean): string {
