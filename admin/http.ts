@@ -5,11 +5,12 @@
 import type { Context } from "hono";
 import type { RolloutRecord, RolloutView } from "../contracts/admin-wire";
 import { STATE_OBJECT_NAME } from "../contracts/env";
-import { toFieldIssues, type FieldIssue } from "../contracts/field-issues";
+import { paramIssues, toFieldIssues, type FieldIssue } from "../contracts/field-issues";
 import { formatPointer } from "../contracts/json-pointer";
 import { problemResponse } from "../contracts/problem";
 import { RolloutId } from "../contracts/rollout";
 import type { Whoami } from "../contracts/tokens";
+import type * as z from "../contracts/zod";
 import type { CommandError } from "../control/policy/commands";
 
 /** Largest admin request body accepted. */
@@ -63,6 +64,13 @@ export function rolloutView(stored: RolloutRecord): RolloutView {
 
 export const etag = (version: number) => `"${version}"`;
 
+/** A read answered with `version` as its ETag, or 304 (no body) when If-None-Match names that version. */
+export function taggedJson(c: AdminContext, body: object, version: number): Response {
+  const tag = etag(version);
+  if (c.req.header("if-none-match") === tag) return c.body(null, 304, { etag: tag });
+  return c.json(body, 200, { etag: tag });
+}
+
 /** `If-Match: "7"` (or `7`, `W/"7"`) → 7; `*` → undefined; absent → undefined; garbage → error. */
 export function parseIfMatch(header: string | undefined): { ok: true; version: number | undefined } | { ok: false; detail: string } {
   if (header === undefined || header.trim() === "*") return { ok: true, version: undefined };
@@ -82,14 +90,15 @@ export function invalidBody(detail: string, issues: FieldIssue[]): Response {
   return problemResponse(422, "invalid-body", "Invalid request body", detail, { errors: issues });
 }
 
+/** A 422 when a URL parameter does not match `schema`: `what` names it, `pointer` is where the issues point. */
+export function checkParam(schema: z.ZodMiniType, value: string, what: string, pointer: string): Response | undefined {
+  const issues = paramIssues(schema, value, pointer);
+  return issues.length ? invalidBody(`The ${what} in the URL is invalid.`, issues) : undefined;
+}
+
 /** A 422 when the rollout id in the URL is not a valid id. */
 export function checkId(id: string): Response | undefined {
-  const parsed = RolloutId.safeParse(id);
-  if (parsed.success) return undefined;
-  return invalidBody(
-    "The rollout id in the URL is invalid.",
-    toFieldIssues(parsed.error).map((i) => ({ ...i, pointer: "/id" })),
-  );
+  return checkParam(RolloutId, id, "rollout id", "/id");
 }
 
 export function commandProblem(error: CommandError): Response {
@@ -98,15 +107,10 @@ export function commandProblem(error: CommandError): Response {
       return invalidBody(error.detail, error.issues);
     case "not-found":
       return problemResponse(404, "rollout-not-found", "Rollout not found", `No rollout has the id "${error.rolloutId}".`, { rollout: error.rolloutId });
-    case "version-mismatch":
-      return problemResponse(
-        412,
-        "version-mismatch",
-        "Version mismatch",
-        `If-Match named version ${error.expected} but the current version is ${error.current}: someone else changed it. Read it again and retry.`,
-        { expected: error.expected, current: error.current },
-        { etag: etag(error.current) },
-      );
+    case "version-mismatch": {
+      const detail = `If-Match named version ${error.expected} but the current version is ${error.current}: someone else changed it. Read it again and retry.`;
+      return problemResponse(412, "version-mismatch", "Version mismatch", detail, { expected: error.expected, current: error.current }, { etag: etag(error.current) });
+    }
     case "conflict":
       return problemResponse(409, "overlapping-rollouts", "Overlapping rollouts", error.detail);
     case "invalid-state":
@@ -127,22 +131,32 @@ export function commandProblem(error: CommandError): Response {
       });
     case "segment-not-found":
       return problemResponse(404, "segment-not-found", "Segment not found", `No segment has the name "${error.segment}".`, { segment: error.segment });
-    case "segment-in-use":
-      return problemResponse(
-        409,
-        "segment-in-use",
-        "Segment in use",
-        `The segment "${error.segment}" is used by the rules of ${error.rollouts.map((id) => `"${id}"`).join(", ")}: remove it from their rules first.`,
-        { segment: error.segment, rollouts: error.rollouts },
-      );
+    case "segment-in-use": {
+      const users = error.rollouts.map((id) => `"${id}"`).join(", ");
+      const detail = `The segment "${error.segment}" is used by the rules of ${users}: remove it from their rules first.`;
+      return problemResponse(409, "segment-in-use", "Segment in use", detail, { segment: error.segment, rollouts: error.rollouts });
+    }
   }
 }
 
-/** A query string checked against `schema`, or a 400 problem naming the bad parameters. */
+/** A 400 problem naming the bad parameters of the `what` query. */
 export function invalidQuery(what: string, error: Parameters<typeof toFieldIssues>[0]): Response {
   return problemResponse(400, "invalid-query", "Invalid query", `The ${what} query is invalid.`, {
     errors: toFieldIssues(error).map((i) => ({ ...i, pointer: `?${i.pointer.slice(1)}` })),
   });
+}
+
+/**
+ * The steps every read of one rollout with a query shares: the rollout id in the URL, then the
+ * query checked against `schema` (`what` names it in the problem); or the problem with either.
+ */
+export function rolloutQuery<S extends z.ZodMiniType>(c: AdminContext, schema: S, what: string): { ok: true; id: string; query: z.infer<S> } | { ok: false; response: Response } {
+  const id = c.req.param("id")!;
+  const bad = checkId(id);
+  if (bad) return { ok: false, response: bad };
+  const query = schema.safeParse(c.req.query());
+  if (!query.success) return { ok: false, response: invalidQuery(what, query.error) };
+  return { ok: true, id, query: query.data as z.infer<S> };
 }
 
 const tooLarge = () => problemResponse(413, "body-too-large", "Body too large", `Admin request bodies are limited to ${MAX_BODY_BYTES} bytes.`);

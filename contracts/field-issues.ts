@@ -22,3 +22,12 @@ export function toFieldIssues(error: { issues: readonly z.core.$ZodIssue[] }, pr
     return { pointer: prefix + formatPointer(issue.path), message };
   });
 }
+
+/**
+ * The issues of one URL parameter (a rollout id, a segment or signal name) against `schema`, each
+ * at `pointer`, the member a body would name it by (e.g. `/id`); empty when it is valid.
+ */
+export function paramIssues(schema: z.ZodMiniType, value: string, pointer: string): FieldIssue[] {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? [] : toFieldIssues(parsed.error).map((i) => ({ ...i, pointer }));
+}

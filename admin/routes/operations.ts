@@ -8,7 +8,7 @@ import { toFieldIssues } from "../../contracts/field-issues";
 import { problemResponse } from "../../contracts/problem";
 import { OVERRIDE_COOKIE, OVERRIDE_HEADER, signOverride } from "../../edge/override";
 import { runAnalytics } from "../analytics";
-import { checkId, commandProblem, ifMatch, invalidBody, invalidQuery, readJson, stateStub, type AdminEnv } from "../http";
+import { checkId, commandProblem, ifMatch, invalidBody, invalidQuery, readJson, rolloutQuery, stateStub, type AdminEnv } from "../http";
 import { requires } from "../scopes";
 import { writeCommand, type OnWrite } from "../write";
 
@@ -73,13 +73,11 @@ export function operationRoutes(options: OperationsOptions): Hono<AdminEnv> {
   });
 
   api.get("/rollouts/:id/analytics", requires("read"), async (c) => {
-    const id = c.req.param("id");
-    const bad = checkId(id);
-    if (bad) return bad;
-    const query = AnalyticsQuerySchema.safeParse(c.req.query());
-    if (!query.success) return invalidQuery("analytics", query.error);
+    const read = rolloutQuery(c, AnalyticsQuerySchema, "analytics");
+    if (!read.ok) return read.response;
+    const id = read.id;
     if (!(await stateStub(c.env).getRollout(id))) return commandProblem({ kind: "not-found", rolloutId: id });
-    const result = await runAnalytics(c.env, id, query.data.minutes, options.fetcher);
+    const result = await runAnalytics(c.env, id, read.query.minutes, options.fetcher);
     if (!result.ok) {
       return result.status === 501
         ? problemResponse(501, "analytics-not-configured", "Analytics queries are not configured", result.detail, { missing: result.missing })

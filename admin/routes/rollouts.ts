@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { HealthQuerySchema, ShadowQuerySchema } from "../../contracts/admin-wire";
-import { checkId, commandProblem, etag, invalidQuery, rolloutView, stateStub, type AdminEnv } from "../http";
+import { checkId, commandProblem, rolloutQuery, rolloutView, stateStub, taggedJson, type AdminEnv } from "../http";
 import { requires } from "../scopes";
 import { writeRollout, type OnWrite } from "../write";
 
@@ -22,9 +22,7 @@ export function rolloutRoutes(onWrite: OnWrite): Hono<AdminEnv> {
     if (bad) return bad;
     const stored = await stateStub(c.env).getRollout(id);
     if (!stored) return commandProblem({ kind: "not-found", rolloutId: id });
-    const tag = etag(stored.version);
-    if (c.req.header("if-none-match") === tag) return c.body(null, 304, { etag: tag });
-    return c.json(rolloutView(stored), 200, { etag: tag });
+    return taggedJson(c, rolloutView(stored), stored.version);
   });
 
   api.put("/rollouts/:id", requires("admin"), (c) => writeRollout(c, "required", (id, body, ifMatch) => ({ type: "put", id, body, ifMatch }), onWrite));
@@ -35,25 +33,17 @@ export function rolloutRoutes(onWrite: OnWrite): Hono<AdminEnv> {
   }
 
   api.get("/rollouts/:id/health", requires("read"), async (c) => {
-    const id = c.req.param("id");
-    const bad = checkId(id);
-    if (bad) return bad;
-    const query = HealthQuerySchema.safeParse(c.req.query());
-    if (!query.success) return invalidQuery("health", query.error);
-    const report = await stateStub(c.env).getHealth(id, query.data.window);
-    if (!report) return commandProblem({ kind: "not-found", rolloutId: id });
-    return c.json(report);
+    const read = rolloutQuery(c, HealthQuerySchema, "health");
+    if (!read.ok) return read.response;
+    const report = await stateStub(c.env).getHealth(read.id, read.query.window);
+    return report ? c.json(report) : commandProblem({ kind: "not-found", rolloutId: read.id });
   });
 
   api.get("/rollouts/:id/shadow", requires("read"), async (c) => {
-    const id = c.req.param("id");
-    const bad = checkId(id);
-    if (bad) return bad;
-    const query = ShadowQuerySchema.safeParse(c.req.query());
-    if (!query.success) return invalidQuery("shadow", query.error);
-    const report = await stateStub(c.env).getShadow(id, query.data.window);
-    if (!report) return commandProblem({ kind: "not-found", rolloutId: id });
-    return c.json(report);
+    const read = rolloutQuery(c, ShadowQuerySchema, "shadow");
+    if (!read.ok) return read.response;
+    const report = await stateStub(c.env).getShadow(read.id, read.query.window);
+    return report ? c.json(report) : commandProblem({ kind: "not-found", rolloutId: read.id });
   });
 
   return api;

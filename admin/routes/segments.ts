@@ -5,31 +5,33 @@
  */
 import { Hono } from "hono";
 import type { SegmentWriteResult } from "../../contracts/admin-wire";
-import { toFieldIssues } from "../../contracts/field-issues";
 import { SegmentName } from "../../contracts/rules";
-import { commandProblem, etag, ifMatch, invalidBody, readJson, stateStub, type AdminContext, type AdminEnv } from "../http";
+import { checkParam, commandProblem, etag, ifMatch, readJson, stateStub, taggedJson, type AdminContext, type AdminEnv } from "../http";
 import { requires } from "../scopes";
 import type { OnWrite } from "../write";
 
 /** A 422 when the segment name in the URL is not a slug. */
 function checkName(name: string): Response | undefined {
-  const parsed = SegmentName.safeParse(name);
-  if (parsed.success) return undefined;
-  return invalidBody(
-    "The segment name in the URL is invalid.",
-    toFieldIssues(parsed.error).map((i) => ({ ...i, pointer: "/name" })),
-  );
+  return checkParam(SegmentName, name, "segment name", "/name");
+}
+
+/** The steps every segment write shares: the name in the URL and If-Match, or the problem with either. */
+function writeTarget(c: AdminContext): { ok: true; name: string; ifMatch: number | undefined } | { ok: false; response: Response } {
+  const name = c.req.param("name")!;
+  const bad = checkName(name);
+  if (bad) return { ok: false, response: bad };
+  const version = ifMatch(c);
+  if (!version.ok) return version;
+  return { ok: true, name, ifMatch: version.version };
 }
 
 async function put(c: AdminContext, onWrite: OnWrite): Promise<Response> {
-  const name = c.req.param("name")!;
-  const bad = checkName(name);
-  if (bad) return bad;
-  const version = ifMatch(c);
-  if (!version.ok) return version.response;
+  const target = writeTarget(c);
+  if (!target.ok) return target.response;
   const body = await readJson(c, false);
   if (!body.ok) return body.response;
-  const reply = await stateStub(c.env).apply({ type: "segment-put", name, body: body.body, ifMatch: version.version }, c.get("principal").name, c.get("note"));
+  const { name, ifMatch } = target;
+  const reply = await stateStub(c.env).apply({ type: "segment-put", name, body: body.body, ifMatch }, c.get("principal").name, c.get("note"));
   if (!reply.ok) return commandProblem(reply.error);
   if (reply.changed) onWrite?.();
   const segment = reply.segment!;
@@ -38,12 +40,10 @@ async function put(c: AdminContext, onWrite: OnWrite): Promise<Response> {
 }
 
 async function remove(c: AdminContext, onWrite: OnWrite): Promise<Response> {
-  const name = c.req.param("name")!;
-  const bad = checkName(name);
-  if (bad) return bad;
-  const version = ifMatch(c);
-  if (!version.ok) return version.response;
-  const reply = await stateStub(c.env).apply({ type: "segment-delete", name, ifMatch: version.version }, c.get("principal").name, c.get("note"));
+  const target = writeTarget(c);
+  if (!target.ok) return target.response;
+  const { name, ifMatch } = target;
+  const reply = await stateStub(c.env).apply({ type: "segment-delete", name, ifMatch }, c.get("principal").name, c.get("note"));
   if (!reply.ok) return commandProblem(reply.error);
   onWrite?.();
   return c.json({ version: reply.version, deleted: name });
@@ -60,9 +60,7 @@ export function segmentRoutes(onWrite: OnWrite): Hono<AdminEnv> {
     if (bad) return bad;
     const segment = await stateStub(c.env).getSegment(name);
     if (!segment) return commandProblem({ kind: "segment-not-found", segment: name });
-    const tag = etag(segment.version);
-    if (c.req.header("if-none-match") === tag) return c.body(null, 304, { etag: tag });
-    return c.json(segment, 200, { etag: tag });
+    return taggedJson(c, segment, segment.version);
   });
 
   api.put("/segments/:name", requires("admin"), (c) => put(c, onWrite));

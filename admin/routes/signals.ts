@@ -6,17 +6,12 @@
 import { Hono } from "hono";
 import { SignalName, SignalPushSchema } from "../../contracts/external";
 import { toFieldIssues } from "../../contracts/field-issues";
-import { checkId, commandProblem, invalidBody, readJson, stateStub, type AdminContext, type AdminEnv } from "../http";
+import { checkId, checkParam, commandProblem, invalidBody, readJson, stateStub, type AdminContext, type AdminEnv } from "../http";
 import { requires } from "../scopes";
 
 /** A 422 when the signal name in the URL is not a valid name. */
 function checkName(name: string): Response | undefined {
-  const parsed = SignalName.safeParse(name);
-  if (parsed.success) return undefined;
-  return invalidBody(
-    "The signal name in the URL is invalid.",
-    toFieldIssues(parsed.error).map((i) => ({ ...i, pointer: "/name" })),
-  );
+  return checkParam(SignalName, name, "signal name", "/name");
 }
 
 /** The rollout id and signal name in the URL, or the problem with them. */

@@ -8,7 +8,7 @@
  * ./tokens.ts, ./segments.ts. The steps they share are in ./rollout-writes.ts.
  */
 import type { AuditEntry } from "../../contracts/audit";
-import { toFieldIssues, type FieldIssue } from "../../contracts/field-issues";
+import { paramIssues, type FieldIssue } from "../../contracts/field-issues";
 import { RolloutId, type ConfigSnapshot, type GlobalKill, type OverrideSettings, type RolloutConfig, type StoredRollout } from "../../contracts/rollout";
 import type { StoredSegment } from "../../contracts/rules";
 import { snapshotToken, type StoredToken } from "../../contracts/tokens";
@@ -118,12 +118,8 @@ const HANDLERS: Handlers = {
 /** Apply one admin command. */
 export function applyCommand(state: ControlState, command: Command, ctx: CommandContext): CommandOutcome {
   if ("id" in command) {
-    const id = RolloutId.safeParse(command.id);
-    if (!id.success)
-      return invalid(
-        "the rollout id in the URL is invalid",
-        toFieldIssues(id.error).map((i) => ({ ...i, pointer: "/id" })),
-      );
+    const issues = paramIssues(RolloutId, command.id, "/id");
+    if (issues.length) return invalid("the rollout id in the URL is invalid", issues);
   }
   const outcome = (HANDLERS[command.type] as CommandHandler<Command>)(state, command, ctx);
   if (!ctx.note || !outcome.ok || !outcome.changed) return outcome;

@@ -7,7 +7,7 @@
  */
 import type { SegmentList, SegmentView } from "../../contracts/admin-wire";
 import type { FieldIssue } from "../../contracts/field-issues";
-import { toFieldIssues } from "../../contracts/field-issues";
+import { paramIssues, toFieldIssues } from "../../contracts/field-issues";
 import type { RolloutConfig } from "../../contracts/rollout";
 import { MAX_SEGMENTS, SegmentBodySchema, SegmentName, segmentReferences, type StoredSegment } from "../../contracts/rules";
 import { auditDiff } from "./audit-summary";
@@ -23,12 +23,8 @@ function content(s: StoredSegment): Pick<StoredSegment, "name" | "description" |
 
 /** A 422 when the segment name in the URL is not a slug. */
 function badName(name: string): CommandOutcome | undefined {
-  const parsed = SegmentName.safeParse(name);
-  if (parsed.success) return undefined;
-  return invalid(
-    "the segment name in the URL is invalid",
-    toFieldIssues(parsed.error).map((i) => ({ ...i, pointer: "/name" })),
-  );
+  const issues = paramIssues(SegmentName, name, "/name");
+  return issues.length ? invalid("the segment name in the URL is invalid", issues) : undefined;
 }
 
 /** The rollouts whose rules name segment `name`, sorted by id. */
