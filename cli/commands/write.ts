@@ -3,7 +3,7 @@
  * Each prints what changed and the new version; `--json` prints the router's answer.
  */
 import { Percent } from "../../contracts/rollout";
-import { isRolloutView, type WriteReply } from "../shapes";
+import { isRolloutView, type RolloutView, type WriteReply } from "../shapes";
 import type { Context } from "../context";
 import { CliError, EXIT } from "../exit";
 import { globalKillBanner } from "./status";
@@ -110,12 +110,21 @@ export async function pauseOrContinue(ctx: Context, action: "pause" | "continue"
   ]);
 }
 
-export async function promote(ctx: Context): Promise<void> {
+/**
+ * POST …/<action> with If-Match of the version just read, so that the action is on the rollout as
+ * the operator saw it: a change made in between is refused (exit 6) rather than acted on.
+ */
+async function actOnRead(ctx: Context, action: "promote" | "approve"): Promise<{ id: string; before: RolloutView; reply: WriteReply }> {
   const id = ctx.args[0]!;
   const client = ctx.client();
-  // If-Match: two operators promoting at once move the rollout one stage, not two.
   const { body: before } = await client.get(path(id), isRolloutView);
-  const { body: reply } = await client.send("POST", `${path(id)}/promote`, { body: reasonBody(ctx), ifMatch: before.version, feature: "promote", subject: `rollout "${id}"` });
+  const { body: reply } = await client.send("POST", `${path(id)}/${action}`, { body: reasonBody(ctx), ifMatch: before.version, feature: action, subject: `rollout "${id}"` });
+  return { id, before, reply };
+}
+
+export async function promote(ctx: Context): Promise<void> {
+  // If-Match: two operators promoting at once move the rollout one stage, not two.
+  const { id, before, reply } = await actOnRead(ctx, "promote");
   const r = reply.rollout;
   print(ctx, reply, [
     `${id}: promoted ${before.config.percent}% → ${r?.config.percent}%, version ${versionOf(reply)}${r ? ` (${r.status}${r.stage?.waiting && r.status !== "complete" ? `; ${r.stage.waiting}` : ""})` : ""}`,
@@ -130,11 +139,8 @@ function approvedNext(r: WriteReply["rollout"]): string {
 }
 
 export async function approve(ctx: Context): Promise<void> {
-  const id = ctx.args[0]!;
-  const client = ctx.client();
   // If-Match: the approval is for the stage the operator saw, not one a change since has made next.
-  const { body: before } = await client.get(path(id), isRolloutView);
-  const { body: reply } = await client.send("POST", `${path(id)}/approve`, { body: reasonBody(ctx), ifMatch: before.version, feature: "approve", subject: `rollout "${id}"` });
+  const { id, before, reply } = await actOnRead(ctx, "approve");
   const r = reply.rollout;
   const approval = r?.approval;
   const stage = approval ? `${approval.percent}%` : "the next stage";

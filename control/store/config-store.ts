@@ -7,6 +7,7 @@
 import type { AuditEntry, AuditRecord } from "../../contracts/audit";
 import type { GlobalKill, OverrideSettings, StoredRollout } from "../../contracts/rollout";
 import { EMPTY_STATE, type ControlState } from "../policy/commands";
+import { writeChanges } from "./changes";
 import { loadSegments, saveSegments } from "./segment-store";
 import { loadTokens, saveTokens } from "./token-store";
 
@@ -64,12 +65,12 @@ export function loadControlState(sql: SqlStorage): ControlState {
 export function saveControlState(storage: DurableObjectStorage, current: ControlState, next: ControlState, audit: AuditEntry): void {
   const sql = storage.sql;
   storage.transactionSync(() => {
-    for (const [id, rollout] of next.rollouts) {
-      if (current.rollouts.get(id) !== rollout) sql.exec(`INSERT OR REPLACE INTO rollouts (id, record) VALUES (?, ?)`, id, JSON.stringify(rollout));
-    }
-    for (const id of current.rollouts.keys()) {
-      if (!next.rollouts.has(id)) sql.exec(`DELETE FROM rollouts WHERE id = ?`, id);
-    }
+    writeChanges(
+      current.rollouts,
+      next.rollouts,
+      (id) => sql.exec(`DELETE FROM rollouts WHERE id = ?`, id),
+      (id, rollout) => sql.exec(`INSERT OR REPLACE INTO rollouts (id, record) VALUES (?, ?)`, id, JSON.stringify(rollout)),
+    );
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)`, String(next.version));
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('globalKill', ?)`, JSON.stringify(next.globalKill));
     sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('overrides', ?)`, JSON.stringify(next.overrides));

@@ -4,6 +4,7 @@
  * code may add (they take their defaults in the record's type).
  */
 import type { StoredSegment } from "../../contracts/rules";
+import { writeChanges } from "./changes";
 
 /** Every stored segment by name. */
 export function loadSegments(sql: SqlStorage): Map<string, StoredSegment> {
@@ -16,11 +17,10 @@ export function loadSegments(sql: SqlStorage): Map<string, StoredSegment> {
 
 /** Writes what changed between `current` and `next`. Call inside a transaction. */
 export function saveSegments(sql: SqlStorage, current: ReadonlyMap<string, StoredSegment>, next: ReadonlyMap<string, StoredSegment>): void {
-  if (current === next) return;
-  for (const name of current.keys()) {
-    if (!next.has(name)) sql.exec(`DELETE FROM segments WHERE name = ?`, name);
-  }
-  for (const [name, segment] of next) {
-    if (current.get(name) !== segment) sql.exec(`INSERT OR REPLACE INTO segments (name, record) VALUES (?, ?)`, name, JSON.stringify(segment));
-  }
+  writeChanges(
+    current,
+    next,
+    (name) => sql.exec(`DELETE FROM segments WHERE name = ?`, name),
+    (name, segment) => sql.exec(`INSERT OR REPLACE INTO segments (name, record) VALUES (?, ?)`, name, JSON.stringify(segment)),
+  );
 }

@@ -4,6 +4,7 @@
  * rest of a write (./config-store.ts).
  */
 import { TOKEN_SCOPES, type StoredToken, type TokenScope } from "../../contracts/tokens";
+import { writeChanges } from "./changes";
 
 type TokenRow = { id: string; name: string; scopes: string; hash: string; created_at: string; created_by: string; expires_at: string | null };
 
@@ -21,21 +22,11 @@ export function loadTokens(sql: SqlStorage): Map<string, StoredToken> {
 
 /** Writes what changed between `current` and `next` (tokens are created and revoked, never edited). Call inside a transaction. */
 export function saveTokens(sql: SqlStorage, current: ReadonlyMap<string, StoredToken>, next: ReadonlyMap<string, StoredToken>): void {
-  if (current === next) return;
-  for (const id of current.keys()) {
-    if (!next.has(id)) sql.exec(`DELETE FROM tokens WHERE id = ?`, id);
-  }
-  for (const [id, t] of next) {
-    if (current.get(id) === t) continue;
-    sql.exec(
-      `INSERT OR REPLACE INTO tokens (id, name, scopes, hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      id,
-      t.name,
-      JSON.stringify(t.scopes),
-      t.hash,
-      t.createdAt,
-      t.createdBy,
-      t.expiresAt,
-    );
-  }
+  const insert = `INSERT OR REPLACE INTO tokens (id, name, scopes, hash, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
+  writeChanges(
+    current,
+    next,
+    (id) => sql.exec(`DELETE FROM tokens WHERE id = ?`, id),
+    (id, t) => sql.exec(insert, id, t.name, JSON.stringify(t.scopes), t.hash, t.createdAt, t.createdBy, t.expiresAt),
+  );
 }
