@@ -4,7 +4,7 @@
  * holds stage moves to their window. The Durable Object's clock is set by the test (far ahead of
  * real time, so that no alarm fires by itself) and the alarm is run with runDurableObjectAlarm.
  */
-import { firstReleaseTables } from "./first-release";
+import { insertOldRollout, OLD_AT, oldConfig, schemaVersionOf, stateAtSchema } from "./first-release";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -200,36 +200,14 @@ it("migrates an object at schema 1, whose rollouts predate approvals, and approv
   const result = await runInDurableObject(other, async (_instance: RolloutState, state) => {
     const sql = state.storage.sql;
     // What schema 1 held: its tables only, a staged rollout without `approval`.
-    firstReleaseTables(sql);
-    sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schemaVersion', '1'), ('version', '4')`);
-    const record = {
-      config: {
-        id: "old-staged",
-        match: { hosts: [], pathPrefixes: ["/old"] },
-        origins: { legacy: "https://old.example", new: "https://new.example" },
-        percent: 10,
-        stickiness: [{ header: "x-user-id" }],
-        allowlist: { new: [], legacy: [] },
-        killed: false,
-        retryOnLegacy: true,
-        hashVersion: 1,
-        stages: [
-          { percent: 10, holdSeconds: 60 },
-          { percent: 100, holdSeconds: 0 },
-        ],
-      },
-      version: 4,
-      updatedAt: "2026-11-01T10:00:00.000Z",
-      updatedBy: "alice",
-      killReason: null,
-      percentSince: "2026-11-01T10:00:00.000Z",
-      guardSince: "2026-11-01T10:00:00.000Z",
-      paused: false,
-      pauseReason: null,
-    };
-    sql.exec(`INSERT INTO rollouts (id, record) VALUES (?, ?)`, "old-staged", JSON.stringify(record));
+    stateAtSchema(sql, 1, { schemaVersion: "1", version: "4" });
+    const stages = [
+      { percent: 10, holdSeconds: 60 },
+      { percent: 100, holdSeconds: 0 },
+    ];
+    insertOldRollout(sql, oldConfig("old-staged", { stages }), 4, { percentSince: OLD_AT, guardSince: OLD_AT, paused: false, pauseReason: null });
     const fresh = new RolloutState(state, env);
-    const schema = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schemaVersion'`).toArray()[0]?.value;
+    const schema = schemaVersionOf(sql);
     const view = await fresh.getRollout("old-staged");
     // Its stages predate requiresApproval: nothing waits, so an approval is refused.
     const approve = await fresh.apply({ type: "approve", id: "old-staged", body: {} }, "bob");

@@ -8,10 +8,10 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { RolloutState } from "../../control/rollout-state";
-import { MIGRATIONS, SCHEMA_VERSION } from "../../control/store/schema";
+import { SCHEMA_VERSION } from "../../control/store/schema";
 import { alarmAt, begin, create, deleteRollouts, health, lastAudit, rollout, startFake, type Fake } from "./external-fakes";
 import { adminJson } from "./helpers";
-import { firstReleaseTables } from "./first-release";
+import { insertOldRollout, OLD_AT, oldConfig, schemaVersionOf, stateAtSchema } from "./first-release";
 
 afterEach(deleteRollouts);
 
@@ -106,32 +106,11 @@ it("migrates an object at schema 4 (before external checks) and polls and probes
   await prom.set("setScalar", "7");
   const result = await runInDurableObject(other, async (_instance: RolloutState, state) => {
     const sql = state.storage.sql;
-    firstReleaseTables(sql);
-    for (const migration of MIGRATIONS.filter((m) => m.version > 1 && m.version <= 4)) for (const statement of migration.up) sql.exec(statement);
-    sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schemaVersion', '4'), ('version', '3')`);
-    const record = {
-      config: {
-        id: "old-guarded",
-        match: { hosts: [], pathPrefixes: ["/old"] },
-        origins: { legacy: "https://old.example", new: "https://new.example" },
-        percent: 10,
-        stickiness: [{ header: "x-user-id" }],
-        allowlist: { new: [], legacy: [] },
-        killed: false,
-        retryOnLegacy: true,
-        hashVersion: 1,
-        guard: { windowSeconds: 60, minRequests: 100, minUsers: 5, maxErrorRate: 0.05, action: "kill" },
-      },
-      version: 3,
-      updatedAt: "2026-11-01T10:00:00.000Z",
-      updatedBy: "alice",
-      killReason: null,
-      percentSince: "2026-11-01T10:00:00.000Z",
-      guardSince: "2026-11-01T10:00:00.000Z",
-    };
-    sql.exec(`INSERT INTO rollouts (id, record) VALUES (?, ?)`, "old-guarded", JSON.stringify(record));
+    stateAtSchema(sql, 4, { schemaVersion: "4", version: "3" });
+    const guard = { windowSeconds: 60, minRequests: 100, minUsers: 5, maxErrorRate: 0.05, action: "kill" };
+    insertOldRollout(sql, oldConfig("old-guarded", { guard }), 3, { percentSince: OLD_AT, guardSince: OLD_AT });
     const fresh = new RolloutState(state, env);
-    const schema = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schemaVersion'`).toArray()[0]?.value;
+    const schema = schemaVersionOf(sql);
     const before = await fresh.getHealth("old-guarded");
     const check = { name: "backlog", provider: "prometheus", url: prom.url, query: "scalar(backlog)", max: 5, intervalSeconds: 5 };
     const patched = await fresh.apply({ type: "patch", id: "old-guarded", patch: { guard: { external: [check] } } }, "bob");

@@ -10,7 +10,7 @@ import { SignJWT } from "jose";
 import type { RolloutState } from "../../control/rollout-state";
 import { SCHEMA_VERSION } from "../../control/store/schema";
 import { ADMIN_TOKEN, adminJson, echo, identityToken, proxied, resetDefault, VERIFIED_STICKINESS } from "./helpers";
-import { firstReleaseTables } from "./first-release";
+import { schemaVersionOf, stateAtSchema } from "./first-release";
 import { handleProxy } from "../../edge/handler";
 import { toDataPoint } from "../../edge/record";
 import { proxyDeps, readFromDurableObject } from "./proxy-deps";
@@ -176,19 +176,13 @@ it("migrates an object from before segments (schema 4) and takes segments", asyn
   const stub = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName("before-segments"));
   const result = await runInDurableObject(stub, async (_instance: RolloutState, state) => {
     const sql = state.storage.sql;
-    firstReleaseTables(sql);
-    // Migrations 2-4 as they ran then: what an object deployed before segments holds.
-    const { MIGRATIONS } = await import("../../control/store/schema");
-    for (const m of MIGRATIONS.filter((m) => m.version >= 2 && m.version <= 4)) for (const statement of m.up) sql.exec(statement);
-    sql.exec(
-      `INSERT INTO meta (key, value) VALUES ('schemaVersion', '4'), ('version', '2'), ('globalKill', ?)`,
-      JSON.stringify({ killed: false, reason: null, at: null, by: null }),
-    );
+    // Migrations 1-4 as they ran then: what an object deployed before segments holds.
+    stateAtSchema(sql, 4, { schemaVersion: "4", version: "2", globalKill: JSON.stringify({ killed: false, reason: null, at: null, by: null }) });
     const { RolloutState: Fresh } = await import("../../control/rollout-state");
     const fresh = new Fresh(state, env);
     const before = await fresh.getSnapshot(-1);
     const put = await fresh.apply({ type: "segment-put", name: "beta", body: BETA_SEGMENT }, "admin");
-    const schema = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schemaVersion'`).toArray()[0]?.value;
+    const schema = schemaVersionOf(sql);
     return { before, put, schema, reloaded: await new Fresh(state, env).listSegments() };
   });
   expect(result.schema).toBe(String(SCHEMA_VERSION));

@@ -13,9 +13,9 @@ import type { HealthFlush } from "../../contracts/health";
 import { newShadowAccumulator, recordShadow, takeShadowFlush, type ShadowOutcome } from "../../contracts/shadow-stats";
 import type { ConfigReplica } from "../../control/config-replica";
 import { RolloutState } from "../../control/rollout-state";
-import { MIGRATIONS, SCHEMA_VERSION } from "../../control/store/schema";
+import { SCHEMA_VERSION } from "../../control/store/schema";
 import { admin, adminJson } from "./helpers";
-import { firstReleaseTables } from "./first-release";
+import { insertOldRollout, oldConfig, schemaVersionOf, stateAtSchema } from "./first-release";
 import { shadowReport, shadowRollout, through } from "./shadow-helpers";
 
 const stub = () => env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
@@ -162,27 +162,10 @@ it("migrates an object from before shadow traffic (schema 4, health flushes with
   const other = env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName("schema-4-shadow"));
   const result = await runInDurableObject(other, async (_instance: RolloutState, state) => {
     const sql = state.storage.sql;
-    firstReleaseTables(sql);
-    for (const m of MIGRATIONS.filter((m) => m.version > 1 && m.version <= 4)) for (const statement of m.up) sql.exec(statement);
-    sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schemaVersion', '4'), ('version', '2')`);
-    const config = {
-      id: "old",
-      match: { hosts: [], pathPrefixes: ["/old"] },
-      origins: { legacy: "https://old.example", new: "https://new.example" },
-      percent: 10,
-      stickiness: [{ header: "x-user-id" }],
-      allowlist: { new: [], legacy: [] },
-      killed: false,
-      retryOnLegacy: true,
-      hashVersion: 1,
-    };
-    sql.exec(
-      `INSERT INTO rollouts (id, record) VALUES (?, ?)`,
-      "old",
-      JSON.stringify({ config, version: 2, updatedAt: "2026-11-01T10:00:00.000Z", updatedBy: "alice", killReason: null }),
-    );
+    stateAtSchema(sql, 4, { schemaVersion: "4", version: "2" });
+    insertOldRollout(sql, oldConfig("old"), 2);
     const fresh = new RolloutState(state, env);
-    const schema = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schemaVersion'`).toArray()[0]?.value;
+    const schema = schemaVersionOf(sql);
     const empty = await fresh.getShadow("old");
     // What an isolate deployed before shadow traffic sends: health only.
     await fresh.recordHealth({ rollouts: {} });

@@ -8,7 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { expect, it } from "vitest";
 import { RolloutState } from "../../control/rollout-state";
 import { SCHEMA_VERSION } from "../../control/store/schema";
-import { firstReleaseTables } from "./first-release";
+import { schemaVersionOf, stateAtSchema } from "./first-release";
 
 const FIRST_RELEASE_ROLLOUT = {
   config: {
@@ -35,8 +35,7 @@ it("reads and migrates an object written by the first release, then takes writes
   const result = await runInDurableObject(stub, async (_instance: RolloutState, state) => {
     const sql = state.storage.sql;
     // What the first release left behind: its tables, no schemaVersion, no `overrides`.
-    firstReleaseTables(sql);
-    sql.exec(`INSERT INTO meta (key, value) VALUES ('version', '3'), ('globalKill', ?)`, JSON.stringify({ killed: false, reason: null, at: null, by: null }));
+    stateAtSchema(sql, 1, { version: "3", globalKill: JSON.stringify({ killed: false, reason: null, at: null, by: null }) });
     sql.exec(`INSERT INTO rollouts (id, record) VALUES (?, ?)`, "legacy-shop", JSON.stringify(FIRST_RELEASE_ROLLOUT));
     sql.exec(
       `INSERT INTO audit (at, actor, action, rollout_id, version, before, after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -50,7 +49,7 @@ it("reads and migrates an object written by the first release, then takes writes
       null,
     );
     const fresh = new RolloutState(state, env);
-    const schema = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schemaVersion'`).toArray()[0]?.value;
+    const schema = schemaVersionOf(sql);
     return {
       schema,
       snapshot: await fresh.getSnapshot(-1),
