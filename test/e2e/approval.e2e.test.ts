@@ -5,33 +5,19 @@
  * node:crypto), sees it in `edge-router status` and on the dashboard (APPROVE), approves with
  * `edge-router approve`, and the scheduler enters the stage within one check.
  */
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startWebhookReceiver, type ReceivedDelivery } from "../setup/webhook-receiver";
 import { launchBrowser } from "./browser";
-import { startRouter, waitUntil, type Router } from "./harness";
+import { runCli, startRouter, waitUntil, type Router } from "./harness";
 
-const ROOT = join(import.meta.dirname, "..", "..");
-const NODE = join(ROOT, "node_modules", ".bin", "node");
-const BIN = join(ROOT, "bin", "edge-router.mjs");
 const SECRET = `whsec-${crypto.randomUUID()}`;
 
 let router: Router;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let browser: Browser | undefined;
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, EDGE_ROUTER_URL: router.url, EDGE_ROUTER_TOKEN: router.adminToken, NO_COLOR: "1", EDGE_ROUTER_ACTOR: "" };
-    delete env.FORCE_COLOR;
-    const child = execFile(NODE, [BIN, ...args], { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end();
-  });
-}
+const cli = (args: string[]) => runCli(router, args);
 
 interface View {
   version: number;

@@ -4,36 +4,17 @@
  * change between the tool's read and its write, or to be older than the tool, a small forwarding
  * proxy in front of the real router arranges it; every answer still comes from the real router.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, hit, startRouter, waitForVersion, type Router } from "./harness";
+import { freePort, hit, runCli, startRouter, waitForVersion, type CliOptions, type Router } from "./harness";
 
-const ROOT = join(import.meta.dirname, "..", "..");
-const NODE = join(ROOT, "node_modules", ".bin", "node");
-const BIN = join(ROOT, "bin", "edge-router.mjs");
 const dir = mkdtempSync(join(tmpdir(), "edge-router-cli-"));
 let router: Router;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, EDGE_ROUTER_URL: router.url, EDGE_ROUTER_TOKEN: router.adminToken, NO_COLOR: "1", EDGE_ROUTER_ACTOR: "", ...options.env };
-    delete env.FORCE_COLOR; // vitest sets it; plain text is what these assertions read
-    const child = execFile(NODE, [BIN, ...args], { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(options.input ?? "");
-  });
-}
+const cli = (args: string[], options: CliOptions = {}) => runCli(router, args, options);
 
 async function rollout(id: string): Promise<{ version: number; config: { percent: number; killed: boolean } } | undefined> {
   const res = await router.admin("GET", `/rollouts/${id}`);

@@ -4,30 +4,15 @@
  * alarm; a probe failing on new holds the stage that requires probes (the rollout stays at 0%, not
  * killed), `edge-router status` shows why, and the stage is entered once the probe passes.
  */
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { launchBrowser } from "./browser";
-import { hit, startRouter, waitUntil, type Router } from "./harness";
-
-const ROOT = join(import.meta.dirname, "..", "..");
-const NODE = join(ROOT, "node_modules", ".bin", "node");
-const BIN = join(ROOT, "bin", "edge-router.mjs");
+import { hit, runCli, startRouter, waitUntil, type Router } from "./harness";
 
 let router: Router;
 let browser: Browser | undefined;
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, EDGE_ROUTER_URL: router.url, EDGE_ROUTER_TOKEN: router.adminToken, NO_COLOR: "1", EDGE_ROUTER_ACTOR: "" };
-    delete env.FORCE_COLOR;
-    const child = execFile(NODE, [BIN, ...args], { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end();
-  });
-}
+const cli = (args: string[]) => runCli(router, args);
 
 interface View {
   status: string;

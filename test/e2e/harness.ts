@@ -14,6 +14,7 @@
  *   await router.stop();
  * }
  */
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -26,6 +27,8 @@ export { freePort, waitUntil };
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "node_modules", ".bin");
+/** The command-line tool, as npm links it. */
+const TOOL = join(ROOT, "bin", "edge-router.mjs");
 const HOST = LOOPBACK;
 
 /** wrangler dev's first start compiles the worker and boots workerd: seconds, more on a busy machine. */
@@ -192,4 +195,36 @@ export async function waitForVersion(router: Router, version: number, timeoutMs 
     },
     { timeoutMs, message: () => `the router to reach config version ${version} (last decision: ${seen || "none"})` },
   );
+}
+
+/** What one run of the command-line tool printed, and its exit code. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** More environment variables, or other values for the defaults below. */
+  env?: Record<string, string>;
+  /** What the tool reads on stdin. @default "" */
+  input?: string;
+  /** @default 30000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs the tool (bin/edge-router.mjs, with the Node of node_modules) as an operator would against
+ * `router`: its URL and admin token from the environment, plain text (NO_COLOR, and vitest's
+ * FORCE_COLOR removed: the assertions read text), no X-Actor.
+ */
+export function runCli(router: Router, args: string[], options: CliOptions = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, EDGE_ROUTER_URL: router.url, EDGE_ROUTER_TOKEN: router.adminToken, NO_COLOR: "1", EDGE_ROUTER_ACTOR: "", ...options.env };
+    delete env.FORCE_COLOR;
+    const child = execFile(join(BIN, "node"), [TOOL, ...args], { cwd: ROOT, env, timeout: options.timeoutMs ?? 30_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(options.input ?? "");
+  });
 }

@@ -3,31 +3,19 @@
  * `edge-router apply --dry-run` validates each file and shows what it would create, `apply` writes
  * it to a real router (wrangler dev), `status` shows the rules, and a second apply changes nothing.
  */
-import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRouter, type Router } from "./harness";
+import { runCli, startRouter, type Router } from "./harness";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const NODE = join(ROOT, "node_modules", ".bin", "node");
-const BIN = join(ROOT, "bin", "edge-router.mjs");
 const DIR = join(ROOT, "examples", "plans");
 const PLANS = readdirSync(DIR)
   .filter((f) => f.startsWith("plan-"))
   .sort();
 let router: Router;
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, EDGE_ROUTER_URL: router.url, EDGE_ROUTER_TOKEN: router.adminToken, NO_COLOR: "1", EDGE_ROUTER_ACTOR: "" };
-    delete env.FORCE_COLOR;
-    const child = execFile(NODE, [BIN, ...args], { cwd: ROOT, env, timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end("");
-  });
-}
+const cli = (args: string[]) => runCli(router, args, { timeoutMs: 60_000 });
 
 beforeAll(async () => {
   router = await startRouter();
