@@ -4,20 +4,11 @@ import { normalizeRouterUrl } from "../../cli/client";
 import { plan } from "../../cli/commands/apply";
 import { parsePercent } from "../../cli/commands/write";
 import { parseConfigText } from "../../cli/config-file";
-import { CliError, EXIT } from "../../cli/exit";
+import { EXIT } from "../../cli/exit";
+import { failure } from "../support/cli-failure";
 import { RolloutConfigSchema } from "../../contracts/rollout";
 
 const origins = { legacy: "https://old.example", new: "https://new.example" };
-
-function failure(fn: () => unknown): { code: number; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CliError) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error("did not fail");
-}
 
 describe("command line", () => {
   it("takes options anywhere, --name=value too, and flags over the environment", () => {

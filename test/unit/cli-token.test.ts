@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseArgs } from "../../cli/args";
 import { createBody } from "../../cli/commands/token";
-import { CliError, EXIT } from "../../cli/exit";
-
-function failure(fn: () => unknown): { code: number; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CliError) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error("did not fail");
-}
+import { EXIT } from "../../cli/exit";
+import { failure } from "../support/cli-failure";
 
 describe("edge-router token", () => {
   it("parses create with its scopes and expiry, and refuses those options on other commands", () => {

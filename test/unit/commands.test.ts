@@ -1,22 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { applyCommand, EMPTY_STATE, mergePatch, seedState, type Command, type CommandOutcome, type ControlState } from "../../control/policy/commands";
-import { RolloutConfigSchema } from "../../contracts/rollout";
+import { applyCommand, EMPTY_STATE, mergePatch, type Command } from "../../control/policy/commands";
+import { err, ok, origins, run, seedDefault } from "../support/commands";
 
-const ctx = { now: new Date("2026-11-22T12:00:00Z"), actor: "ops" };
-const origins = { legacy: "https://legacy.example", new: "https://new.example" };
-
-function ok(outcome: CommandOutcome) {
-  if (!outcome.ok) throw new Error(`expected success, got ${JSON.stringify(outcome.error)}`);
-  return outcome;
-}
-function err(outcome: CommandOutcome) {
-  if (outcome.ok) throw new Error("expected an error");
-  return outcome.error;
-}
-function seeded(): ControlState {
-  return seedState(EMPTY_STATE, RolloutConfigSchema.parse({ id: "default", origins, percent: 10 }), ctx.now).state;
-}
-const run = (state: ControlState, command: Command) => applyCommand(state, command, ctx);
+const seeded = () => seedDefault({ percent: 10 });
 
 describe("rollout config validation", () => {
   const bad: Array<[string, unknown, string, RegExp]> = [

@@ -1,24 +1,11 @@
 /** Segments in the control plane's write policy: stored, versioned, audited, refused when unknown or in use. */
 import { describe, expect, it } from "vitest";
-import { applyCommand, EMPTY_STATE, seedState, toSnapshot, type Command, type CommandOutcome, type ControlState } from "../../control/policy/commands";
-import { RolloutConfigSchema } from "../../contracts/rollout";
+import { toSnapshot } from "../../control/policy/commands";
 import { compileSnapshot } from "../../edge/match";
 import { decide } from "../../edge/decide";
+import { err, ok, origins, run, seedDefault } from "../support/commands";
 
-const ctx = { now: new Date("2026-11-22T12:00:00Z"), actor: "ops" };
-const origins = { legacy: "https://legacy.example", new: "https://new.example" };
-const run = (state: ControlState, command: Command) => applyCommand(state, command, ctx);
-
-function ok(outcome: CommandOutcome) {
-  if (!outcome.ok) throw new Error(`expected success, got ${JSON.stringify(outcome.error)}`);
-  return outcome;
-}
-function err(outcome: CommandOutcome) {
-  if (outcome.ok) throw new Error("expected an error");
-  return outcome.error;
-}
-
-const seeded = () => seedState(EMPTY_STATE, RolloutConfigSchema.parse({ id: "default", origins }), ctx.now).state;
+const seeded = () => seedDefault();
 const betaBody = { description: "beta testers", when: [{ claim: "beta_tester", equals: true }] };
 const usingBeta = { origins, match: { pathPrefixes: ["/app"] }, rules: [{ name: "beta", when: [{ segment: "beta" }], variant: "new" }] };
 

@@ -9,15 +9,12 @@ import { grants, hashSecret, MAX_TOKENS, mintToken, parseToken, TOKEN_SCOPES, ty
 import { applyCommand, EMPTY_STATE, toSnapshot, type Command, type CommandOutcome, type ControlState } from "../../control/policy/commands";
 import { compileSnapshot } from "../../edge/match";
 import { authorize, digestsEqual } from "../../edge/tokens";
+import { ok } from "../support/commands";
 
 const now = new Date("2026-11-22T12:00:00Z");
 const ctx = { now, actor: "admin" };
 const HASH = "ab".repeat(32);
 
-function ok(outcome: CommandOutcome) {
-  if (!outcome.ok) throw new Error(`expected success, got ${JSON.stringify(outcome.error)}`);
-  return outcome;
-}
 const create = (state: ControlState, body: unknown, tokenId = "0123456789abcdef", hash = HASH) =>
   applyCommand(state, { type: "token-create", body, tokenId, hash } as Command, ctx);
 
