@@ -8,7 +8,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startWebhookReceiver, type ReceivedDelivery } from "../setup/webhook-receiver";
-import { launchBrowser } from "./browser";
+import { launchBrowser, openDashboard } from "./browser";
 import { runCli, startRouter, waitUntil, type Router } from "./harness";
 
 const SECRET = `whsec-${crypto.randomUUID()}`;
@@ -80,10 +80,7 @@ it("stops before a stage that requires approval, notifies, shows APPROVE, and en
 
   // The dashboard offers APPROVE on the card.
   browser = await launchBrowser();
-  const page = await browser.newPage();
-  await page.goto(`${router.url}/__admin/`);
-  await page.fill("#token", router.adminToken);
-  await page.click("#login-form button");
+  const page = await openDashboard(browser, router.url, router.adminToken);
   const card = page.locator('[data-rollout="default"]');
   await card.waitFor();
   await expect.poll(() => card.locator('[data-testid="awaiting-approval"]').textContent()).toBe("awaiting approval for 50%");

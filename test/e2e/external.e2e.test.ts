@@ -6,7 +6,7 @@
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser } from "./browser";
+import { launchBrowser, openDashboard } from "./browser";
 import { hit, runCli, startRouter, waitUntil, type Router } from "./harness";
 
 let router: Router;
@@ -96,10 +96,7 @@ it("holds the stage that requires probes while a probe fails on new, shows it in
 
   // The dashboard's card shows the probe failing, beside the killed rollout's signal check.
   browser = await launchBrowser();
-  const page = await browser.newPage();
-  await page.goto(`${router.url}/__admin/`);
-  await page.fill("#token", router.adminToken);
-  await page.click("#login-form button");
+  const page = await openDashboard(browser, router.url, router.adminToken);
   const row = page.locator('[data-rollout="default"] [data-probe="health"]');
   await row.waitFor();
   expect(await row.textContent()).toMatch(/^health GET \/__origin\/status\/503 on newfailing✗✗2 in a rowHTTP 503, expected 200 · \d+ s ago$/);
