@@ -3,7 +3,25 @@
  * per-rollout actions, health and shadow reports; see ./openapi.ts.
  */
 import { ApproveBodySchema, HealthQuerySchema, KillBodySchema, ResumeBodySchema, RolloutBodySchema, RolloutPatchSchema, ShadowQuerySchema } from "../contracts/admin-wire";
+import type * as z from "../contracts/zod";
 import { WRITE_ERRORS, type Endpoint } from "./openapi-endpoint";
+
+/**
+ * A per-rollout action, `POST /rollouts/{id}/<name>` (one loop in ./routes/rollouts.ts): scope
+ * operate, an optional JSON body, If-Match, and the write problems and 404 besides `responses`.
+ */
+function action(name: string, summary: string, body: { schema: z.ZodMiniType; example?: unknown }, responses: Record<number, string>, description?: string): Endpoint {
+  return {
+    method: "post",
+    path: `/rollouts/{id}/${name}`,
+    scope: "operate",
+    summary,
+    ...(description ? { description } : {}),
+    body: { ...body, required: false },
+    ifMatch: true,
+    responses: { ...responses, ...WRITE_ERRORS, 404: "Unknown rollout" },
+  };
+}
 
 export const ROLLOUT_ENDPOINTS: Endpoint[] = [
   {
@@ -51,63 +69,19 @@ export const ROLLOUT_ENDPOINTS: Endpoint[] = [
     ifMatch: true,
     responses: { 200: "Deleted", 404: "Unknown rollout", 412: "If-Match names an old version" },
   },
-  {
-    method: "post",
-    path: "/rollouts/{id}/kill",
-    scope: "operate",
-    summary: "Kill switch: every user of this rollout to legacy",
-    body: { schema: KillBodySchema, required: false, example: { reason: "5xx spike on new" } },
-    ifMatch: true,
-    responses: { 200: "Killed (or already killed)", ...WRITE_ERRORS, 404: "Unknown rollout" },
-  },
-  {
-    method: "post",
-    path: "/rollouts/{id}/resume",
-    scope: "operate",
-    summary: "Turn this rollout's kill switch off",
-    body: { schema: ResumeBodySchema, required: false },
-    ifMatch: true,
-    responses: { 200: "Resumed", ...WRITE_ERRORS, 404: "Unknown rollout" },
-  },
-  {
-    method: "post",
-    path: "/rollouts/{id}/pause",
-    scope: "operate",
-    summary: "Stop advancing through stages (the percentage stays)",
-    body: { schema: ResumeBodySchema, required: false },
-    ifMatch: true,
-    responses: { 200: "Paused", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "The rollout has no stages (invalid-state)" },
-  },
-  {
-    method: "post",
-    path: "/rollouts/{id}/continue",
-    scope: "operate",
-    summary: "Resume advancing through stages",
-    body: { schema: ResumeBodySchema, required: false },
-    ifMatch: true,
-    responses: { 200: "Continued", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "The rollout has no stages" },
-  },
-  {
-    method: "post",
-    path: "/rollouts/{id}/promote",
-    scope: "operate",
-    summary: "Move to the next stage now",
-    body: { schema: ResumeBodySchema, required: false },
-    ifMatch: true,
-    responses: { 200: "Promoted", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "No stages, at the last stage, or killed" },
-  },
-  {
-    method: "post",
-    path: "/rollouts/{id}/approve",
-    scope: "operate",
-    summary: "Approve the next stage (one with requiresApproval): the scheduler enters it at its next check",
-    description:
-      "The approval is stored for that stage, from the current percentage: a kill or pause keeps it, a change of percentage ends it. " +
+  action("kill", "Kill switch: every user of this rollout to legacy", { schema: KillBodySchema, example: { reason: "5xx spike on new" } }, { 200: "Killed (or already killed)" }),
+  action("resume", "Turn this rollout's kill switch off", { schema: ResumeBodySchema }, { 200: "Resumed" }),
+  action("pause", "Stop advancing through stages (the percentage stays)", { schema: ResumeBodySchema }, { 200: "Paused", 409: "The rollout has no stages (invalid-state)" }),
+  action("continue", "Resume advancing through stages", { schema: ResumeBodySchema }, { 200: "Continued", 409: "The rollout has no stages" }),
+  action("promote", "Move to the next stage now", { schema: ResumeBodySchema }, { 200: "Promoted", 409: "No stages, at the last stage, or killed" }),
+  action(
+    "approve",
+    "Approve the next stage (one with requiresApproval): the scheduler enters it at its next check",
+    { schema: ApproveBodySchema, example: { reason: "go/no-go: error rate 0.04%, p95 +6 ms; signed off by the release manager" } },
+    { 200: "Approved (or `changed: false`)", 409: "No next stage waits for an approval (invalid-state)" },
+    "The approval is stored for that stage, from the current percentage: a kill or pause keeps it, a change of percentage ends it. " +
       "The stage is entered within 5 s once its hold, guard and schedule allow. Approving a stage already approved changes nothing.",
-    body: { schema: ApproveBodySchema, required: false, example: { reason: "go/no-go: error rate 0.04%, p95 +6 ms; signed off by the release manager" } },
-    ifMatch: true,
-    responses: { 200: "Approved (or `changed: false`)", ...WRITE_ERRORS, 404: "Unknown rollout", 409: "No next stage waits for an approval (invalid-state)" },
-  },
+  ),
   {
     method: "get",
     path: "/rollouts/{id}/health",
