@@ -86,16 +86,14 @@ export class RolloutState extends DurableObject<Env> {
   }
 
   /**
-   * Keeps the alarm running while any rollout has a guard or stages, and brings it forward when a
-   * delivery is due sooner.
+   * Keeps the alarm running while any rollout is watched, and brings it forward when the next
+   * check or delivery is due sooner than the alarm set (e.g. a guard added while the only alarm
+   * was a webhook retry hours away).
    */
   private async ensureAlarm(): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
-    const due = this.notifier.nextDueAt();
-    if (current === null) {
-      const at = nextAlarmAt(this.state, this.now().getTime(), due);
-      if (at !== null) await this.ctx.storage.setAlarm(at);
-    } else if (due !== null && due < current) await this.ctx.storage.setAlarm(due);
+    const at = nextAlarmAt(this.state, this.now().getTime(), this.notifier.nextDueAt());
+    if (at !== null && (current === null || at < current)) await this.ctx.storage.setAlarm(at);
   }
 
   /**

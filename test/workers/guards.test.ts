@@ -273,3 +273,22 @@ describe("health flushes when traffic stops", () => {
     expect(total).toBe(5);
   });
 });
+
+describe("the alarm when a rollout gains a guard", () => {
+  it("is brought forward to the next check even when it was set far ahead (a webhook retry hours away)", async () => {
+    await setClock(null);
+    const farAhead = Date.now() + 3 * 3600_000;
+    await runInDurableObject(stub(), async (_instance: RolloutState, state) => {
+      await state.storage.setAlarm(farAhead);
+    });
+    await create("late-guard", { origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_NEW_ORIGIN }, percent: 10, guard: { minRequests: 10, maxErrorRate: 0.1 } });
+    let alarm: number | null = farAhead;
+    for (let i = 0; i < 50 && alarm === farAhead; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      alarm = await runInDurableObject(stub(), (_instance: RolloutState, state) => state.storage.getAlarm());
+    }
+    expect(alarm).not.toBeNull();
+    expect(alarm!).toBeLessThanOrEqual(Date.now() + 6_000);
+    await admin("DELETE", "/rollouts/late-guard");
+  });
+});
