@@ -14,8 +14,9 @@ const MAX_VS_MURMUR3 = 1.5;
 /** Our decision must be at least this many times faster than the fastest SDK. */
 const MIN_VS_FASTEST_SDK = 3;
 /**
- * With 50 rollouts and three unmatched rules each (a header, a segment of two conditions, a country
- * list: three to four closures tried), a decision may cost at most this multiple of the plain one.
+ * With three unmatched rules each (a header, a segment of two conditions, a country list: three to
+ * four closures tried), a decision over 50 rollouts may cost at most this multiple of the same 50
+ * rollouts without rules: what the rules add, apart from matching among 50 path prefixes.
  */
 const MAX_RULES_VS_PLAIN = 2;
 
@@ -44,6 +45,7 @@ export async function run(ctx) {
   const byId = (id) => raw.results.find((x) => x.id === id);
   const ours = byId("edge-router");
   const withRules = byId("edge-router-rules");
+  const manyPlain = byId("edge-router-many");
   const murmur = byId("murmur3");
   const fastestSdk = raw.results.filter((x) => x.kind === "sdk").sort((a, b) => a.nsPerDecision - b.nsPerDecision)[0];
   for (const x of raw.results) ctx.log(`${x.name}: ${fmt(x.nsPerDecision, 1)} ns`);
@@ -56,7 +58,7 @@ export async function run(ctx) {
   }));
   const vsMurmur = ours.nsPerDecision / murmur.nsPerDecision;
   const vsSdk = fastestSdk.nsPerDecision / ours.nsPerDecision;
-  const rulesVsPlain = withRules.nsPerDecision / ours.nsPerDecision;
+  const rulesVsPlain = withRules.nsPerDecision / manyPlain.nsPerDecision;
   return {
     method: `${fmt(raw.decisions)} distinct user ids, in Node ${raw.versions.node}, one rollout at 25% (the rules row: 50 rollouts at 25%, each with a header rule, a segment rule and a country rule that the request does not match, so all are tried before the bucket); each evaluator is timed over all ids after a JIT warm-up on the first 50,000. The SDKs run offline (bootstrapped in memory), evaluated per user as they would be per request: unleash-client ${raw.versions["unleash-client"]}, @growthbook/growthbook ${raw.versions["@growthbook/growthbook"]}.`,
     rows,
@@ -72,8 +74,8 @@ export async function run(ctx) {
         vsSdk >= MIN_VS_FASTEST_SDK,
       ),
       target(
-        `with rules and 50 rollouts ≤ ${MAX_RULES_VS_PLAIN}× the plain decision`,
-        `${fmt(rulesVsPlain, 2)}× (${fmt(withRules.nsPerDecision, 1)} vs ${fmt(ours.nsPerDecision, 1)} ns)`,
+        `50 rollouts with 3 rules each ≤ ${MAX_RULES_VS_PLAIN}× the same 50 rollouts without rules`,
+        `${fmt(rulesVsPlain, 2)}× (${fmt(withRules.nsPerDecision, 1)} vs ${fmt(manyPlain.nsPerDecision, 1)} ns)`,
         rulesVsPlain <= MAX_RULES_VS_PLAIN,
       ),
     ],

@@ -39,18 +39,29 @@ const noWait: WaitUntil = () => {};
  * and synchronous (used by the CLI and the decision benchmark, and as the fast path here).
  */
 export function claimedIdentity(rollout: CompiledRollout, headers: HeaderReader): Identity | undefined {
-  let cookieHeader: string | null | undefined;
-  for (const source of rollout.stickiness) {
-    if ("header" in source) {
-      const value = headers.get(source.header)?.trim();
-      if (value) return { userId: value, source: `header:${source.header}`, verified: false };
-    } else if ("cookie" in source) {
-      cookieHeader ??= headers.get("cookie");
-      const value = readCookie(cookieHeader, source.cookie);
-      if (value) return { userId: value, source: `cookie:${source.cookie}`, verified: false };
-    }
+  const cookies: CookieCache = { header: undefined };
+  for (let i = 0; i < rollout.stickiness.length; i++) {
+    const identity = claimFrom(rollout, i, headers, cookies);
+    if (identity) return identity;
   }
   return undefined;
+}
+
+/** The Cookie header, read once per request however many cookie sources there are. */
+interface CookieCache {
+  header: string | null | undefined;
+}
+
+/** The id stickiness source `i` (a header or a cookie) yields, if any; labels come precomputed. */
+function claimFrom(rollout: CompiledRollout, i: number, headers: HeaderReader, cookies: CookieCache): Identity | undefined {
+  const source = rollout.stickiness[i]!;
+  let value: string | undefined;
+  if ("header" in source) value = headers.get(source.header)?.trim();
+  else if ("cookie" in source) {
+    if (cookies.header === undefined) cookies.header = headers.get("cookie");
+    value = readCookie(cookies.header, source.cookie);
+  }
+  return value ? { userId: value, source: rollout.sourceLabels[i]!, verified: false } : undefined;
 }
 
 /** 2. Identify: the first source that yields an id wins; a token that does not verify is skipped. */
@@ -59,7 +70,9 @@ export async function identify(rollout: CompiledRollout, headers: HeaderReader, 
     const claimed = claimedIdentity(rollout, headers);
     if (claimed) return { identity: claimed };
   } else {
-    for (const source of rollout.stickiness) {
+    const cookies: CookieCache = { header: undefined };
+    for (let i = 0; i < rollout.stickiness.length; i++) {
+      const source = rollout.stickiness[i]!;
       if ("jwt" in source) {
         const token = deps.jwt ? readJwt(source.jwt, headers) : undefined;
         const verified = token ? await deps.jwt!.verify(token, source.jwt.claim, deps.clock(), deps.waitUntil ?? noWait) : undefined;
@@ -67,14 +80,14 @@ export async function identify(rollout: CompiledRollout, headers: HeaderReader, 
           return {
             identity: {
               userId: verified.userId,
-              source: `jwt:${"header" in source.jwt ? `header:${source.jwt.header}` : `cookie:${source.jwt.cookie}`}`,
+              source: rollout.sourceLabels[i]!,
               verified: true,
               claims: verified.claims,
             },
           };
         continue;
       }
-      const claimed = claimedIdentity({ ...rollout, stickiness: [source] }, headers);
+      const claimed = claimFrom(rollout, i, headers, cookies);
       if (claimed) return { identity: claimed };
     }
   }

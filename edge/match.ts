@@ -3,6 +3,7 @@
  * No I/O.
  */
 import type { ConfigSnapshot, GlobalKill, RolloutConfig, StickinessSource, StoredRollout } from "../contracts/rollout";
+import type { UserSource } from "../contracts/decision";
 import { saltState, thresholdOf, type HashState } from "../contracts/hash";
 import { normalizePrefix } from "../contracts/paths";
 import type { ShadowCompare } from "../contracts/shadow";
@@ -41,6 +42,8 @@ export interface CompiledRollout {
   killed: boolean;
   killReason: string | null;
   stickiness: readonly StickinessSource[];
+  /** What each stickiness source is called in decisions and logs (`header:x-user-id`), made once. */
+  sourceLabels: readonly UserSource[];
   /** A JWT source is configured: identification may need to verify a token. */
   hasJwtSource: boolean;
   allowNew: ReadonlySet<string>;
@@ -110,6 +113,7 @@ export function compileRollout(stored: StoredRollout, segments: ReadonlyMap<stri
     killed: config.killed,
     killReason: stored.killReason,
     stickiness: config.stickiness,
+    sourceLabels: config.stickiness.map(sourceLabel),
     hasJwtSource: config.stickiness.some((s) => "jwt" in s),
     allowNew: new Set(config.allowlist.new),
     allowLegacy: new Set(config.allowlist.legacy),
@@ -120,6 +124,13 @@ export function compileRollout(stored: StoredRollout, segments: ReadonlyMap<stri
     shadow: compileShadow(config),
     config,
   };
+}
+
+/** `header:<name>`, `cookie:<name>` or `jwt:header:<name>` / `jwt:cookie:<name>`. */
+export function sourceLabel(source: StickinessSource): UserSource {
+  if ("header" in source) return `header:${source.header}`;
+  if ("cookie" in source) return `cookie:${source.cookie}`;
+  return `jwt:${"header" in source.jwt ? `header:${source.jwt.header}` : `cookie:${source.jwt.cookie}`}`;
 }
 
 function compileShadow(config: RolloutConfig): CompiledShadow | undefined {
@@ -212,13 +223,17 @@ function firstMatch(index: PrefixIndex | undefined, path: string, segment: strin
  * host, then wildcard hosts, then any host; at equal prefix length a more specific host wins.
  */
 export function matchRollout(table: RouterTable, hostname: string, path: string): PrefixEntry | undefined {
-  const host = hostname.toLowerCase();
   const segment = table.bySegment ? firstSegment(path) : "";
-  let best = firstMatch(table.byHost.get(host), path, segment);
-  for (const { suffix, entries } of table.byWildcard) {
-    if (!host.endsWith(suffix) || host.length === suffix.length) continue;
-    const candidate = firstMatch(entries, path, segment);
-    if (candidate && (!best || candidate.prefix.length > best.prefix.length)) best = candidate;
+  let best: PrefixEntry | undefined;
+  // Most deployments match on paths only: then the host is not even looked at.
+  if (table.byHost.size > 0 || table.byWildcard.length > 0) {
+    const host = hostname.toLowerCase();
+    best = firstMatch(table.byHost.get(host), path, segment);
+    for (const { suffix, entries } of table.byWildcard) {
+      if (!host.endsWith(suffix) || host.length === suffix.length) continue;
+      const candidate = firstMatch(entries, path, segment);
+      if (candidate && (!best || candidate.prefix.length > best.prefix.length)) best = candidate;
+    }
   }
   const any = firstMatch(table.anyHost, path, segment);
   if (any && (!best || any.prefix.length > best.prefix.length)) best = any;
