@@ -12,6 +12,7 @@
 // A benchmark is one module in bench/ exporting `title`, `needs` (tools: "wrk", "nginx") and
 // `async run(ctx) → { rows, targets, raw, method?, notes? }` (see bench/lib/report.mjs); add its
 // name to BENCHMARKS below.
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -93,6 +94,8 @@ async function main() {
     } else {
       const file = join(ROOT, "BENCHMARKS.md");
       writeFileSync(file, replaceGenerated(existsSync(file) ? readFileSync(file, "utf8") : "", generated));
+      // The repository's formatter owns Markdown tables too (`npm run lint` checks them).
+      spawnSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", file], { stdio: "ignore" });
       log("generated part of BENCHMARKS.md rewritten");
     }
     log(`done in ${Math.round((Date.now() - t0) / 1000)} s; raw results in .bench/results.json`);
