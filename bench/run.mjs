@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: edge-router side by side with its peers, in one run, on loopback, bounded in
 // time. Runs the benchmarks below in order, prints the report, and rewrites the generated part of
-// BENCHMARKS.md (between its markers; the hand-written analysis stays as it is).
+// BENCHMARKS.md (between its markers; the hand-written analysis stays as it is). A full-length run
+// that includes read-tier also copies its table into docs/scale.md (between its bench markers).
 //
 //   npm run bench                          all benchmarks, full durations
 //   npm run bench -- --quick               shorter loads and fewer samples (labelled as such)
@@ -19,7 +20,7 @@ import { join } from "node:path";
 import { killAllGroups } from "../scripts/lib/processes.mjs";
 import { createContext, PROFILES, ROOT } from "./lib/context.mjs";
 import { machineFacts } from "./lib/machine.mjs";
-import { renderGenerated, replaceGenerated } from "./lib/report.mjs";
+import { renderExcerpt, renderGenerated, replaceGenerated, SCALE_MARKERS } from "./lib/report.mjs";
 import { ensureTools } from "./lib/tools.mjs";
 
 /** Every benchmark, in report order: the file bench/<name>.mjs. */
@@ -63,6 +64,23 @@ async function runAll(ctx, modules) {
   return sections;
 }
 
+/**
+ * docs/scale.md shows the read-tier table of the last full-length run that measured it (alone or
+ * with the rest); a quick run or a failed section leaves the page as it was.
+ * @param {{ command: string, date: string, quick: boolean }} run
+ * @param {import("./lib/report.mjs").Section[]} sections
+ */
+function writeScaleExcerpt(run, sections) {
+  const section = sections.find((s) => s.name === "read-tier");
+  const file = join(ROOT, "docs", "scale.md");
+  if (!section?.result || run.quick || !existsSync(file)) return;
+  const text = readFileSync(file, "utf8");
+  if (!text.includes(SCALE_MARKERS.start)) return log(`docs/scale.md has no ${SCALE_MARKERS.start}; read-tier table not copied`);
+  writeFileSync(file, replaceGenerated(text, renderExcerpt(run, section), SCALE_MARKERS));
+  spawnSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", file], { stdio: "ignore" });
+  log("read-tier table copied into docs/scale.md");
+}
+
 async function main() {
   const t0 = Date.now();
   const { quick, only } = parseArgs(process.argv.slice(2));
@@ -85,6 +103,7 @@ async function main() {
     writeFileSync(join(ctx.work, "report.md"), `${generated}\n`);
     writeFileSync(join(ctx.work, "results.json"), `${JSON.stringify({ run, sections }, null, 2)}\n`);
     console.log(generated);
+    writeScaleExcerpt(run, sections);
     const failed = sections.filter((s) => s.error).map((s) => s.name);
     if (failed.length) {
       process.exitCode = 1;

@@ -107,17 +107,41 @@ export function renderGenerated(run, machine, sections) {
 /**
  * Replaces the generated part of `text` with `generated`, leaving everything outside the markers
  * as it was. A file without markers gets the block after its first heading (or becomes it).
- * @param {string} text current BENCHMARKS.md ("" when absent)
- * @param {string} generated output of renderGenerated
+ * @param {string} text current file ("" when absent)
+ * @param {string} generated the new block, markers included (output of renderGenerated)
+ * @param {{ start: string, end: string }} [markers] @default the BENCHMARKS.md markers
  * @returns {string}
  */
-export function replaceGenerated(text, generated) {
-  const start = text.indexOf(START);
-  const end = text.indexOf(END);
-  if (start !== -1 && end > start) return text.slice(0, start) + generated + text.slice(end + END.length);
-  if (start !== -1 || end !== -1) throw new Error(`BENCHMARKS.md has only one of the markers ${START} / ${END}: fix it by hand.`);
+export function replaceGenerated(text, generated, markers = { start: START, end: END }) {
+  const start = text.indexOf(markers.start);
+  const end = text.indexOf(markers.end);
+  if (start !== -1 && end > start) return text.slice(0, start) + generated + text.slice(end + markers.end.length);
+  if (start !== -1 || end !== -1) throw new Error(`only one of the markers ${markers.start} / ${markers.end} is in the file: fix it by hand.`);
   const heading = text.match(/^# .*\n/m);
   if (!heading) return `# Benchmarks\n\n${generated}\n${text ? `\n${text}` : ""}`;
   const at = /** @type {number} */ (heading.index) + heading[0].length;
   return `${text.slice(0, at)}\n${generated}\n${text.slice(at)}`;
+}
+
+/** Markers of the read-tier table in docs/scale.md. */
+export const SCALE_MARKERS = { start: "<!-- bench:start -->", end: "<!-- bench:end -->" };
+
+/**
+ * The block docs/scale.md shows between its markers: one section's table and notes, with the run
+ * that produced it.
+ * @param {{ command: string, date: string }} run
+ * @param {Section} section
+ * @returns {string}
+ */
+export function renderExcerpt(run, section) {
+  const { rows = [], notes = [] } = section.result ?? {};
+  return [
+    `${SCALE_MARKERS.start}\n<!-- Rewritten by \`npm run bench\` when it runs ${section.name} (bench/run.mjs). -->`,
+    `Produced by \`${run.command}\` on ${run.date}.`,
+    renderTable(rows),
+    notes.map((n) => `- ${n}`).join("\n"),
+    SCALE_MARKERS.end,
+  ]
+    .filter(Boolean)
+    .join("\n\n");
 }

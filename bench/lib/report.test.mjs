@@ -1,7 +1,7 @@
 // node --test bench/lib/*.test.mjs
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { END, renderGenerated, renderTable, replaceGenerated, START, target } from "./report.mjs";
+import { END, renderExcerpt, renderGenerated, renderTable, replaceGenerated, SCALE_MARKERS, START, target } from "./report.mjs";
 
 const HAND = "## Analysis (hand-written)\n\nFigures from 2026-11-22: 0.75×.\n";
 
@@ -63,5 +63,19 @@ describe("renderTable", () => {
       { name: "router", "requests/s": "4,973", ratio: "—" },
     ]);
     assert.equal(table.split("\n")[1], "| --- | ---: | ---: |");
+  });
+});
+
+describe("renderExcerpt", () => {
+  it("puts one section's table between the docs/scale.md markers and leaves the prose around them alone", () => {
+    const section = { name: "read-tier", title: "Read tier", seconds: 1, result: { rows: [{ rtt: "80 ms", waited: "2.6%" }], targets: [], raw: null, notes: ["kill max 218 ms"] } };
+    const page = `# Scale\n\nprose before\n\n${SCALE_MARKERS.start}\n| old |\n${SCALE_MARKERS.end}\n\nprose after\n`;
+    const after = replaceGenerated(page, renderExcerpt({ command: "npm run bench", date: "2026-11-28 09:00 UTC" }, section), SCALE_MARKERS);
+    assert.ok(after.startsWith("# Scale\n\nprose before\n\n"));
+    assert.ok(after.endsWith(`${SCALE_MARKERS.end}\n\nprose after\n`));
+    assert.ok(!after.includes("| old |"));
+    assert.match(after, /\| 80 ms \| 2\.6% \|/);
+    assert.match(after, /- kill max 218 ms/);
+    assert.match(after, /Produced by `npm run bench` on 2026-11-28 09:00 UTC/);
   });
 });
