@@ -4,6 +4,8 @@
  * Policy lives in ./policy/ (commands.ts for writes); this class loads, calls it, and saves, and
  * hands health, notifications, external checks and the guard log to its collaborators
  * (./health-book.ts, ./notifier.ts, ./external-watch.ts, ./guard-log.ts). Tables: see STORAGE.md.
+ * Longer than the ~250 lines of other modules because it is the object's whole RPC surface: one
+ * method of a few lines per admin operation, each delegating; splitting it would split one class.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { DeliveryView, HealthReport, RolloutRecord, SegmentList, SegmentView, ShadowReport } from "../contracts/admin-wire";

@@ -52,18 +52,24 @@ function identityVerifiers(env: Env): { jwt: JwtVerifier | undefined; anonymous:
   return { jwt: jwt.enabled ? jwt : undefined, anonymous };
 }
 
-/** A pause standing for a round trip (CONFIG_SIMULATED_RTT_MS, measurements only); none in production. */
-function delayBy(ms: number): () => Promise<void> {
-  return ms > 0 ? () => new Promise((resolve) => setTimeout(resolve, ms)) : () => Promise.resolve();
+/**
+ * A round trip for measurements (CONFIG_SIMULATED_RTT_MS); none in production. Half of it before
+ * the call and half after, so an answer is as old on arrival as a real one: it left the object
+ * half a trip ago.
+ */
+function roundTrip(ms: number): <T>(call: () => Promise<T>) => Promise<T> {
+  if (ms <= 0) return (call) => call();
+  const leg = () => new Promise<void>((resolve) => setTimeout(resolve, ms / 2));
+  return async (call) => {
+    await leg();
+    const answer = await call();
+    await leg();
+    return answer;
+  };
 }
 
-function delayed(source: ConfigSource, delay: () => Promise<void>): ConfigSource {
-  return {
-    read: async (known) => {
-      await delay();
-      return source.read(known);
-    },
-  };
+function delayed(source: ConfigSource, trip: ReturnType<typeof roundTrip>): ConfigSource {
+  return { read: (known) => trip(() => source.read(known)) };
 }
 
 export function isolateState(env: Env): IsolateState {
@@ -71,17 +77,14 @@ export function isolateState(env: Env): IsolateState {
   if (known) return known;
   const envConfig = readEnvConfig(env);
   if (envConfig.problems.length) logError({ event: "misconfigured", problems: envConfig.problems.map((p) => p.message) });
-  const delay = delayBy(envConfig.simulatedRttMs);
-  const primary = delayed(new DurableObjectConfigSource(env.ROLLOUT_STATE), delay);
+  const trip = roundTrip(envConfig.simulatedRttMs);
+  const primary = delayed(new DurableObjectConfigSource(env.ROLLOUT_STATE), trip);
   const shardSeed = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const replicaStub = (r: ReplicaRef) => env.CONFIG_REPLICA.get(env.CONFIG_REPLICA.idFromName(r.name), { locationHint: r.region });
   const replicas = envConfig.replicas.length
     ? new ReplicaConfigSource(
         envConfig.replicas,
-        async (r, v): Promise<SnapshotReply> => {
-          await delay();
-          return replicaStub(r).read(v);
-        },
+        (r, v) => trip(async (): Promise<SnapshotReply> => replicaStub(r).read(v)),
         primary,
         () => state.location,
         shardSeed,
@@ -90,17 +93,17 @@ export function isolateState(env: Env): IsolateState {
   const primaryStub = () => env.ROLLOUT_STATE.get(env.ROLLOUT_STATE.idFromName(STATE_OBJECT_NAME));
   // Health goes to the nearest replica, which merges and forwards it (or straight to the primary without replicas).
   const routed = { viaReplica: 0, direct: 0 };
-  const flushTarget = async (flush: HealthFlush) => {
-    await delay();
-    const nearest = replicas ? nearestFirst(envConfig.replicas, state.location, shardSeed)[0] : undefined;
-    const direct = () => {
-      routed.direct++;
-      return primaryStub().recordHealth(flush);
-    };
-    if (!nearest) return direct();
-    routed.viaReplica++;
-    return replicaStub(nearest).recordHealth(flush).catch(direct);
-  };
+  const flushTarget = (flush: HealthFlush) =>
+    trip(() => {
+      const nearest = replicas ? nearestFirst(envConfig.replicas, state.location, shardSeed)[0] : undefined;
+      const direct = () => {
+        routed.direct++;
+        return primaryStub().recordHealth(flush);
+      };
+      if (!nearest) return direct();
+      routed.viaReplica++;
+      return replicaStub(nearest).recordHealth(flush).catch(direct);
+    });
   const cache = new SnapshotCache(replicas ?? primary, {
     freshnessMs: envConfig.freshnessMs,
     maxStalenessMs: envConfig.maxStalenessMs,
