@@ -39,7 +39,7 @@ async function bundle(ctx) {
 /** @param {import("./lib/context.mjs").BenchContext} ctx @returns {Promise<import("./lib/report.mjs").BenchResult>} */
 export async function run(ctx) {
   const script = await bundle(ctx);
-  const r = spawnSync(process.execPath, [script], { encoding: "utf8", env: { ...process.env, DECISIONS: String(ctx.decisions) } });
+  const r = spawnSync(process.execPath, [script], { encoding: "utf8", env: { ...process.env, DECISIONS: String(ctx.decisions), DECISION_ROUNDS: ctx.quick ? "3" : "5" } });
   if (r.status !== 0) throw new Error(`decision bench failed: ${r.stderr}`);
   const raw = JSON.parse(r.stdout.trim().split("\n").pop());
   const byId = (id) => raw.results.find((x) => x.id === id);
@@ -52,6 +52,7 @@ export async function run(ctx) {
   const rows = raw.results.map((x) => ({
     evaluator: x.name,
     "ns per decision": fmt(x.nsPerDecision, 1),
+    "passes, fastest–slowest": `${fmt(x.passes[0], 1)}–${fmt(x.passes.at(-1), 1)}`,
     "vs edge-router": ratio(x.nsPerDecision, ours.nsPerDecision),
     "vs murmur3 floor": ratio(x.nsPerDecision, murmur.nsPerDecision),
     'share in "new"': `${fmt((x.inNew / raw.decisions) * 100, 2)}%`,
@@ -60,7 +61,7 @@ export async function run(ctx) {
   const vsSdk = fastestSdk.nsPerDecision / ours.nsPerDecision;
   const rulesVsPlain = withRules.nsPerDecision / manyPlain.nsPerDecision;
   return {
-    method: `${fmt(raw.decisions)} distinct user ids, in Node ${raw.versions.node}, one rollout at 25% (the rules row: 50 rollouts at 25%, each with a header rule, a segment rule and a country rule that the request does not match, so all are tried before the bucket); each evaluator is timed over all ids after a JIT warm-up on the first 50,000. The SDKs run offline (bootstrapped in memory), evaluated per user as they would be per request: unleash-client ${raw.versions["unleash-client"]}, @growthbook/growthbook ${raw.versions["@growthbook/growthbook"]}.`,
+    method: `${fmt(raw.decisions)} distinct user ids, in Node ${raw.versions.node}, one rollout at 25% (the rules row: 50 rollouts at 25%, each with a header rule, a segment rule and a country rule that the request does not match, so all are tried before the bucket); each evaluator is warmed up on the first 50,000 ids, then timed over all ids in ${raw.rounds} passes taken in turn with the others (a slow moment of the machine falls on every evaluator), and the median pass is its figure. The SDKs run offline (bootstrapped in memory), evaluated per user as they would be per request: unleash-client ${raw.versions["unleash-client"]}, @growthbook/growthbook ${raw.versions["@growthbook/growthbook"]}.`,
     rows,
     targets: [
       target(
