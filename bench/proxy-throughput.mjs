@@ -3,9 +3,9 @@
 // split_clients, each loaded by wrk with a different user id per request.
 import { join } from "node:path";
 import { fmt, ratio, target } from "./lib/report.mjs";
-import { admin, routerBindings, withWorkerd } from "./lib/workerd.mjs";
+import { admin, routerBindings, startWorkerd } from "./lib/workerd.mjs";
 import { startNginx } from "./lib/nginx.mjs";
-import { measureLoad } from "./lib/wrk.mjs";
+import { measureRounds } from "./lib/wrk.mjs";
 
 export const title = "Proxy throughput and CPU per request";
 export const needs = ["wrk", "nginx"];
@@ -39,31 +39,50 @@ async function seedRollouts(url, origins) {
   await new Promise((r) => setTimeout(r, 400)); // past the freshness window: the isolate sees all 50
 }
 
-/** Runs every contender in turn; returns them keyed a..e. */
+/**
+ * Starts every contender, then loads them in turn for ctx.rounds rounds; returns them keyed a..e,
+ * each the median of its rounds.
+ */
 async function contenders(ctx) {
   const origins = await ctx.origins();
   const bundle = ctx.bundle().path;
-  const measured = {};
-  const load = async (key, name, target) => {
-    const r = await measureLoad(ctx, target);
-    ctx.log(`${name}: ${fmt(r.rps)} req/s, ${fmt(r.cpuUsPerRequest, 1)} µs CPU/req, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
-    measured[key] = { name, ...r };
-  };
-  await load("a", "(a) direct to the origin", { url: origins.legacy });
-  const thin = { bundle: join(ctx.root, "bench", "thin-worker.js"), bindings: { LEGACY_ORIGIN: origins.legacy, NEW_ORIGIN: origins.new }, durable: false };
-  await withWorkerd(ctx, "thin", thin, (w) => load("b", "(b) thinnest worker proxy (workerd)", { url: w.url, pgid: w.pid }));
-  await withWorkerd(ctx, "router", { bundle, bindings: routerBindings(origins) }, (w) => load("c", "(c) edge-router, 1 rollout at 25% (workerd)", { url: w.url, pgid: w.pid }));
-  await withWorkerd(ctx, "router-50", { bundle, bindings: routerBindings(origins) }, async (w) => {
-    await seedRollouts(w.url, origins);
-    await load("d", `(d) edge-router, ${ROLLOUTS} rollouts, ${fmt(ALLOWLIST)}-user allowlists, 2 rules each (workerd)`, { url: w.url, pgid: w.pid, env: { SPREAD: "1" } });
-  });
-  const nginx = await startNginx(ctx, origins);
+  const thinSpec = { bundle: join(ctx.root, "bench", "thin-worker.js"), bindings: { LEGACY_ORIGIN: origins.legacy, NEW_ORIGIN: origins.new }, durable: false };
+  const running = [];
   try {
-    await load("e", "(e) nginx split_clients", { url: nginx.url, pgid: nginx.pid });
+    const start = async (name, spec) => {
+      const w = await startWorkerd(ctx, name, spec);
+      running.push(w);
+      return w;
+    };
+    const thin = await start("thin", thinSpec);
+    const router = await start("router", { bundle, bindings: routerBindings(origins) });
+    const router50 = await start("router-50", { bundle, bindings: routerBindings(origins) });
+    await seedRollouts(router50.url, origins);
+    const nginx = await startNginx(ctx, origins);
+    running.push(nginx);
+    const list = [
+      { key: "a", name: "(a) direct to the origin", target: { url: origins.legacy } },
+      { key: "b", name: "(b) thinnest worker proxy (workerd)", target: { url: thin.url, pgid: thin.pid } },
+      { key: "c", name: "(c) edge-router, 1 rollout at 25% (workerd)", target: { url: router.url, pgid: router.pid } },
+      {
+        key: "d",
+        name: `(d) edge-router, ${ROLLOUTS} rollouts, ${fmt(ALLOWLIST)}-user allowlists, 2 rules each (workerd)`,
+        target: { url: router50.url, pgid: router50.pid, env: { SPREAD: "1" } },
+      },
+      { key: "e", name: "(e) nginx split_clients", target: { url: nginx.url, pgid: nginx.pid } },
+    ];
+    const results = await measureRounds(
+      ctx,
+      list.map((c) => c.target),
+      (i, r, round) =>
+        ctx.log(
+          `round ${round + 1}: ${list[i]?.name}: ${fmt(r.rps)} req/s, ${fmt(r.cpuUsPerRequest, 1)} µs CPU/req, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, errors ${r.errors}, non-2xx ${r.non2xx}`,
+        ),
+    );
+    return Object.fromEntries(list.map((c, i) => [c.key, { name: c.name, ...results[i] }]));
   } finally {
-    await nginx.stop();
+    for (const w of running.reverse()) await w.stop();
   }
-  return measured;
 }
 
 /** Targets against the thinnest worker, from this run's numbers only. */
@@ -94,6 +113,7 @@ export async function run(ctx) {
     contender: r.name,
     "requests/s": fmt(r.rps),
     "CPU µs per request": fmt(r.cpuUsPerRequest, 1),
+    "CPU µs per request, each round": r.rounds.map((x) => fmt(x.cpuUsPerRequest, 0)).join(" · "),
     "p50 ms": fmt(r.p50, 2),
     "p99 ms": fmt(r.p99, 2),
     errors: fmt(r.errors + r.non2xx),
@@ -101,7 +121,7 @@ export async function run(ctx) {
     "CPU per request vs (b)": ratio(r.cpuUsPerRequest, thin.cpuUsPerRequest),
     "requests/s vs (e) nginx": ratio(r.rps, nginx.rps),
   }));
-  const method = `\`wrk -t2 -c${ctx.connections} -d${ctx.durationSeconds}s\` after a ${ctx.warmupSeconds} s warm-up, a different \`x-user-id\` on every request (\`bench/load.lua\`); wrk, the proxies and the two Node origins (keep-alive, 1 KB bodies) share this machine's cores over loopback. Workers run on bare \`workerd serve\` (the \`wrangler deploy --dry-run\` bundle, SQLite-backed Durable Object on disk, in the same process). CPU per request: user + system CPU time of the proxy's process group (\`/proc/<pid>/stat\` utime + stime; workerd is one process, nginx a master and one worker) over the measured run, divided by the requests wrk completed.`;
+  const method = `All contenders run at once; each round loads them in turn (\`wrk -t2 -c${ctx.connections} -d${ctx.durationSeconds}s\` after a ${ctx.warmupSeconds} s warm-up), ${ctx.rounds} round${ctx.rounds > 1 ? "s" : ""}, and each figure is a contender's median round (so a slow moment of the machine falls on every contender, not on one). A different \`x-user-id\` on every request (\`bench/load.lua\`); wrk, the proxies and the two Node origins (keep-alive, 1 KB bodies) share this machine's cores over loopback. Workers run on bare \`workerd serve\` (the \`wrangler deploy --dry-run\` bundle, SQLite-backed Durable Object on disk, in the same process). CPU per request: user + system CPU time of the proxy's process group (\`/proc/<pid>/stat\` utime + stime; workerd is one process, nginx a master and one worker) over the measured run, divided by the requests wrk completed.`;
   const notes = [
     "(b) is `bench/thin-worker.js`: hash the user id, pick an origin, `fetch`; nothing else. (c) and (d) are the full router; (d) spreads requests over 50 path prefixes, each a rollout with 1,000 allowlisted ids and two targeting rules (a header and a country) that the requests do not match. (d) is compared with the same (b) run.",
     `Router / thinnest worker in this run: requests/s ${ratio(m.c.rps, thin.rps)} (1 rollout), ${ratio(m.d.rps, thin.rps)} (50 rollouts); CPU per request ${ratio(m.c.cpuUsPerRequest, thin.cpuUsPerRequest)} (1 rollout), ${ratio(m.d.cpuUsPerRequest, thin.cpuUsPerRequest)} (50 rollouts).`,

@@ -4,8 +4,8 @@
 // per request. The origins serve a small JSON catalog that both answer alike (keys in another
 // order on new, a request id ignored by the comparison), so the mirrors match: the usual case.
 import { fmt, ratio, target } from "./lib/report.mjs";
-import { admin, routerBindings, withWorkerd } from "./lib/workerd.mjs";
-import { measureLoad } from "./lib/wrk.mjs";
+import { admin, routerBindings, startWorkerd } from "./lib/workerd.mjs";
+import { measureRounds } from "./lib/wrk.mjs";
 
 export const title = "Shadow traffic: requests/s and CPU with 10% and 100% of requests mirrored";
 export const needs = ["wrk"];
@@ -40,19 +40,35 @@ async function mirrored(url, seconds) {
 /** @param {import("./lib/context.mjs").BenchContext} ctx @returns {Promise<import("./lib/report.mjs").BenchResult>} */
 export async function run(ctx) {
   const origins = await ctx.origins();
+  const running = [];
   const measured = [];
-  await withWorkerd(ctx, "shadow", { bundle: ctx.bundle().path, bindings: routerBindings(origins, { INITIAL_PERCENT: "0" }) }, async (w) => {
+  try {
+    // One workerd per setting, all running, loaded in turn for ctx.rounds rounds.
     for (const setting of SETTINGS) {
+      const w = await startWorkerd(ctx, `shadow-${setting.shadow ?? "none"}`, { bundle: ctx.bundle().path, bindings: routerBindings(origins, { INITIAL_PERCENT: "0" }) });
+      running.push(w);
       await configure(w.url, origins, setting.shadow);
-      const before = (await admin(w.url, "GET", "/stats")).body.isolate;
-      const r = await measureLoad(ctx, { url: w.url, pgid: w.pid, env: { BENCH_PATH: PATH } });
-      const after = (await admin(w.url, "GET", "/stats")).body.isolate;
-      const totals = setting.shadow === null ? null : await mirrored(w.url, ctx.warmupSeconds + ctx.durationSeconds + 10);
-      const skipped = after.shadowSkipped - before.shadowSkipped;
-      ctx.log(`${setting.label}: ${fmt(r.rps)} req/s, ${fmt(r.cpuUsPerRequest, 1)} µs CPU/req, mirrors ${after.shadowMirrors - before.shadowMirrors}, skipped ${skipped}`);
-      measured.push({ ...setting, ...r, mirrors: after.shadowMirrors - before.shadowMirrors, skipped, totals });
     }
-  });
+    const before = await Promise.all(running.map(async (w) => (await admin(w.url, "GET", "/stats")).body.isolate));
+    const started = Date.now();
+    const results = await measureRounds(
+      ctx,
+      running.map((w) => ({ url: w.url, pgid: w.pid, env: { BENCH_PATH: PATH } })),
+      (i, r, round) => ctx.log(`round ${round + 1}: ${SETTINGS[i]?.label}: ${fmt(r.rps)} req/s, ${fmt(r.cpuUsPerRequest, 1)} µs CPU/req`),
+    );
+    const seconds = (Date.now() - started) / 1000 + 10;
+    for (const [i, setting] of SETTINGS.entries()) {
+      const w = running[i];
+      const after = (await admin(w.url, "GET", "/stats")).body.isolate;
+      const totals = setting.shadow === null ? null : await mirrored(w.url, seconds);
+      const skipped = after.shadowSkipped - before[i].shadowSkipped;
+      const mirrors = after.shadowMirrors - before[i].shadowMirrors;
+      ctx.log(`${setting.label}: mirrors ${mirrors}, skipped ${skipped}`);
+      measured.push({ ...setting, ...results[i], mirrors, skipped, totals });
+    }
+  } finally {
+    for (const w of running.reverse()) await w.stop();
+  }
   const base = measured[0];
   const rows = measured.map((m) => ({
     setting: m.label,
@@ -79,10 +95,10 @@ export async function run(ctx) {
       target("users get no errors while shadowing", `${fmt(measured.reduce((n, m) => n + m.errors + m.non2xx, 0))} failed requests`, clean),
     ],
     raw: measured,
-    method: `one bare workerd (the deploy bundle), everyone on legacy by bucket; \`wrk -t2 -c${ctx.connections} -d${ctx.durationSeconds}s\` after a ${ctx.warmupSeconds} s warm-up on \`${PATH}\` (about 300 bytes of JSON) with a different \`x-user-id\` per request; shadow \`percent\` 0/10/100 with \`maxConcurrent: ${MAX_CONCURRENT}\` and \`ignore: ["/meta/requestId"]\`. The mirrors go to the second Node origin on the same machine, so at 100% the machine serves twice the origin requests: the requests/s fall includes that load, not only the router's work. CPU per request: the workerd process's user + system time over the measured run ÷ requests wrk completed.`,
+    method: `One bare workerd per setting (the deploy bundle), everyone on legacy by bucket, all running and loaded in turn for ${ctx.rounds} round${ctx.rounds > 1 ? "s" : ""} (each figure the median round); \`wrk -t2 -c${ctx.connections} -d${ctx.durationSeconds}s\` after a ${ctx.warmupSeconds} s warm-up on \`${PATH}\` (about 300 bytes of JSON) with a different \`x-user-id\` per request; shadow \`percent\` 0/10/100 with \`maxConcurrent: ${MAX_CONCURRENT}\` and \`ignore: ["/meta/requestId"]\`. The mirrors go to the second Node origin on the same machine, so at 100% the machine serves twice the origin requests: the requests/s fall includes that load, not only the router's work. CPU per request: the workerd process's user + system time over a measured run ÷ requests wrk completed.`,
     notes: [
       "Mirrors and comparisons run in `waitUntil` after each response is handed back: the user's latency pays for the tee of the body only; the CPU they cost shows in CPU per request.",
-      "Mismatched / compared counts what reached the control plane from the measured and warm-up runs (the isolate flushes once a second).",
+      "Mirrors and mismatched / compared count every round, warm-ups included (mismatches: what reached the control plane; the isolate flushes once a second).",
     ],
   };
 }

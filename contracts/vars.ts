@@ -21,6 +21,7 @@ export interface EnvVars {
   CONFIG_REPLICA_REGIONS?: string;
   CONFIG_REPLICAS_PER_REGION?: string;
   CONFIG_SIMULATED_RTT_MS?: string;
+  REQUEST_LOG_SAMPLE?: string;
 }
 
 export interface EnvConfig {
@@ -39,6 +40,12 @@ export interface EnvConfig {
    * isolate is delayed by this round trip, standing for a colo far from the read tier. 0 in production.
    */
   simulatedRttMs: number;
+  /**
+   * The share of ordinary proxied requests that get a log line (0 to 1, default 1: every one). A
+   * request with a problem (an origin error or 5xx, the proxy's own error, a retry on legacy, a stale
+   * or missing config) is logged whatever this says. Analytics Engine and health count every request.
+   */
+  requestLogSample: number;
   /** The reserved path prefix of the dashboard and admin API: never proxied (on the admin host). */
   adminPrefix: string;
   /**
@@ -85,6 +92,19 @@ function readInt(
   if (Number.isInteger(value) && value >= min && value <= max) return value;
   problems.push({ variable: name, message: `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}; using ${fallback}` });
   return fallback;
+}
+
+/** REQUEST_LOG_SAMPLE: a number from 0 to 1, or every request logged with a problem named. */
+function readSample(vars: EnvVars, problems: VarProblem[]): number {
+  const raw = vars.REQUEST_LOG_SAMPLE?.trim();
+  if (!raw) return 1;
+  const value = Number(raw);
+  if (Number.isFinite(value) && value >= 0 && value <= 1) return value;
+  problems.push({
+    variable: "REQUEST_LOG_SAMPLE",
+    message: `REQUEST_LOG_SAMPLE must be a number from 0 to 1 (the share of ordinary requests logged), got ${JSON.stringify(raw)}; logging every request`,
+  });
+  return 1;
 }
 
 /** CONFIG_REPLICA_REGIONS (location hints, comma-separated, or "all") × CONFIG_REPLICAS_PER_REGION. */
@@ -185,6 +205,7 @@ export function readEnvConfig(vars: EnvVars): EnvConfig {
   const maxStalenessMs = readInt(vars, "CONFIG_MAX_STALENESS_MS", DEFAULT_MAX_STALENESS_MS, freshnessMs, MAX_STALENESS_LIMIT_MS, problems);
   const replicas = readReplicas(vars, problems);
   const simulatedRttMs = readInt(vars, "CONFIG_SIMULATED_RTT_MS", 0, 0, 1000, problems);
+  const requestLogSample = readSample(vars, problems);
 
   const seed =
     legacy && next && !problems.some((p) => p.variable === "INITIAL_PERCENT")
@@ -192,5 +213,16 @@ export function readEnvConfig(vars: EnvVars): EnvConfig {
       : undefined;
   // A broken ADMIN_HOSTNAME closes the admin API rather than opening it on every host.
   if (problems.some((p) => p.variable === "ADMIN_HOSTNAME")) adminHostname = "admin-hostname.invalid";
-  return { seed, legacyOrigin: legacy ? new URL(legacy) : undefined, freshnessMs, maxStalenessMs, replicas, simulatedRttMs, adminPrefix, adminHostname, problems };
+  return {
+    seed,
+    legacyOrigin: legacy ? new URL(legacy) : undefined,
+    freshnessMs,
+    maxStalenessMs,
+    replicas,
+    simulatedRttMs,
+    requestLogSample,
+    adminPrefix,
+    adminHostname,
+    problems,
+  };
 }

@@ -133,8 +133,16 @@ function record(request: Request, url: URL, route: Route, outcome: ForwardOutcom
     ...(error ? { error } : {}),
   };
   deps.sink.write(entry);
-  deps.logText(logText(entry));
+  const sample = deps.envConfig.requestLogSample;
+  if (sample >= 1 || hasProblem(entry) || Math.random() < sample) {
+    deps.logText(logText(entry));
+  }
   deps.health?.(entry);
+}
+
+/** A request whose log line sampling never drops: something went wrong or the config was not current. */
+function hasProblem(entry: RequestRecord): boolean {
+  return entry.status === 0 || entry.status >= 500 || entry.error !== undefined || entry.retriedOnLegacy || entry.stale || entry.configVersion === null;
 }
 
 function misconfigured(deps: ProxyDeps, problems: string[]): Response {

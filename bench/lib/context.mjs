@@ -12,8 +12,8 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** Parameters of a full run and of a `--quick` one. */
 export const PROFILES = {
-  full: { durationSeconds: 10, warmupSeconds: 3, kills: 20, decisions: 1_000_000, startRepeats: 5 },
-  quick: { durationSeconds: 4, warmupSeconds: 1, kills: 5, decisions: 200_000, startRepeats: 3 },
+  full: { durationSeconds: 10, warmupSeconds: 3, rounds: 3, kills: 20, decisions: 1_000_000, startRepeats: 5 },
+  quick: { durationSeconds: 4, warmupSeconds: 1, rounds: 1, kills: 5, decisions: 200_000, startRepeats: 3 },
 };
 /** Concurrent connections of every wrk run. */
 export const CONNECTIONS = 32;

@@ -88,9 +88,10 @@ export function renderGenerated(run, machine, sections) {
   const versions = Object.entries(machine.versions)
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
+  const rounds = run.profile.rounds > 1 ? ` in each of ${run.profile.rounds} rounds (sections 1, 7 and 8)` : "";
   const kind = run.quick
-    ? `**Quick run** (\`--quick\`): ${run.profile.warmupSeconds} s warm-up and ${run.profile.durationSeconds} s of load per contender, ${run.profile.kills} kills, ${fmt(run.profile.decisions)} decisions. Indicative only; \`npm run bench\` gives the figures to compare.`
-    : `Full run: ${run.profile.warmupSeconds} s warm-up and ${run.profile.durationSeconds} s of load per contender, ${run.profile.kills} kills, ${fmt(run.profile.decisions)} decisions.`;
+    ? `**Quick run** (\`--quick\`): ${run.profile.warmupSeconds} s warm-up and ${run.profile.durationSeconds} s of load per contender${rounds}, ${run.profile.kills} kills, ${fmt(run.profile.decisions)} decisions. Indicative only; \`npm run bench\` gives the figures to compare.`
+    : `Full run: ${run.profile.warmupSeconds} s warm-up and ${run.profile.durationSeconds} s of load per contender${rounds}, ${run.profile.kills} kills, ${fmt(run.profile.decisions)} decisions.`;
   const subset = run.only ? ` **Subset:** only ${run.only.join(", ")}.` : "";
   return [
     `${START}\n<!-- Rewritten by every \`npm run bench\` (bench/run.mjs). Edit outside the markers. -->`,

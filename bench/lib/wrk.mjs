@@ -55,3 +55,55 @@ export async function measureLoad(ctx, { url, pgid, env = {} }) {
   const cpuUsPerRequest = cpuSeconds !== null && result.requests > 0 ? (cpuSeconds * 1e6) / result.requests : null;
   return { ...result, cpuSeconds, cpuUsPerRequest };
 }
+
+/**
+ * @typedef {WrkResult & { cpuSeconds: number | null, cpuUsPerRequest: number | null }} LoadResult
+ * @typedef {LoadResult & { rounds: LoadResult[] }} RoundsResult per figure, the median round's
+ */
+
+/**
+ * The median of each figure over rounds (the middle value; for an even count, the lower middle);
+ * counts (errors, requests) are summed.
+ * @param {LoadResult[]} rounds
+ * @returns {RoundsResult}
+ */
+export function summarizeRounds(rounds) {
+  const median = (pick) => {
+    const values = rounds.map(pick).filter((v) => v !== null && v !== undefined);
+    if (!values.length) return null;
+    values.sort((a, b) => a - b);
+    return values[Math.floor((values.length - 1) / 2)];
+  };
+  const sum = (pick) => rounds.reduce((n, r) => n + pick(r), 0);
+  return {
+    rps: median((r) => r.rps),
+    cpuUsPerRequest: median((r) => r.cpuUsPerRequest),
+    cpuSeconds: median((r) => r.cpuSeconds),
+    p50: median((r) => r.p50),
+    p99: median((r) => r.p99),
+    seconds: sum((r) => r.seconds),
+    requests: sum((r) => r.requests),
+    errors: sum((r) => r.errors),
+    non2xx: sum((r) => r.non2xx),
+    rounds,
+  };
+}
+
+/**
+ * Loads every target in turn, `ctx.rounds` times over (so a slow moment of this shared machine
+ * falls on all of them rather than on one), and summarizes each target's rounds by their median.
+ * @param {import("./context.mjs").BenchContext} ctx
+ * @param {Array<{ url: string, pgid?: number, env?: Record<string, string> }>} targets all running
+ * @param {(index: number, result: LoadResult, round: number) => void} [onEach]
+ * @returns {Promise<RoundsResult[]>}
+ */
+export async function measureRounds(ctx, targets, onEach) {
+  const runs = targets.map(() => /** @type {LoadResult[]} */ ([]));
+  for (let round = 0; round < ctx.rounds; round++)
+    for (const [i, target] of targets.entries()) {
+      const result = await measureLoad(ctx, target);
+      onEach?.(i, result, round);
+      runs[i]?.push(result);
+    }
+  return runs.map(summarizeRounds);
+}

@@ -15,6 +15,19 @@ describe("vars", () => {
     expect(env.freshnessMs).toBe(250);
   });
 
+  it("logs every request unless REQUEST_LOG_SAMPLE says otherwise, and refuses a share outside 0 to 1", () => {
+    const origins = { LEGACY_ORIGIN: "https://a.example", NEW_ORIGIN: "https://b.example" };
+    expect(readEnvConfig(origins).requestLogSample).toBe(1);
+    expect(readEnvConfig({ ...origins, REQUEST_LOG_SAMPLE: "0.01" }).requestLogSample).toBe(0.01);
+    expect(readEnvConfig({ ...origins, REQUEST_LOG_SAMPLE: "0" }).requestLogSample).toBe(0);
+    for (const bad of ["1.5", "-0.1", "10%", "all"]) {
+      const env = readEnvConfig({ ...origins, REQUEST_LOG_SAMPLE: bad });
+      expect(env.requestLogSample, bad).toBe(1);
+      expect(env.problems, bad).toEqual([{ variable: "REQUEST_LOG_SAMPLE", message: expect.stringMatching(/from 0 to 1.*logging every request/) }]);
+      expect(env.seed, bad).toBeDefined();
+    }
+  });
+
   it("defaults INITIAL_PERCENT to 0", () => {
     expect(readEnvConfig({ LEGACY_ORIGIN: "http://a.example", NEW_ORIGIN: "http://b.example" }).seed?.percent).toBe(0);
   });

@@ -86,6 +86,36 @@ describe("misconfiguration", () => {
 });
 
 describe("observability", () => {
+  it("with REQUEST_LOG_SAMPLE, logs a share of ordinary requests but every one with a problem, and still counts them all", async () => {
+    const source = new SwitchableSource();
+    // Each isolate below starts cold, so its first request reads the config just written.
+    const sampled = (share: number) => deps(source, { envConfig: { ...readEnvConfig(env), requestLogSample: share } });
+    const proxyLines = (logs: Record<string, unknown>[]) => logs.filter((l) => l.event === "proxy");
+    // Share 0: ordinary requests are not logged, yet every one is a data point.
+    await resetDefault({ percent: 0 });
+    const quiet = sampled(0);
+    for (let i = 0; i < 20; i++) expect((await handleProxy(request(`quiet-${i}`), quiet.d)).status).toBe(200);
+    expect(proxyLines(quiet.logs)).toEqual([]);
+    expect(quiet.sink.records).toHaveLength(20);
+    // Share 0, new unreachable: a body-less request retried on legacy and a POST that fails are logged.
+    await resetDefault({ percent: 100, origins: { legacy: env.TEST_LEGACY_ORIGIN, new: env.TEST_CLOSED_ORIGIN } });
+    const troubled = sampled(0);
+    expect((await handleProxy(request("retried"), troubled.d)).status).toBe(200);
+    const failed = await handleProxy(new Request("http://router.test/pay", { method: "POST", body: "amount=5", headers: { "x-user-id": "payer" } }), troubled.d);
+    expect(failed.status).toBe(502);
+    expect(proxyLines(troubled.logs).map((l) => [l.path, l.status, l.retriedOnLegacy ?? false])).toEqual([
+      ["/", 200, true],
+      ["/pay", 0, false],
+    ]);
+    // Share 0.5: about half of 400 ordinary requests.
+    await resetDefault({ percent: 0 });
+    const half = sampled(0.5);
+    for (let i = 0; i < 400; i++) await handleProxy(request(`half-${i}`), half.d);
+    expect(proxyLines(half.logs).length).toBeGreaterThan(140);
+    expect(proxyLines(half.logs).length).toBeLessThan(260);
+    expect(half.sink.records).toHaveLength(400);
+  });
+
   it("writes one data point and one log line per proxied request, with the decision's reason", async () => {
     await resetDefault({ percent: 100, stickiness: VERIFIED_STICKINESS, allowlist: { legacy: ["pinned"] } });
     const { d, logs, sink } = deps(new SwitchableSource(), { jwt: new JwtVerifier(env, { fetch }) });
