@@ -8,6 +8,7 @@
 //   npm run profile -- --spread     50 rollouts with allowlists, requests over their prefixes
 //   npm run profile -- --seconds 20 --top 40 --thin   (--thin: the thinnest worker, for comparison)
 //   npm run profile -- --bundle path/to/index.js      (a bundle built elsewhere, e.g. an experiment)
+//   npm run profile -- --shadow 10    everyone on legacy, 10% mirrored to new (the shadow bench's setup)
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     top: { type: "string", default: "30" },
     spread: { type: "boolean", default: false },
     thin: { type: "boolean", default: false },
+    shadow: { type: "string" },
     "interval-us": { type: "string", default: "100" },
     bundle: { type: "string" },
   },
@@ -99,7 +101,12 @@ async function main() {
           });
         }
       }
-      const env = values.spread ? { SPREAD: "1" } : {};
+      if (values.shadow !== undefined) {
+        const shadow = { percent: Number(values.shadow), maxConcurrent: 64, compare: { ignore: ["/meta/requestId"] } };
+        const res = await admin(w.url, "PUT", "/rollouts/default", { origins, percent: 0, shadow });
+        if (res.status !== 200) throw new Error(`--shadow: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+      const env = values.spread ? { SPREAD: "1" } : values.shadow !== undefined ? { BENCH_PATH: "/__origin/catalog" } : {};
       await runWrk(ctx, w.url, 2, env); // warm-up: JIT and the snapshot
       const cdp = await devtools(inspectorPort);
       await cdp.send("Profiler.enable");

@@ -33,8 +33,9 @@ async function mirrored(url, seconds) {
   await new Promise((r) => setTimeout(r, 1500));
   await fetch(`${url}/tick`, { headers: { "x-user-id": "tick" } }).then((r) => r.arrayBuffer());
   await new Promise((r) => setTimeout(r, 1200));
-  const report = (await admin(url, "GET", `/rollouts/default/shadow?window=${Math.min(3600, Math.max(10, seconds))}`)).body;
-  return report?.totals ?? null;
+  const res = await admin(url, "GET", `/rollouts/default/shadow?window=${Math.min(3600, Math.max(10, Math.ceil(seconds)))}`);
+  if (res.status !== 200) throw new Error(`shadow report: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.totals;
 }
 
 /** @param {import("./lib/context.mjs").BenchContext} ctx @returns {Promise<import("./lib/report.mjs").BenchResult>} */

@@ -66,6 +66,11 @@ export interface CaptureOptions {
    * so that the router never holds a large body back for the comparison).
    */
   drain: boolean;
+  /**
+   * Once this aborts (the mirror's timeout), reading stops and the capture rejects: a body that
+   * has not ended by then is not compared, and its source is cancelled rather than left buffering.
+   */
+  signal?: AbortSignal;
 }
 
 function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
@@ -93,10 +98,26 @@ async function countRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promi
  * A `null` stream is an empty body. Rejects if the stream errors.
  */
 export async function captureBody(stream: ReadableStream<Uint8Array> | null, options: CaptureOptions): Promise<CapturedBody> {
-  const { capBytes, declaredLength, drain } = options;
+  const { capBytes, declaredLength, drain, signal } = options;
   const hash = fnv64Start();
   if (!stream) return { length: 0, prefixHash: fnv64Hex(hash), truncated: false, bytes: new Uint8Array(0) };
   const reader = stream.getReader();
+  if (signal) {
+    if (signal.aborted) reader.cancel(TIMED_OUT).catch(() => {});
+    else signal.addEventListener("abort", () => reader.cancel(TIMED_OUT).catch(() => {}), { once: true });
+  }
+  const body = await readCapped(reader, capBytes, declaredLength, drain).catch((error: unknown) => {
+    throw signal?.aborted ? new Error(TIMED_OUT) : error;
+  });
+  // A cancelled reader ends its pending read as if the body had ended: that is not the body.
+  if (signal?.aborted) throw new Error(TIMED_OUT);
+  return body;
+}
+
+const TIMED_OUT = "shadow comparison timed out";
+
+async function readCapped(reader: ReadableStreamDefaultReader<Uint8Array>, capBytes: number, declaredLength: number | null, drain: boolean): Promise<CapturedBody> {
+  const hash = fnv64Start();
   const kept: Uint8Array[] = [];
   let seen = 0;
   for (let r = await reader.read(); !r.done; r = await reader.read()) {

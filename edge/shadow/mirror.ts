@@ -79,9 +79,12 @@ export function shadowOf(m: MirrorRequest): CompiledShadow | undefined {
   // Only users the percentage sent to legacy: not killed (a kill stops new's traffic, mirrors
   // included), not pinned by an allowlist or a QA override.
   if (!shadow || d.reason !== "bucket" || d.variant !== "legacy" || !d.identity) return undefined;
+  // The sample first: it is plain arithmetic, and most requests stop here when few are mirrored;
+  // the checks after it read the request and response from the runtime.
+  if (!isShadowed(shadow.sample.state, shadow.sample.threshold, d.identity.userId)) return undefined;
   if (!shadow.methods.has(request.method) || !SAFE.has(request.method) || request.body !== null) return undefined;
   if (isWebSocketUpgrade(request.headers) || response.webSocket || response.status === 101 || uncomparable(request.headers)) return undefined;
-  return isShadowed(shadow.sample.state, shadow.sample.threshold, d.identity.userId) ? shadow : undefined;
+  return shadow;
 }
 
 /**
@@ -125,43 +128,31 @@ function pick(headers: Headers, names: readonly string[]): Record<string, string
   return out;
 }
 
-/**
- * `stream`, erroring (and cancelling its source) once `signal` aborts: the comparison's copy of
- * legacy's body must not outlive the mirror's timeout.
- */
-function abortable(stream: ReadableStream<Uint8Array>, signal: AbortSignal): ReadableStream<Uint8Array> {
-  const reader = stream.getReader();
-  const out = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const r = await reader.read();
-      if (r.done) controller.close();
-      else controller.enqueue(r.value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  signal.addEventListener("abort", () => reader.cancel("shadow comparison timed out").catch(() => {}), { once: true });
-  return out;
-}
-
 async function runMirror(m: MirrorRequest, shadow: CompiledShadow, legacyBody: ReadableStream<Uint8Array> | null, deps: MirrorDeps): Promise<void> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), shadow.timeoutMs);
   const at = new Date(deps.clock()).toISOString();
+  let settled = false;
   try {
     // Read our branch at once, as the user reads theirs: a branch left unread would buffer the body.
-    const legacy = captureBody(legacyBody && abortable(legacyBody, abort.signal), {
+    const legacy = captureBody(legacyBody, {
       capBytes: shadow.capBytes,
       declaredLength: declaredLength(m.response.headers),
       drain: false,
+      signal: abort.signal,
     });
     legacy.catch(() => {});
     await nextTask(); // the user's response is with the runtime before the mirror leaves
     const answer = await askNew(m, shadow, abort.signal, deps);
     const outcome = await compare(m, shadow, legacy, answer, at).catch((): ShadowOutcome => ({ kind: "error" }));
     deps.shadow.done({ rolloutId: m.route.rollout!.id, prefix: m.route.pathPrefix, outcome, record: recordOf(m, outcome, answer) });
+    // Any outcome but an error was reached by reading both bodies to their end (or cap).
+    settled = outcome.kind !== "error";
   } finally {
     clearTimeout(timer);
-    abort.abort();
+    // Stop whatever may still read or wait (a body, new's request). Only then: an abort builds an
+    // exception with its stack, the largest cost of a mirror when it ran on every one.
+    if (!settled) abort.abort();
   }
 }
 

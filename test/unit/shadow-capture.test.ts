@@ -142,4 +142,30 @@ describe("captureBody", () => {
     });
     await expect(captureBody(broken, { capBytes: 10, declaredLength: null, drain: true })).rejects.toThrow("connection reset");
   });
+
+  it("rejects, and cancels its source, when the signal aborts before the body ends (never a short body)", async () => {
+    let cancelled: unknown;
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array([1, 2, 3]));
+      },
+      cancel(reason) {
+        cancelled = reason;
+      },
+    });
+    const abort = new AbortController();
+    const capture = captureBody(stalled, { capBytes: 10, declaredLength: null, drain: false, signal: abort.signal });
+    setTimeout(() => abort.abort(), 10);
+    await expect(capture).rejects.toThrow("shadow comparison timed out");
+    expect(cancelled).toBe("shadow comparison timed out");
+  });
+
+  it("rejects at once under a signal already aborted, and keeps a body that ended before the abort", async () => {
+    const aborted = AbortSignal.abort();
+    await expect(captureBody(source(CHUNK).stream, { capBytes: MiB, declaredLength: null, drain: false, signal: aborted })).rejects.toThrow("timed out");
+    const abort = new AbortController();
+    const body = await captureBody(source(CHUNK).stream, { capBytes: MiB, declaredLength: null, drain: false, signal: abort.signal });
+    abort.abort();
+    expect(body).toMatchObject({ length: CHUNK, truncated: false });
+  });
 });
