@@ -36,12 +36,22 @@ async function bundle(ctx) {
   return out;
 }
 
+/** The evaluators of bench/decision.ts, in the order of the table. */
+const EVALUATORS = ["fnv1a", "murmur3", "edge-router", "edge-router-many", "edge-router-rules", "growthbook", "unleash"];
+
 /** @param {import("./lib/context.mjs").BenchContext} ctx @returns {Promise<import("./lib/report.mjs").BenchResult>} */
 export async function run(ctx) {
   const script = await bundle(ctx);
-  const r = spawnSync(process.execPath, [script], { encoding: "utf8", env: { ...process.env, DECISIONS: String(ctx.decisions), DECISION_ROUNDS: ctx.quick ? "3" : "5" } });
-  if (r.status !== 0) throw new Error(`decision bench failed: ${r.stderr}`);
-  const raw = JSON.parse(r.stdout.trim().split("\n").pop());
+  // One process per evaluator: a fresh JIT each, as a deployment with only that shape would have.
+  const runs = EVALUATORS.map((id) => {
+    const r = spawnSync(process.execPath, [script], {
+      encoding: "utf8",
+      env: { ...process.env, DECISIONS: String(ctx.decisions), DECISION_ROUNDS: ctx.quick ? "3" : "5", EVALUATOR: id },
+    });
+    if (r.status !== 0) throw new Error(`decision bench (${id}) failed: ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split("\n").pop());
+  });
+  const raw = { ...runs[0], results: runs.flatMap((r) => r.results) };
   const byId = (id) => raw.results.find((x) => x.id === id);
   const ours = byId("edge-router");
   const withRules = byId("edge-router-rules");
@@ -61,7 +71,7 @@ export async function run(ctx) {
   const vsSdk = fastestSdk.nsPerDecision / ours.nsPerDecision;
   const rulesVsPlain = withRules.nsPerDecision / manyPlain.nsPerDecision;
   return {
-    method: `${fmt(raw.decisions)} distinct user ids, in Node ${raw.versions.node}, one rollout at 25% (the rules row: 50 rollouts at 25%, each with a header rule, a segment rule and a country rule that the request does not match, so all are tried before the bucket); each evaluator is warmed up on the first 50,000 ids, then timed over all ids in ${raw.rounds} passes taken in turn with the others (a slow moment of the machine falls on every evaluator), and the median pass is its figure. The SDKs run offline (bootstrapped in memory), evaluated per user as they would be per request: unleash-client ${raw.versions["unleash-client"]}, @growthbook/growthbook ${raw.versions["@growthbook/growthbook"]}.`,
+    method: `${fmt(raw.decisions)} distinct user ids, in Node ${raw.versions.node}, one rollout at 25% (the rules row: 50 rollouts at 25%, each with a header rule, a segment rule and a country rule that the request does not match, so all are tried before the bucket); each evaluator is warmed up on the first 50,000 ids, then timed over all ids in ${raw.rounds} passes, and the median pass is its figure; each evaluator runs in its own Node process, so what the JIT learned from one shape (rollouts with rules, say) does not change another's figure. The SDKs run offline (bootstrapped in memory), evaluated per user as they would be per request: unleash-client ${raw.versions["unleash-client"]}, @growthbook/growthbook ${raw.versions["@growthbook/growthbook"]}.`,
     rows,
     targets: [
       target(

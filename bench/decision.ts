@@ -68,8 +68,9 @@ function pass(fn: (user: string) => unknown): { ns: number; inNew: number } {
 }
 
 /**
- * Warms each evaluator's JIT on a slice, then times ROUNDS passes of every evaluator in turn (so a
- * slow moment of the machine falls on all of them, not on one) and keeps each one's median pass.
+ * Warms each evaluator's JIT on a slice, then times ROUNDS passes of every evaluator in turn and
+ * keeps each one's median pass. bench/decision.mjs runs one evaluator per process (EVALUATOR), so
+ * that what V8 learned from one (say, rollouts with rules) does not slow or speed up another.
  */
 function timeAll(evaluators: Evaluator[]) {
   for (const e of evaluators) for (let i = 0; i < Math.min(50_000, N); i++) e.fn(users[i]!);
@@ -160,7 +161,7 @@ async function main() {
     return (h >>> 0) % 10_000 < 2500;
   };
 
-  const results = timeAll([
+  const evaluators: Evaluator[] = [
     { id: "fnv1a", kind: "floor", name: "floor: FNV-1a 32 loop", fn: fnvFloor },
     { id: "murmur3", kind: "floor", name: "floor: murmur3 bucket (edge-router's hash)", fn: murmurFloor },
     { id: "edge-router", kind: "ours", name: "edge-router match + identify + decide", fn: ours },
@@ -168,7 +169,10 @@ async function main() {
     { id: "edge-router-rules", kind: "ours", name: `edge-router, ${RULE_ROLLOUTS} rollouts, 3 rules each (none matching)`, fn: oursWithRules },
     { id: "growthbook", kind: "sdk", name: "@growthbook/growthbook isOn", fn: gbFn },
     { id: "unleash", kind: "sdk", name: "unleash-client isEnabled", fn: unleashFn },
-  ]);
+  ];
+  const only = process.env.EVALUATOR;
+  const results = timeAll(only ? evaluators.filter((e) => e.id === only) : evaluators);
+  if (!results.length) throw new Error(`EVALUATOR=${only}: no such evaluator (${evaluators.map((e) => e.id).join(", ")})`);
   unleash.destroy();
   const versions = {
     node: process.version,
