@@ -49,12 +49,13 @@ const common = { totalRps: rps, colos: num("colos"), rpsPerIsolate: num("rps-per
 
 const fmt = (x: number, digits = 0) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 function table(results: ScenarioResult[]): string {
-  const header = ["scenario", "isolates", "replicas", "primary/s", "max replica/s", "waited", "wait p99", "kill p50", "kill p99", "kill max", "health lag p99", "counted"];
+  const header = ["scenario", "isolates", "replicas", "primary/s", "per 1k isolates", "max replica/s", "waited", "wait p99", "kill p50", "kill p99", "kill max", "health lag p99", "counted"];
   const rows = results.map((r) => [
     r.name,
     fmt(r.isolates),
     fmt(r.replicas),
     fmt(r.primaryRps),
+    fmt(r.primaryRpsPer1000Isolates),
     fmt(r.maxReplicaRps),
     `${fmt(r.waitShare * 100, 2)}%`,
     `${fmt(r.waitP99Ms, 1)} ms`,
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       ...summary,
-      today: { primaryRps: main[0]!.primaryRps, waitShare: main[0]!.waitShare, waitP99Ms: main[0]!.waitP99Ms, killMaxMs: main[0]!.killMaxMs },
+      today: { primaryRps: main[0]!.primaryRps, primaryRpsPer1000Isolates: main[0]!.primaryRpsPer1000Isolates, waitShare: main[0]!.waitShare, waitP99Ms: main[0]!.waitP99Ms, killMaxMs: main[0]!.killMaxMs },
       targetsMet: targets,
     }),
   );

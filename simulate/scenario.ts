@@ -29,6 +29,8 @@ export interface ScenarioResult {
   isolates: number;
   replicas: number;
   primaryRps: number;
+  /** The primary's calls per second for every 1,000 isolates: flat when its load does not grow with them. */
+  primaryRpsPer1000Isolates: number;
   maxReplicaRps: number;
   waitShare: number;
   waitP99Ms: number;
@@ -88,13 +90,15 @@ export async function runScenario(input: ScenarioInput): Promise<ScenarioResult>
   const propagation = world.isolates.map((i) => Math.max(0, i.lastOldStart - killAt));
   const replicaRates = [...world.replicas.values()].map((r) => steadyRate(r.server.perSecond, input.seconds));
   const counted = world.primarySummary(3600);
+  const primaryRps = steadyRate(world.primary.perSecond, input.seconds);
   return {
     name: input.name,
     totalRps: input.totalRps,
     colos: chosen.length,
     isolates: world.isolates.length,
     replicas: world.replicas.size,
-    primaryRps: steadyRate(world.primary.perSecond, input.seconds),
+    primaryRps,
+    primaryRpsPer1000Isolates: (primaryRps * 1000) / Math.max(1, world.isolates.length),
     maxReplicaRps: replicaRates.length ? Math.max(...replicaRates) : 0,
     waitShare: world.m.waited / Math.max(1, world.m.requests),
     waitP99Ms: world.m.waited ? q(world.m.waits, 0.99) : 0,

@@ -35,7 +35,11 @@ describe("the control-plane simulation", () => {
     const [few, many] = await Promise.all([run(tiered, 20_000, 400), run(tiered, 20_000, 50)]);
     expect(many.isolates).toBeGreaterThan(4 * few.isolates);
     expect(many.primaryRps).toBeLessThan(few.primaryRps * 1.5);
+    // Per 1,000 isolates the primary's load falls as they multiply (it is per replica, not per isolate).
+    expect(many.primaryRpsPer1000Isolates).toBeLessThan(few.primaryRpsPer1000Isolates / 2);
+    expect(many.primaryRpsPer1000Isolates).toBeCloseTo((many.primaryRps * 1000) / many.isolates, 6);
     const [todayFew, todayMany] = await Promise.all([run(today, 20_000, 400), run(today, 20_000, 50)]);
     expect(todayMany.primaryRps).toBeGreaterThan(3 * todayFew.primaryRps);
+    expect(todayMany.primaryRpsPer1000Isolates).toBeGreaterThan(0.7 * todayFew.primaryRpsPer1000Isolates);
   }, 120_000);
 });
