@@ -3,6 +3,7 @@
  * tiered one, plus faults and a round-trip sweep; prints a table per scenario and, last, one JSON
  * line; writes docs/scale-sim.json, the chart docs/scale.svg and its tables into docs/scale.md.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LOCATION_HINTS, type LocationHint } from "../contracts/replicas";
@@ -49,7 +50,21 @@ const common = { totalRps: rps, colos: num("colos"), rpsPerIsolate: num("rps-per
 
 const fmt = (x: number, digits = 0) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 function table(results: ScenarioResult[]): string {
-  const header = ["scenario", "isolates", "replicas", "primary/s", "per 1k isolates", "max replica/s", "waited", "wait p99", "kill p50", "kill p99", "kill max", "health lag p99", "counted"];
+  const header = [
+    "scenario",
+    "isolates",
+    "replicas",
+    "primary/s",
+    "per 1k isolates",
+    "max replica/s",
+    "waited",
+    "wait p99",
+    "kill p50",
+    "kill p99",
+    "kill max",
+    "health lag p99",
+    "counted",
+  ];
   const rows = results.map((r) => [
     r.name,
     fmt(r.isolates),
@@ -128,12 +143,20 @@ async function main(): Promise<void> {
   writeFileSync(`${values.out}/scale-sim.json`, `${JSON.stringify({ options: { ...common, base }, main, faults, sweep }, null, 2)}\n`);
   writeFileSync(`${values.out}/scale.svg`, sweepChart(sweep));
   writeReport(`${values.out}/scale.md`, report, quick);
+  // The repository's formatter owns JSON and Markdown too (`npm run lint` checks them).
+  spawnSync("node_modules/.bin/biome", ["format", "--write", `${values.out}/scale-sim.json`, `${values.out}/scale.md`], { stdio: "ignore" });
   log(`[simulate] done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${values.out}/scale-sim.json, ${values.out}/scale.svg and the tables in ${values.out}/scale.md`);
   const { name: _n, requests: _r, healthCounted: _h, replicas: _p, ...summary } = tiered;
   console.log(
     JSON.stringify({
       ...summary,
-      today: { primaryRps: main[0]!.primaryRps, primaryRpsPer1000Isolates: main[0]!.primaryRpsPer1000Isolates, waitShare: main[0]!.waitShare, waitP99Ms: main[0]!.waitP99Ms, killMaxMs: main[0]!.killMaxMs },
+      today: {
+        primaryRps: main[0]!.primaryRps,
+        primaryRpsPer1000Isolates: main[0]!.primaryRpsPer1000Isolates,
+        waitShare: main[0]!.waitShare,
+        waitP99Ms: main[0]!.waitP99Ms,
+        killMaxMs: main[0]!.killMaxMs,
+      },
       targetsMet: targets,
     }),
   );
