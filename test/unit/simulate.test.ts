@@ -40,6 +40,9 @@ describe("the control-plane simulation", () => {
     expect(many.primaryRpsPer1000Isolates).toBeCloseTo((many.primaryRps * 1000) / many.isolates, 6);
     const [todayFew, todayMany] = await Promise.all([run(today, 20_000, 400), run(today, 20_000, 50)]);
     expect(todayMany.primaryRps).toBeGreaterThan(3 * todayFew.primaryRps);
-    expect(todayMany.primaryRpsPer1000Isolates).toBeGreaterThan(0.7 * todayFew.primaryRpsPer1000Isolates);
+    // Today every isolate calls the primary itself: about 5 calls/s each (4 refreshes, 1 flush)
+    // until the primary's capacity caps them all.
+    expect(todayFew.primaryRpsPer1000Isolates).toBeGreaterThan(4000);
+    expect(todayFew.primaryRpsPer1000Isolates).toBeGreaterThan(10 * many.primaryRpsPer1000Isolates);
   }, 120_000);
 });
