@@ -29,7 +29,7 @@ export interface ScenarioResult {
   isolates: number;
   replicas: number;
   primaryRps: number;
-  /** The primary's calls per second for every 1,000 isolates: flat when its load does not grow with them. */
+  /** The primary's calls per second for every 1,000 isolates: it falls as isolates multiply when they do not call the primary themselves. */
   primaryRpsPer1000Isolates: number;
   maxReplicaRps: number;
   waitShare: number;
