@@ -160,6 +160,7 @@ export function isolateState(env: Env): IsolateState {
         healthFlushesToPrimary: routed.direct,
         shadowMirrors: shadowLimits.stats.mirrors,
         shadowSkipped: shadowLimits.stats.skipped,
+        shadowIdentityCapped: shadowLimits.stats.identityCapped,
         shadowReservedBytes: shadowLimits.reservedBytes,
       }),
     }),

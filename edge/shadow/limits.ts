@@ -24,12 +24,25 @@ export function mirrorCapBytes(maxConcurrent: number): number {
   return Math.min(SHADOW_BODY_CAP_BYTES, Math.floor(SHADOW_MEMORY_BYTES / (2 * Math.max(1, maxConcurrent))));
 }
 
+/**
+ * Mirrors one identity may start per rollout in one second, in one isolate. Beyond, its requests
+ * are served as always but not compared: the mismatch rate (and `maxMismatchRate`) stays a
+ * measure of many users' requests, not of one client repeating a request new answers differently.
+ * A client that rotates claimed ids gets past it, as past the health guards' per-identity cap:
+ * verified identities (README, "Stickiness") close that.
+ */
+export const MIRRORS_PER_IDENTITY_PER_SECOND = 2;
+/** Identities tracked per second at most; past it, an identity is not capped (maxConcurrent still holds). */
+export const MAX_TRACKED_MIRROR_IDENTITIES = 10_000;
+
 /** What the isolate reports about its mirrors (GET /__admin/api/stats). */
 export interface ShadowLimitStats {
   /** Mirrors started. */
   mirrors: number;
   /** Requests in the sample that were not mirrored: the rollout's maxConcurrent or the isolate's memory was taken. */
   skipped: number;
+  /** Requests in the sample not mirrored because their identity had its MIRRORS_PER_IDENTITY_PER_SECOND. */
+  identityCapped: number;
 }
 
 /** The isolate's mirror slots: one budget per rollout, one memory budget for all. */
@@ -37,9 +50,31 @@ export class ShadowLimits {
   readonly #budgets = new Map<string, ShadowBudget>();
   readonly #maxima = new Map<string, number>();
   #bytes = 0;
-  readonly stats: ShadowLimitStats = { mirrors: 0, skipped: 0 };
+  #second = { startedAt: Number.NEGATIVE_INFINITY, counts: new Map<string, number>() };
+  readonly stats: ShadowLimitStats = { mirrors: 0, skipped: 0, identityCapped: 0 };
 
-  constructor(private readonly memoryBytes = SHADOW_MEMORY_BYTES) {}
+  constructor(
+    private readonly memoryBytes = SHADOW_MEMORY_BYTES,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /**
+   * Whether `identity` may have one more mirror of `rolloutId` this second (counted when it may).
+   * Checked before a slot is taken, so a capped client holds none.
+   */
+  admitIdentity(rolloutId: string, identity: string): boolean {
+    const now = this.clock();
+    if (now - this.#second.startedAt >= 1000) this.#second = { startedAt: now, counts: new Map() };
+    const key = `${rolloutId}\n${identity}`;
+    const seen = this.#second.counts.get(key);
+    if (seen === undefined && this.#second.counts.size >= MAX_TRACKED_MIRROR_IDENTITIES) return true;
+    if (seen !== undefined && seen >= MIRRORS_PER_IDENTITY_PER_SECOND) {
+      this.stats.identityCapped++;
+      return false;
+    }
+    this.#second.counts.set(key, (seen ?? 0) + 1);
+    return true;
+  }
 
   /**
    * Takes a slot for one mirror of `rolloutId` holding up to `capBytes` of each body; returns the

@@ -94,7 +94,9 @@ export function shadowOf(m: MirrorRequest): CompiledShadow | undefined {
 export function startMirror(m: MirrorRequest, deps: MirrorDeps): Response {
   const shadow = shadowOf(m);
   if (!shadow) return m.response;
-  const release = deps.shadow.limits.tryAcquire(m.route.rollout!.id, shadow.maxConcurrent, shadow.capBytes);
+  const rolloutId = m.route.rollout!.id;
+  if (!deps.shadow.limits.admitIdentity(rolloutId, m.route.decision.identity!.userId)) return m.response;
+  const release = deps.shadow.limits.tryAcquire(rolloutId, shadow.maxConcurrent, shadow.capBytes);
   if (!release) return m.response;
   let served = m.response;
   let legacyBody: ReadableStream<Uint8Array> | null = null;

@@ -11,7 +11,7 @@ import { SHADOW_BODY_CAP_BYTES } from "../../contracts/shadow";
 import { compileRollout } from "../../edge/match";
 import { AnalyticsEngineSink, MAX_DATA_POINTS_PER_INVOCATION, toShadowDataPoint } from "../../edge/record";
 import type { Route } from "../../edge/route";
-import { mirrorCapBytes, SHADOW_MEMORY_BYTES, ShadowLimits } from "../../edge/shadow/limits";
+import { MAX_TRACKED_MIRROR_IDENTITIES, MIRRORS_PER_IDENTITY_PER_SECOND, mirrorCapBytes, SHADOW_MEMORY_BYTES, ShadowLimits } from "../../edge/shadow/limits";
 import { startMirror, type MirrorResult } from "../../edge/shadow/mirror";
 
 function rollout(shadow: Record<string, unknown>, extra: Record<string, unknown> = {}): StoredRollout {
@@ -162,7 +162,7 @@ describe("startMirror", () => {
     expect(h.results.map((r) => r.outcome.kind)).toEqual(["error"]);
     expect(h.results[0]!.record).toMatchObject({ outcome: "error", newStatus: 0, newLatencyMs: null });
     expect(h.limits.inFlight("r")).toBe(0);
-    expect(h.limits.stats).toEqual({ mirrors: 1, skipped: 1 });
+    expect(h.limits.stats).toEqual({ mirrors: 1, skipped: 1, identityCapped: 0 });
   });
 
   it("hands the user a large body whole while the comparison keeps only its cap", async () => {
@@ -212,6 +212,49 @@ describe("the isolate's mirror limits", () => {
     expect(limits.reservedBytes).toBe(5000);
     expect(limits.tryAcquire("c", 10, 2500)).toBeDefined();
     expect(limits.tryAcquire("c", 10, 1)).toBeUndefined();
+  });
+});
+
+describe("one identity's share of the mirrors", () => {
+  it("mirrors at most MIRRORS_PER_IDENTITY_PER_SECOND requests of one identity per rollout each second, others unaffected", () => {
+    let now = 1_000_000;
+    const limits = new ShadowLimits(SHADOW_MEMORY_BYTES, () => now);
+    const admitted = (rollout: string, who: string, n: number) => Array.from({ length: n }, () => limits.admitIdentity(rollout, who)).filter(Boolean).length;
+    expect(admitted("r", "flood", 50)).toBe(MIRRORS_PER_IDENTITY_PER_SECOND);
+    expect(limits.stats.identityCapped).toBe(50 - MIRRORS_PER_IDENTITY_PER_SECOND);
+    expect(admitted("r", "someone-else", 1)).toBe(1);
+    expect(admitted("other-rollout", "flood", 1)).toBe(1);
+    now += 999;
+    expect(admitted("r", "flood", 1)).toBe(0);
+    now += 1;
+    expect(admitted("r", "flood", 5)).toBe(MIRRORS_PER_IDENTITY_PER_SECOND);
+  });
+
+  it("tracks a bounded number of identities a second and lets the rest through (maxConcurrent still bounds them)", () => {
+    const limits = new ShadowLimits(SHADOW_MEMORY_BYTES, () => 0);
+    for (let i = 0; i < MAX_TRACKED_MIRROR_IDENTITIES; i++) limits.admitIdentity("r", `u${i}`);
+    expect(limits.admitIdentity("r", "late")).toBe(true);
+    expect(limits.admitIdentity("r", "late")).toBe(true);
+    expect(limits.admitIdentity("r", "late")).toBe(true);
+    expect(limits.admitIdentity("r", "u0")).toBe(true);
+    expect(limits.admitIdentity("r", "u0")).toBe(false);
+  });
+
+  it("serves a capped request legacy's own response and sends no mirror", async () => {
+    const h = harness(async () => legacyJson({ ok: true }));
+    const mirror = () => {
+      const request = new Request("https://shop.example/catalog", { headers: { "x-user-id": "u1" } });
+      const response = legacyJson({ ok: true });
+      return {
+        served: startMirror({ request, url: new URL(request.url), route: routeOf(rollout({ percent: 100 })), response, legacyLatencyMs: 1, stripAuthorization: false }, h.deps),
+        response,
+      };
+    };
+    const runs = Array.from({ length: 6 }, mirror);
+    await h.settle();
+    expect(h.sent).toHaveLength(MIRRORS_PER_IDENTITY_PER_SECOND);
+    expect(runs.filter((r) => r.served === r.response)).toHaveLength(6 - MIRRORS_PER_IDENTITY_PER_SECOND);
+    for (const r of runs) expect(await r.served.json()).toEqual({ ok: true });
   });
 });
 

@@ -109,6 +109,34 @@ describe("mismatches counted by kind, with examples", () => {
   });
 });
 
+describe("one client's weight in the comparison", () => {
+  it("compares at most two of one identity's requests a second: a client repeating a mismatching request does not make the mismatch rate", async () => {
+    await shadowRollout(
+      "flooded",
+      env.TEST_SHADOW_DRIFT_ORIGIN,
+      { percent: 100, compare: ignoreRequestId },
+      { match: { hosts: ["flooded.shadow.test"], pathPrefixes: ["/__origin", "/"] } },
+    );
+    const before = (await adminJson("GET", "/stats")).body.isolate;
+    const started = Date.now();
+    for (let i = 0; i < 30; i++) await (await through("flooded", "/__origin/catalog", "one-client")).arrayBuffer();
+    const seconds = Math.ceil((Date.now() - started) / 1000);
+    // Ten other users, once each: all compared.
+    await send("flooded", "/__origin/catalog", 10, "flooded-user");
+    const after = (await adminJson("GET", "/stats")).body.isolate;
+    const capped = after.shadowIdentityCapped - before.shadowIdentityCapped;
+    // What reached the control plane: the ten users, and from the one client at most two a second.
+    const report = await shadowReport("flooded", 10 + 2);
+    await new Promise((r) => setTimeout(r, 1200)); // anything later has been flushed by now
+    const { totals } = await shadowReport("flooded", 10 + 2);
+    const fromTheClient = totals.compared - 10;
+    expect(fromTheClient).toBeGreaterThanOrEqual(2);
+    expect(fromTheClient).toBeLessThanOrEqual(2 * (seconds + 1));
+    expect(fromTheClient + capped).toBe(30);
+    expect(report.totals.mismatched).toBe(report.totals.compared);
+  });
+});
+
 describe("the isolate's mirror slots", () => {
   it("never has more than maxConcurrent mirrors of a rollout in flight, and frees a slot when one ends", async () => {
     await shadowRollout("capped", env.TEST_SHADOW_HANG_ORIGIN, { percent: 100, maxConcurrent: 2 }, { timeoutMs: 1500 });
