@@ -11,6 +11,7 @@ import type { Variant } from "../contracts/decision";
 import { record } from "../contracts/histogram";
 import { newShadowAccumulator, recordShadow, takeShadowFlush, type ShadowAccumulator, type ShadowOutcome } from "../contracts/shadow-stats";
 import { hashIdentity, SketchBuilder } from "../contracts/sketch";
+import { PerKeyCounts } from "./per-key-counts";
 
 /** Isolates flush at most this often (and never once per request). */
 export const FLUSH_INTERVAL_MS = 1000;
@@ -50,25 +51,17 @@ export interface HealthAccumulator {
    */
   sketches: Map<string, VariantSketches>;
   /** Requests seen per rollout, variant and identity since the last flush (bounded). */
-  perIdentity: Map<string, number>;
+  perIdentity: PerKeyCounts;
   /** Shadow comparisons since the last flush (they travel with the health counts). */
   shadow: ShadowAccumulator;
   lastFlushAt: number;
 }
 
 export function newAccumulator(now: number): HealthAccumulator {
-  return { rollouts: new Map(), sketches: new Map(), perIdentity: new Map(), shadow: newShadowAccumulator(), lastFlushAt: now };
+  return { rollouts: new Map(), sketches: new Map(), perIdentity: new PerKeyCounts(MAX_TRACKED_IDENTITIES), shadow: newShadowAccumulator(), lastFlushAt: now };
 }
 
 const hasShadow = (acc: HealthAccumulator) => Object.keys(acc.shadow.rollouts).length > 0;
-
-/** How many earlier requests of this identity the accumulator saw; `undefined` when not tracked. */
-function seenBefore(acc: HealthAccumulator, key: string): number | undefined {
-  const seen = acc.perIdentity.get(key);
-  if (seen === undefined && acc.perIdentity.size >= MAX_TRACKED_IDENTITIES) return undefined;
-  acc.perIdentity.set(key, (seen ?? 0) + 1);
-  return seen ?? 0;
-}
 
 function sketchesOf(acc: HealthAccumulator, key: string): VariantSketches {
   let sketches = acc.sketches.get(key);
@@ -86,7 +79,7 @@ function sketchesOf(acc: HealthAccumulator, key: string): VariantSketches {
 function countIdentity(acc: HealthAccumulator, key: string, outcome: Outcome, error: boolean): boolean {
   if (error && outcome.clientIp) sketchesOf(acc, key).errorIps.add(hashIdentity(outcome.clientIp));
   if (outcome.user === null) return true;
-  const seen = seenBefore(acc, `${key}\n${outcome.user}`);
+  const seen = acc.perIdentity.seen(`${key}\n${outcome.user}`);
   // Hash only when a sketch may change: a tracked identity's first request, or any error.
   if (seen === 0 || seen === undefined || error) {
     const hash = hashIdentity(outcome.user);
@@ -133,7 +126,7 @@ export function takeFlush(acc: HealthAccumulator, now: number): HealthFlush | un
   const shadow = hasShadow(acc) ? takeShadowFlush(acc.shadow) : undefined;
   acc.rollouts = new Map();
   acc.sketches = new Map();
-  acc.perIdentity = new Map();
+  acc.perIdentity = new PerKeyCounts(MAX_TRACKED_IDENTITIES);
   acc.lastFlushAt = now;
   return shadow ? { rollouts, shadow } : { rollouts };
 }

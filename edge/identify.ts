@@ -39,12 +39,6 @@ const noWait: WaitUntil = () => {};
  * and synchronous (used by the CLI and the decision benchmark, and as the fast path here).
  */
 export function claimedIdentity(rollout: CompiledRollout, headers: HeaderReader): Identity | undefined {
-  // The usual case, a header that carries the id, allocates nothing but the identity.
-  const first = rollout.stickiness[0];
-  if (first && "header" in first) {
-    const value = headers.get(first.header)?.trim();
-    if (value) return { userId: value, source: rollout.sourceLabels[0]!, verified: false };
-  }
   const cookies: CookieCache = { header: undefined };
   for (let i = 0; i < rollout.stickiness.length; i++) {
     const identity = claimFrom(rollout, i, headers, cookies);

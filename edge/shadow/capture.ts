@@ -99,8 +99,7 @@ async function countRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promi
  */
 export async function captureBody(stream: ReadableStream<Uint8Array> | null, options: CaptureOptions): Promise<CapturedBody> {
   const { capBytes, declaredLength, drain, signal } = options;
-  const hash = fnv64Start();
-  if (!stream) return { length: 0, prefixHash: fnv64Hex(hash), truncated: false, bytes: new Uint8Array(0) };
+  if (!stream) return { length: 0, prefixHash: fnv64Hex(fnv64Start()), truncated: false, bytes: new Uint8Array(0) };
   const reader = stream.getReader();
   if (signal) {
     if (signal.aborted) reader.cancel(TIMED_OUT).catch(() => {});

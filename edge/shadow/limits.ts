@@ -5,6 +5,7 @@
  * the user's response must never pay for it (an isolate has 128 MB in all).
  */
 import { SHADOW_BODY_CAP_BYTES } from "../../contracts/shadow";
+import { PerKeyCounts } from "../per-key-counts";
 import { ShadowBudget } from "./budget";
 
 /**
@@ -50,7 +51,7 @@ export class ShadowLimits {
   readonly #budgets = new Map<string, ShadowBudget>();
   readonly #maxima = new Map<string, number>();
   #bytes = 0;
-  #second = { startedAt: Number.NEGATIVE_INFINITY, counts: new Map<string, number>() };
+  #second = { startedAt: Number.NEGATIVE_INFINITY, counts: new PerKeyCounts(MAX_TRACKED_MIRROR_IDENTITIES) };
   readonly stats: ShadowLimitStats = { mirrors: 0, skipped: 0, identityCapped: 0 };
 
   constructor(
@@ -59,21 +60,16 @@ export class ShadowLimits {
   ) {}
 
   /**
-   * Whether `identity` may have one more mirror of `rolloutId` this second (counted when it may).
+   * Whether `identity` may have one more mirror of `rolloutId` this second (each request counts).
    * Checked before a slot is taken, so a capped client holds none.
    */
   admitIdentity(rolloutId: string, identity: string): boolean {
     const now = this.clock();
-    if (now - this.#second.startedAt >= 1000) this.#second = { startedAt: now, counts: new Map() };
-    const key = `${rolloutId}\n${identity}`;
-    const seen = this.#second.counts.get(key);
-    if (seen === undefined && this.#second.counts.size >= MAX_TRACKED_MIRROR_IDENTITIES) return true;
-    if (seen !== undefined && seen >= MIRRORS_PER_IDENTITY_PER_SECOND) {
-      this.stats.identityCapped++;
-      return false;
-    }
-    this.#second.counts.set(key, (seen ?? 0) + 1);
-    return true;
+    if (now - this.#second.startedAt >= 1000) this.#second = { startedAt: now, counts: new PerKeyCounts(MAX_TRACKED_MIRROR_IDENTITIES) };
+    const before = this.#second.counts.seen(`${rolloutId}\n${identity}`);
+    if (before === undefined || before < MIRRORS_PER_IDENTITY_PER_SECOND) return true;
+    this.stats.identityCapped++;
+    return false;
   }
 
   /**
