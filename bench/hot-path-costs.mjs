@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildRouterBundle } from "./lib/bundle.mjs";
 import { fmt, ratio } from "./lib/report.mjs";
-import { routerBindings, startWorkerd } from "./lib/workerd.mjs";
+import { routerBindings, startWorkerd, withServers } from "./lib/workerd.mjs";
 import { measureRounds } from "./lib/wrk.mjs";
 
 export const title = "Where the router's CPU per request goes (elimination)";
@@ -49,38 +49,34 @@ export async function run(ctx) {
     ...CUTS.map((c) => ({ name: `router without ${c.what}`, cuts: [c] })),
     { name: "router without all three", cuts: CUTS },
   ];
-  const running = [];
-  let measured;
-  let thin;
-  try {
-    const thinWorker = await startWorkerd(ctx, "costs-thin", {
-      bundle: join(ctx.root, "bench", "thin-worker.js"),
-      bindings: { LEGACY_ORIGIN: origins.legacy, NEW_ORIGIN: origins.new },
-      durable: false,
-    });
-    running.push(thinWorker);
+  const { thin, measured } = await withServers(async (keep) => {
+    const thinWorker = keep(
+      await startWorkerd(ctx, "costs-thin", {
+        bundle: join(ctx.root, "bench", "thin-worker.js"),
+        bindings: { LEGACY_ORIGIN: origins.legacy, NEW_ORIGIN: origins.new },
+        durable: false,
+      }),
+    );
     const present = [];
     for (const [i, v] of variants.entries()) {
       const text = cutBundle(source, v.cuts);
       if (text === null) continue;
       const path = join(ctx.work, `costs-${i}.js`);
       writeFileSync(path, text);
-      const w = await startWorkerd(ctx, `costs-${i}`, { bundle: path, bindings: routerBindings(origins) });
-      running.push(w);
-      present.push({ v, w });
+      present.push({ v, w: keep(await startWorkerd(ctx, `costs-${i}`, { bundle: path, bindings: routerBindings(origins) })) });
     }
     const names = [...present.map((p) => p.v.name), "thinnest worker"];
     const results = await measureRounds(ctx, [...present.map(({ w }) => ({ url: w.url, pgid: w.pid })), { url: thinWorker.url, pgid: thinWorker.pid }], (i, r, round) =>
       ctx.log(`round ${round + 1}: ${names[i]}: ${fmt(r.rps)} req/s, ${fmt(r.cpuUsPerRequest, 1)} µs CPU/req`),
     );
-    thin = results.at(-1);
-    measured = variants.map((v) => {
-      const at = present.findIndex((p) => p.v === v);
-      return at === -1 ? { ...v, missing: true } : { ...v, ...results[at] };
-    });
-  } finally {
-    for (const w of running.reverse()) await w.stop();
-  }
+    return {
+      thin: results.at(-1),
+      measured: variants.map((v) => {
+        const at = present.findIndex((p) => p.v === v);
+        return at === -1 ? { ...v, missing: true } : { ...v, ...results[at] };
+      }),
+    };
+  });
   const full = measured[0];
   const rows = [
     ...measured.map((m) => ({

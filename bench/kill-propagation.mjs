@@ -1,7 +1,7 @@
 // 3. Kill-switch propagation under steady load: how long after a kill's acknowledgement requests
 // still reach the new origin, on an isolate that learns of it only through its freshness window.
 import { fmt, target } from "./lib/report.mjs";
-import { steadyLoad, lastToNew } from "./lib/load.mjs";
+import { killOutcome, steadyLoad } from "./lib/load.mjs";
 import { admin, routerBindings, withWorkerd } from "./lib/workerd.mjs";
 
 export const title = "Kill-switch propagation";
@@ -31,7 +31,7 @@ async function oneKill(url, k) {
   const ack = performance.now();
   await new Promise((r) => setTimeout(r, AFTER_KILL_MS));
   const seen = await load.stop();
-  return { ms: Math.max(0, lastToNew(seen) - ack), late: seen.filter((s) => s.origin === "new" && s.startedAt > ack + LATE_MS).length };
+  return killOutcome(seen, ack, LATE_MS);
 }
 
 /** @param {import("./lib/context.mjs").BenchContext} ctx @returns {Promise<import("./lib/report.mjs").BenchResult>} */

@@ -3,7 +3,7 @@
 // split_clients, each loaded by wrk with a different user id per request.
 import { join } from "node:path";
 import { fmt, ratio, target } from "./lib/report.mjs";
-import { admin, routerBindings, startWorkerd } from "./lib/workerd.mjs";
+import { admin, routerBindings, startWorkerd, withServers } from "./lib/workerd.mjs";
 import { startNginx } from "./lib/nginx.mjs";
 import { measureRounds } from "./lib/wrk.mjs";
 
@@ -47,19 +47,13 @@ async function contenders(ctx) {
   const origins = await ctx.origins();
   const bundle = ctx.bundle().path;
   const thinSpec = { bundle: join(ctx.root, "bench", "thin-worker.js"), bindings: { LEGACY_ORIGIN: origins.legacy, NEW_ORIGIN: origins.new }, durable: false };
-  const running = [];
-  try {
-    const start = async (name, spec) => {
-      const w = await startWorkerd(ctx, name, spec);
-      running.push(w);
-      return w;
-    };
+  return withServers(async (keep) => {
+    const start = async (name, spec) => keep(await startWorkerd(ctx, name, spec));
     const thin = await start("thin", thinSpec);
     const router = await start("router", { bundle, bindings: routerBindings(origins) });
     const router50 = await start("router-50", { bundle, bindings: routerBindings(origins) });
     await seedRollouts(router50.url, origins);
-    const nginx = await startNginx(ctx, origins);
-    running.push(nginx);
+    const nginx = keep(await startNginx(ctx, origins));
     const list = [
       { key: "a", name: "(a) direct to the origin", target: { url: origins.legacy } },
       { key: "b", name: "(b) thinnest worker proxy (workerd)", target: { url: thin.url, pgid: thin.pid } },
@@ -80,9 +74,7 @@ async function contenders(ctx) {
         ),
     );
     return Object.fromEntries(list.map((c, i) => [c.key, { name: c.name, ...results[i] }]));
-  } finally {
-    for (const w of running.reverse()) await w.stop();
-  }
+  });
 }
 
 /** Targets against the thinnest worker, from this run's numbers only. */

@@ -6,7 +6,7 @@
 // soon as the snapshot is older than 250 ms); the tiered design serves from the snapshot up to
 // 600 ms and refreshes in the background.
 import { fmt, target } from "./lib/report.mjs";
-import { steadyLoad, lastToNew } from "./lib/load.mjs";
+import { killOutcome, steadyLoad } from "./lib/load.mjs";
 import { admin, routerBindings, withWorkerd } from "./lib/workerd.mjs";
 
 export const title = "The control plane far away (bare workerd, simulated round trips)";
@@ -50,10 +50,13 @@ async function measure(url, kills) {
   const seen = await load.stop();
   const after = (await admin(url, "GET", "/stats")).body.isolate;
   const requests = after.proxiedRequests - before.proxiedRequests;
-  const perKill = windows.map(({ ack, until }) => {
-    const inWindow = seen.filter((s) => s.startedAt >= ack && s.startedAt + s.ms < until);
-    return { ms: Math.max(0, lastToNew(inWindow) - ack), late: inWindow.filter((s) => s.origin === "new" && s.startedAt > ack + KILL_BOUND_MS).length };
-  });
+  const perKill = windows.map(({ ack, until }) =>
+    killOutcome(
+      seen.filter((s) => s.startedAt >= ack && s.startedAt + s.ms < until),
+      ack,
+      KILL_BOUND_MS,
+    ),
+  );
   const killMs = perKill.map((p) => p.ms).sort((a, b) => a - b);
   return {
     requests,

@@ -4,7 +4,7 @@
 // per request. The origins serve a small JSON catalog that both answer alike (keys in another
 // order on new, a request id ignored by the comparison), so the mirrors match: the usual case.
 import { fmt, ratio, target } from "./lib/report.mjs";
-import { admin, routerBindings, startWorkerd } from "./lib/workerd.mjs";
+import { admin, routerBindings, startWorkerd, withServers } from "./lib/workerd.mjs";
 import { measureRounds } from "./lib/wrk.mjs";
 
 export const title = "Shadow traffic: requests/s and CPU with 10% and 100% of requests mirrored";
@@ -41,35 +41,34 @@ async function mirrored(url, seconds) {
 /** @param {import("./lib/context.mjs").BenchContext} ctx @returns {Promise<import("./lib/report.mjs").BenchResult>} */
 export async function run(ctx) {
   const origins = await ctx.origins();
-  const running = [];
-  const measured = [];
-  try {
+  const measured = await withServers(async (keep) => {
     // One workerd per setting, all running, loaded in turn for ctx.rounds rounds.
+    const workers = [];
     for (const setting of SETTINGS) {
-      const w = await startWorkerd(ctx, `shadow-${setting.shadow ?? "none"}`, { bundle: ctx.bundle().path, bindings: routerBindings(origins, { INITIAL_PERCENT: "0" }) });
-      running.push(w);
+      const w = keep(await startWorkerd(ctx, `shadow-${setting.shadow ?? "none"}`, { bundle: ctx.bundle().path, bindings: routerBindings(origins, { INITIAL_PERCENT: "0" }) }));
       await configure(w.url, origins, setting.shadow);
+      workers.push(w);
     }
-    const before = await Promise.all(running.map(async (w) => (await admin(w.url, "GET", "/stats")).body.isolate));
+    const before = await Promise.all(workers.map(async (w) => (await admin(w.url, "GET", "/stats")).body.isolate));
     const started = Date.now();
     const results = await measureRounds(
       ctx,
-      running.map((w) => ({ url: w.url, pgid: w.pid, env: { BENCH_PATH: PATH } })),
+      workers.map((w) => ({ url: w.url, pgid: w.pid, env: { BENCH_PATH: PATH } })),
       (i, r, round) => ctx.log(`round ${round + 1}: ${SETTINGS[i]?.label}: ${fmt(r.rps)} req/s, ${fmt(r.cpuUsPerRequest, 1)} µs CPU/req`),
     );
     const seconds = (Date.now() - started) / 1000 + 10;
+    const out = [];
     for (const [i, setting] of SETTINGS.entries()) {
-      const w = running[i];
+      const w = workers[i];
       const after = (await admin(w.url, "GET", "/stats")).body.isolate;
       const totals = setting.shadow === null ? null : await mirrored(w.url, seconds);
       const skipped = after.shadowSkipped - before[i].shadowSkipped;
       const mirrors = after.shadowMirrors - before[i].shadowMirrors;
       ctx.log(`${setting.label}: mirrors ${mirrors}, skipped ${skipped}`);
-      measured.push({ ...setting, ...results[i], mirrors, skipped, totals });
+      out.push({ ...setting, ...results[i], mirrors, skipped, totals });
     }
-  } finally {
-    for (const w of running.reverse()) await w.stop();
-  }
+    return out;
+  });
   const base = measured[0];
   const rows = measured.map((m) => ({
     setting: m.label,

@@ -28,4 +28,15 @@ export function steadyLoad(url, { loops, usersPerLoop, prefix }) {
 }
 
 /** Start of the last request that still reached new (-Infinity when none did). */
-export const lastToNew = (seen) => Math.max(-Infinity, ...seen.filter((s) => s.origin === "new").map((s) => s.startedAt));
+const lastToNew = (seen) => Math.max(-Infinity, ...seen.filter((s) => s.origin === "new").map((s) => s.startedAt));
+
+/**
+ * What a kill acknowledged at `ack` left behind in `seen`: ms from the acknowledgement to the start
+ * of the last request that still reached new (0 when none did after it), and how many requests
+ * reached new over `boundMs` after it.
+ * @param {Array<{ startedAt: number, origin: string | null }>} seen
+ * @param {number} ack @param {number} boundMs
+ */
+export function killOutcome(seen, ack, boundMs) {
+  return { ms: Math.max(0, lastToNew(seen) - ack), late: seen.filter((s) => s.origin === "new" && s.startedAt > ack + boundMs).length };
+}

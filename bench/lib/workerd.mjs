@@ -134,6 +134,27 @@ export async function withWorkerd(ctx, name, options, fn) {
 }
 
 /**
+ * Runs `fn` with `keep`, which registers a started server (anything with `stop()`) and returns it;
+ * every kept server is stopped after `fn`, newest first, however `fn` ends. For benchmarks that
+ * keep several contenders running at once.
+ * @template T
+ * @param {(keep: <S extends { stop: () => Promise<void> }>(server: S) => S) => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
+export async function withServers(fn) {
+  /** @type {Array<{ stop: () => Promise<void> }>} */
+  const running = [];
+  try {
+    return await fn((server) => {
+      running.push(server);
+      return server;
+    });
+  } finally {
+    for (const server of running.reverse()) await server.stop();
+  }
+}
+
+/**
  * Bindings of a router instance pointed at the bench origins.
  * @param {{ legacy: string, new: string }} origins
  * @param {Record<string, string>} [extra] e.g. { INITIAL_PERCENT: "50" }
